@@ -1,0 +1,476 @@
+//! A disassembler whose output is byte-for-byte that of `python -m pickletools FILE`.
+//!
+//! `pickletools.dis` is more than a printer: it tracks a crude stack of "markobject or anything"
+//! to indent MARK blocks and to annotate the ops that pop a mark with `(MARK at N)`, and it keeps
+//! the set of memo keys to number MEMOIZE (`(as N)`) and to catch bad memo use. This module
+//! reproduces that bookkeeping, and the sanity checks that abort a disassembly, with the same
+//! messages.
+
+use std::collections::HashSet;
+use std::io::{self, Write};
+
+use crate::error::ParseError;
+use crate::opcode::Opcode;
+use crate::parse::{Arg, Op, Parser};
+use crate::pyrepr;
+use crate::text;
+
+/// Why a disassembly stopped before STOP.
+#[derive(Debug)]
+pub enum DisError {
+    /// The bytes could not be split into ops.
+    Parse(ParseError),
+    /// An argument `pickletools` could not decode, or a stack/memo check it makes failed.
+    Invalid {
+        /// Offset of the op.
+        offset: u64,
+        /// The op.
+        opcode: Opcode,
+        /// The message `pickletools` would raise.
+        message: String,
+    },
+    /// Writing the listing failed.
+    Io(io::Error),
+}
+
+impl std::fmt::Display for DisError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DisError::Parse(e) => e.fmt(f),
+            DisError::Invalid {
+                offset,
+                opcode,
+                message,
+            } => write!(f, "{opcode}: {message} (at offset {offset})"),
+            DisError::Io(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for DisError {}
+
+impl From<io::Error> for DisError {
+    fn from(e: io::Error) -> Self {
+        DisError::Io(e)
+    }
+}
+
+/// What a successful disassembly found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DisSummary {
+    /// Offset just past STOP.
+    pub end: u64,
+    /// The highest protocol among the opcodes (`pickletools`' last line).
+    pub highest_protocol: u8,
+}
+
+/// Memo keys as `pickletools` sees them: Python ints (text GET/PUT may hold any int).
+#[derive(Default)]
+struct MemoKeys {
+    dense: Vec<bool>,
+    sparse: HashSet<i128>,
+    len: usize,
+}
+
+impl MemoKeys {
+    const DENSE_LIMIT: i128 = 1 << 24;
+
+    fn contains(&self, k: i128) -> bool {
+        if (0..Self::DENSE_LIMIT).contains(&k) {
+            self.dense.get(k as usize).copied().unwrap_or(false)
+        } else {
+            self.sparse.contains(&k)
+        }
+    }
+
+    fn insert(&mut self, k: i128) {
+        if (0..Self::DENSE_LIMIT).contains(&k) {
+            let i = k as usize;
+            if i >= self.dense.len() {
+                self.dense.resize((i + 1).max(self.dense.len() * 2), false);
+            }
+            self.dense[i] = true;
+        } else {
+            self.sparse.insert(k);
+        }
+        self.len += 1;
+    }
+}
+
+/// Disassembles one pickle starting at `start`, writing the listing to `out`.
+///
+/// Offsets printed are relative to `data`, as `pickletools` prints `tell()` of the file. On
+/// error, every line before the failing op has been written (and, like `pickletools`, the line
+/// of an op that fails a stack or memo check is written before the error is returned).
+pub fn dis<W: Write>(data: &[u8], start: usize, out: &mut W) -> Result<DisSummary, DisError> {
+    const INDENT: &str = "    ";
+    let mut stack: Vec<bool> = Vec::new(); // true = markobject
+    let mut markstack: Vec<u64> = Vec::new();
+    let mut memo = MemoKeys::default();
+    let mut maxproto = 0u8;
+    let mut seen_any = false;
+    let mut line = String::with_capacity(128);
+    let mut parser = Parser::new(data, start);
+
+    while let Some(op) = parser.next() {
+        let op = op.map_err(DisError::Parse)?;
+        let invalid = |message: String| DisError::Invalid {
+            offset: op.offset,
+            opcode: op.opcode,
+            message,
+        };
+        // pickletools decodes the argument before printing anything for the op.
+        let arg = arg_repr(&op).map_err(invalid)?;
+
+        line.clear();
+        use std::fmt::Write as _;
+        let _ = write!(line, "{:5}: {:<4} ", op.offset, op.opcode.code_repr());
+        for _ in 0..markstack.len() {
+            line.push_str(INDENT);
+        }
+        let name = op.opcode.name();
+        line.push_str(name);
+        maxproto = if seen_any {
+            maxproto.max(op.opcode.proto())
+        } else {
+            op.opcode.proto()
+        };
+        seen_any = true;
+
+        let effect = op.opcode.stack_effect();
+        let mut numtopop = usize::from(effect.before);
+        let mut markmsg: Option<String> = None;
+        let mut errormsg: Option<String> = None;
+        let pops_mark = effect.mark_at.is_some()
+            || (op.opcode == Opcode::POP && stack.last() == Some(&true));
+        if pops_mark {
+            if let Some(markpos) = markstack.pop() {
+                markmsg = Some(format!("(MARK at {markpos})"));
+                while let Some(top) = stack.pop() {
+                    if top {
+                        break;
+                    }
+                }
+                numtopop = effect.mark_at.map_or(0, usize::from);
+            } else {
+                markmsg = Some("no MARK exists on stack".to_owned());
+                errormsg = markmsg.clone();
+            }
+        }
+
+        let mut after = usize::from(effect.after);
+        if op.opcode.is_put() {
+            let idx = if op.opcode == Opcode::MEMOIZE {
+                let i = memo.len as i128;
+                markmsg = Some(format!("(as {i})"));
+                Some(i)
+            } else {
+                memo_key(&op)
+            };
+            match idx {
+                Some(i) if memo.contains(i) => {
+                    errormsg = Some(format!("memo key {} already defined", arg.as_deref().unwrap_or("None")));
+                }
+                _ if stack.is_empty() => {
+                    errormsg = Some("stack is empty -- can't store into memo".to_owned());
+                }
+                _ if stack.last() == Some(&true) => {
+                    errormsg = Some("can't store markobject in the memo".to_owned());
+                }
+                Some(i) => memo.insert(i),
+                None => {}
+            }
+        } else if op.opcode.is_get() {
+            match memo_key(&op) {
+                Some(i) if memo.contains(i) => after = 1,
+                _ => {
+                    errormsg = Some(format!(
+                        "memo key {} has never been stored into",
+                        arg.as_deref().unwrap_or("None")
+                    ));
+                }
+            }
+        }
+
+        if arg.is_some() || markmsg.is_some() {
+            for _ in name.len()..10 {
+                line.push(' ');
+            }
+            if let Some(a) = &arg {
+                line.push(' ');
+                line.push_str(a);
+            }
+            if let Some(m) = &markmsg {
+                line.push(' ');
+                line.push_str(m);
+            }
+        }
+        line.push('\n');
+        out.write_all(line.as_bytes())?;
+
+        if let Some(message) = errormsg {
+            return Err(invalid(message));
+        }
+        if stack.len() < numtopop {
+            return Err(invalid(format!(
+                "tries to pop {numtopop} items from stack with only {} items",
+                stack.len()
+            )));
+        }
+        stack.truncate(stack.len() - numtopop);
+        if effect.pushes_mark {
+            markstack.push(op.offset);
+        }
+        for _ in 0..after {
+            stack.push(effect.pushes_mark);
+        }
+    }
+    writeln!(out, "highest protocol among opcodes = {maxproto}")?;
+    if !stack.is_empty() {
+        return Err(DisError::Invalid {
+            offset: parser.position().saturating_sub(1) as u64,
+            opcode: Opcode::STOP,
+            message: format!("stack not empty after STOP: {} items", stack.len()),
+        });
+    }
+    Ok(DisSummary {
+        end: parser.position() as u64,
+        highest_protocol: maxproto,
+    })
+}
+
+/// The memo key of a GET/PUT-family op, as a Python int (text forms parse like `int()`).
+fn memo_key(op: &Op<'_>) -> Option<i128> {
+    match op.arg {
+        Arg::UInt(n) => Some(i128::from(n)),
+        Arg::Line(l) => match l {
+            b"00" => Some(0),
+            b"01" => Some(1),
+            _ => py_int(l).and_then(|s| s.parse().ok()),
+        },
+        _ => None,
+    }
+}
+
+/// Python's `int(bytes)` for base 10: surrounding whitespace, a sign, digits with single
+/// underscores between them. Returns the canonical decimal string.
+#[must_use]
+pub fn py_int(s: &[u8]) -> Option<String> {
+    let s = trim_ascii_ws(s);
+    let (neg, digits) = match s.first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() || digits[0] == b'_' || digits[digits.len() - 1] == b'_' {
+        return None;
+    }
+    let mut out = String::with_capacity(digits.len() + 1);
+    let mut prev_us = false;
+    for &c in digits {
+        match c {
+            b'0'..=b'9' => {
+                prev_us = false;
+                if !(out.is_empty() && c == b'0') {
+                    out.push(c as char);
+                }
+            }
+            b'_' if !prev_us => prev_us = true,
+            _ => return None,
+        }
+    }
+    if out.is_empty() {
+        return Some("0".to_owned());
+    }
+    if neg {
+        out.insert(0, '-');
+    }
+    Some(out)
+}
+
+/// Python's `float(bytes)`: surrounding whitespace, underscores between digits, `inf`/`nan`.
+#[must_use]
+pub fn py_float(s: &[u8]) -> Option<f64> {
+    let s = std::str::from_utf8(trim_ascii_ws(s)).ok()?;
+    let cleaned: String;
+    let s = if s.contains('_') {
+        let b = s.as_bytes();
+        for (i, &c) in b.iter().enumerate() {
+            if c == b'_' {
+                let ok = i > 0
+                    && i + 1 < b.len()
+                    && b[i - 1].is_ascii_digit()
+                    && b[i + 1].is_ascii_digit();
+                if !ok {
+                    return None;
+                }
+            }
+        }
+        cleaned = s.replace('_', "");
+        &cleaned
+    } else {
+        s
+    };
+    let lower = s.to_ascii_lowercase();
+    let body = lower.trim_start_matches(['+', '-']);
+    if matches!(body, "inf" | "infinity" | "nan") {
+        return lower.parse().ok();
+    }
+    if body.chars().any(|c| c.is_ascii_alphabetic() && c != 'e') {
+        return None;
+    }
+    s.parse().ok()
+}
+
+fn trim_ascii_ws(mut s: &[u8]) -> &[u8] {
+    // Python's int()/float() strip str.isspace() characters; for bytes these are ASCII
+    // whitespace plus \x1c-\x1f.
+    let ws = |c: &u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | 0x1c..=0x1f);
+    while s.first().is_some_and(ws) {
+        s = &s[1..];
+    }
+    while s.last().is_some_and(ws) {
+        s = &s[..s.len() - 1];
+    }
+    s
+}
+
+/// The argument as `pickletools` prints it (`repr(arg)`), or `None` for argument-less ops.
+///
+/// # Errors
+/// The message of the `ValueError` (or decode error) `pickletools` raises for this argument.
+pub fn arg_repr(op: &Op<'_>) -> Result<Option<String>, String> {
+    let mut out = String::new();
+    match (op.opcode, op.arg) {
+        (_, Arg::None) => return Ok(None),
+        (_, Arg::UInt(n)) => {
+            use std::fmt::Write as _;
+            let _ = write!(out, "{n}");
+        }
+        (_, Arg::Int(n)) => {
+            use std::fmt::Write as _;
+            let _ = write!(out, "{n}");
+        }
+        (_, Arg::Float(x)) => pyrepr::float_repr(&mut out, x),
+        (Opcode::INT | Opcode::GET | Opcode::PUT, Arg::Line(l)) => match l {
+            b"00" => out.push_str("False"),
+            b"01" => out.push_str("True"),
+            _ => out = py_int(l).ok_or_else(|| invalid_literal("int", l))?,
+        },
+        (Opcode::LONG, Arg::Line(l)) => {
+            let l = l.strip_suffix(b"L").unwrap_or(l);
+            out = py_int(l).ok_or_else(|| invalid_literal("int", l))?;
+        }
+        (Opcode::FLOAT, Arg::Line(l)) => {
+            let x = py_float(l).ok_or_else(|| {
+                format!(
+                    "could not convert string to float: {}",
+                    bytes_lit(l)
+                )
+            })?;
+            pyrepr::float_repr(&mut out, x);
+        }
+        (Opcode::STRING, Arg::Line(l)) => {
+            let inner = strip_quotes(l)?;
+            let decoded = text::escape_decode(inner).map_err(|e| e.to_string())?;
+            if !decoded.is_ascii() {
+                return Err("'ascii' codec can't decode byte".to_owned());
+            }
+            pyrepr::str_repr(&mut out, &decoded);
+        }
+        (Opcode::UNICODE, Arg::Line(l)) => {
+            let decoded = text::raw_unicode_escape(l).map_err(|e| e.to_string())?;
+            pyrepr::str_repr(&mut out, &decoded);
+        }
+        (Opcode::PERSID, Arg::Line(l)) => {
+            let decoded = noescape(l)?;
+            pyrepr::str_repr(&mut out, &decoded);
+        }
+        (_, Arg::Lines(a, b)) => {
+            let mut joined = noescape(a)?;
+            joined.push(b' ');
+            joined.extend_from_slice(&noescape(b)?);
+            pyrepr::str_repr(&mut out, &joined);
+        }
+        (Opcode::BINSTRING | Opcode::SHORT_BINSTRING, Arg::Bytes(b)) => {
+            pyrepr::str_repr(&mut out, &text::latin1(b));
+        }
+        (Opcode::BINUNICODE | Opcode::SHORT_BINUNICODE | Opcode::BINUNICODE8, Arg::Bytes(b)) => {
+            text::validate_utf8_surrogatepass(b)
+                .map_err(|e| format!("'utf-8' codec can't decode bytes: {e}"))?;
+            pyrepr::str_repr(&mut out, b);
+        }
+        (Opcode::LONG1 | Opcode::LONG4, Arg::Bytes(b)) => pyrepr::long_repr(&mut out, b),
+        (Opcode::BYTEARRAY8, Arg::Bytes(b)) => pyrepr::bytearray_repr(&mut out, b),
+        (_, Arg::Bytes(b)) => pyrepr::bytes_repr(&mut out, b),
+        (_, Arg::Line(l)) => pyrepr::bytes_repr(&mut out, l),
+    }
+    Ok(Some(out))
+}
+
+fn bytes_lit(b: &[u8]) -> String {
+    let mut s = String::new();
+    pyrepr::bytes_repr(&mut s, b);
+    s
+}
+
+fn invalid_literal(kind: &str, l: &[u8]) -> String {
+    format!(
+        "invalid literal for {kind}() with base 10: {}",
+        bytes_lit(l)
+    )
+}
+
+fn strip_quotes(l: &[u8]) -> Result<&[u8], String> {
+    for q in [b'"', b'\''] {
+        if l.first() == Some(&q) {
+            if l.len() < 2 || l.last() != Some(&q) {
+                return Err(format!(
+                    "strinq quote {} not found at both ends of {}",
+                    bytes_lit(&[q]),
+                    bytes_lit(l)
+                ));
+            }
+            return Ok(&l[1..l.len() - 1]);
+        }
+    }
+    Err(format!("no string quotes around {}", bytes_lit(l)))
+}
+
+/// `read_stringnl_noescape`: despite the name, `pickletools` runs `escape_decode` and an ASCII
+/// decode over GLOBAL, INST and PERSID lines.
+fn noescape(l: &[u8]) -> Result<Vec<u8>, String> {
+    let d = text::escape_decode(l).map_err(|e| e.to_string())?;
+    if !d.is_ascii() {
+        return Err("'ascii' codec can't decode byte".to_owned());
+    }
+    Ok(d.into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listing(data: &[u8]) -> String {
+        let mut out = Vec::new();
+        dis(data, 0, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn protocol_0_list_with_mark() {
+        // Output checked against `python3 -m pickletools` (CPython 3.11.7).
+        let got = listing(b"(lp0\nI1\naI2\na.");
+        let want = "    0: (    MARK\n    1: l        LIST       (MARK at 0)\n    2: p    PUT        0\n    5: I    INT        1\n    8: a    APPEND\n    9: I    INT        2\n   12: a    APPEND\n   13: .    STOP\nhighest protocol among opcodes = 0\n";
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn py_int_like_python() {
+        assert_eq!(py_int(b" 1_000 ").as_deref(), Some("1000"));
+        assert_eq!(py_int(b"-007").as_deref(), Some("-7"));
+        assert_eq!(py_int(b"-0").as_deref(), Some("0"));
+        assert_eq!(py_int(b"1__0"), None);
+        assert_eq!(py_int(b"12L"), None);
+    }
+}

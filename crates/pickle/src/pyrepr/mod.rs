@@ -1,0 +1,212 @@
+//! Python's `repr()` for the values that appear as opcode arguments.
+//!
+//! The disassembler must print exactly what `pickletools` prints, and `pickletools` prints
+//! `repr(arg)`. Each function here follows the corresponding CPython routine
+//! (`unicode_repr`, `bytes_repr`, `float_repr`, `long_to_decimal_string`).
+
+mod unprintable;
+
+use std::fmt::Write;
+
+use crate::text::code_points;
+
+/// `str.isprintable()` for one code point, per the reference interpreter's Unicode database.
+#[must_use]
+pub fn is_printable(cp: u32) -> bool {
+    let table = &unprintable::UNPRINTABLE;
+    // Binary search for the last range starting at or before cp.
+    let idx = table.partition_point(|&(lo, _)| lo <= cp);
+    if idx == 0 {
+        return true;
+    }
+    let (_, hi) = table[idx - 1];
+    cp > hi
+}
+
+/// `repr(s)` for a string held as generalized UTF-8 (see [`crate::text`]).
+pub fn str_repr(out: &mut String, s: &[u8]) {
+    let has_single = memchr::memchr(b'\'', s).is_some();
+    let has_double = memchr::memchr(b'"', s).is_some();
+    let quote = if has_single && !has_double { '"' } else { '\'' };
+    out.push(quote);
+    for cp in code_points(s) {
+        match cp {
+            _ if cp == quote as u32 || cp == u32::from(b'\\') => {
+                out.push('\\');
+                out.push(char::from_u32(cp).unwrap_or('?'));
+            }
+            0x09 => out.push_str("\\t"),
+            0x0a => out.push_str("\\n"),
+            0x0d => out.push_str("\\r"),
+            0..=0x1f | 0x7f => {
+                let _ = write!(out, "\\x{cp:02x}");
+            }
+            0x20..=0x7e => out.push(cp as u8 as char),
+            _ if is_printable(cp) => out.push(char::from_u32(cp).unwrap_or('?')),
+            0x80..=0xff => {
+                let _ = write!(out, "\\x{cp:02x}");
+            }
+            0x100..=0xffff => {
+                let _ = write!(out, "\\u{cp:04x}");
+            }
+            _ => {
+                let _ = write!(out, "\\U{cp:08x}");
+            }
+        }
+    }
+    out.push(quote);
+}
+
+/// `repr(b)` for bytes, without the `b` prefix handled by the caller in [`bytes_repr`].
+fn bytes_body(out: &mut String, b: &[u8]) {
+    let has_single = memchr::memchr(b'\'', b).is_some();
+    let has_double = memchr::memchr(b'"', b).is_some();
+    let quote = if has_single && !has_double { b'"' } else { b'\'' };
+    out.push(quote as char);
+    for &c in b {
+        match c {
+            _ if c == quote || c == b'\\' => {
+                out.push('\\');
+                out.push(c as char);
+            }
+            b'\t' => out.push_str("\\t"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            0x20..=0x7e => out.push(c as char),
+            _ => {
+                let _ = write!(out, "\\x{c:02x}");
+            }
+        }
+    }
+    out.push(quote as char);
+}
+
+/// `repr(b)` for a `bytes` object.
+pub fn bytes_repr(out: &mut String, b: &[u8]) {
+    out.push('b');
+    bytes_body(out, b);
+}
+
+/// `repr(b)` for a `bytearray` object.
+pub fn bytearray_repr(out: &mut String, b: &[u8]) {
+    out.push_str("bytearray(b");
+    bytes_body(out, b);
+    out.push(')');
+}
+
+/// `repr(x)` for a float: the shortest round-tripping digits, fixed notation for decimal
+/// exponents in (-4, 16], scientific otherwise, and always a `.0` or an exponent.
+pub fn float_repr(out: &mut String, x: f64) {
+    if x.is_nan() {
+        out.push_str("nan");
+        return;
+    }
+    if x.is_infinite() {
+        out.push_str(if x > 0.0 { "inf" } else { "-inf" });
+        return;
+    }
+    if x == 0.0 {
+        out.push_str(if x.is_sign_negative() { "-0.0" } else { "0.0" });
+        return;
+    }
+    // Rust's `{:e}` gives the same shortest round-trip digits as CPython's dtoa mode 0.
+    let sci = format!("{:e}", x.abs());
+    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let digits: String = mant.chars().filter(char::is_ascii_digit).collect();
+    let decpt = exp + 1; // value = 0.DIGITS * 10^decpt
+    if x.is_sign_negative() {
+        out.push('-');
+    }
+    let nd = digits.len() as i32;
+    if -4 < decpt && decpt <= 16 {
+        if decpt <= 0 {
+            out.push_str("0.");
+            for _ in 0..-decpt {
+                out.push('0');
+            }
+            out.push_str(&digits);
+        } else if decpt >= nd {
+            out.push_str(&digits);
+            for _ in 0..decpt - nd {
+                out.push('0');
+            }
+            out.push_str(".0");
+        } else {
+            out.push_str(&digits[..decpt as usize]);
+            out.push('.');
+            out.push_str(&digits[decpt as usize..]);
+        }
+    } else {
+        out.push_str(&digits[..1]);
+        if nd > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        let e = decpt - 1;
+        let sign = if e < 0 { '-' } else { '+' };
+        let _ = write!(out, "e{sign}{:02}", e.abs());
+    }
+}
+
+/// `repr(n)` for `int.from_bytes(b, 'little', signed=True)` (LONG1 / LONG4 payloads).
+pub fn long_repr(out: &mut String, le_twos_complement: &[u8]) {
+    if le_twos_complement.len() <= 16 {
+        let neg = le_twos_complement.last().is_some_and(|&b| b & 0x80 != 0);
+        let mut buf = if neg { [0xffu8; 16] } else { [0u8; 16] };
+        buf[..le_twos_complement.len()].copy_from_slice(le_twos_complement);
+        let _ = write!(out, "{}", i128::from_le_bytes(buf));
+    } else {
+        let n = num_bigint::BigInt::from_signed_bytes_le(le_twos_complement);
+        let _ = write!(out, "{n}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(x: f64) -> String {
+        let mut s = String::new();
+        float_repr(&mut s, x);
+        s
+    }
+
+    fn r(s: &str) -> String {
+        let mut o = String::new();
+        str_repr(&mut o, s.as_bytes());
+        o
+    }
+
+    #[test]
+    fn floats_match_python() {
+        // Expected strings are what CPython 3.11 prints for repr(x).
+        assert_eq!(f(1e16), "1e+16");
+        assert_eq!(f(1e15), "1000000000000000.0");
+        assert_eq!(f(1e-5), "1e-05");
+        assert_eq!(f(0.0001), "0.0001");
+        assert_eq!(f(1.5), "1.5");
+        assert_eq!(f(-2.5e-300), "-2.5e-300");
+        assert_eq!(f(5e-324), "5e-324");
+        assert_eq!(f(123456789.125), "123456789.125");
+        assert_eq!(f(0.1), "0.1");
+    }
+
+    #[test]
+    fn strings_match_python() {
+        assert_eq!(r("it's"), "\"it's\"");
+        assert_eq!(r("a'b\"c"), "'a\\'b\"c'");
+        assert_eq!(r("é\u{7f}\u{85}\u{200b}"), "'é\\x7f\\x85\\u200b'");
+        assert_eq!(r("😀"), "'😀'");
+    }
+
+    #[test]
+    fn longs() {
+        let mut s = String::new();
+        long_repr(&mut s, b"\x00\x80");
+        assert_eq!(s, "-32768");
+        s.clear();
+        long_repr(&mut s, b"");
+        assert_eq!(s, "0");
+    }
+}
