@@ -141,8 +141,8 @@ pub fn dis<W: Write>(data: &[u8], start: usize, out: &mut W) -> Result<DisSummar
         let mut numtopop = usize::from(effect.before);
         let mut markmsg: Option<String> = None;
         let mut errormsg: Option<String> = None;
-        let pops_mark = effect.mark_at.is_some()
-            || (op.opcode == Opcode::POP && stack.last() == Some(&true));
+        let pops_mark =
+            effect.mark_at.is_some() || (op.opcode == Opcode::POP && stack.last() == Some(&true));
         if pops_mark {
             if let Some(markpos) = markstack.pop() {
                 markmsg = Some(format!("(MARK at {markpos})"));
@@ -169,7 +169,10 @@ pub fn dis<W: Write>(data: &[u8], start: usize, out: &mut W) -> Result<DisSummar
             };
             match idx {
                 Some(i) if memo.contains(i) => {
-                    errormsg = Some(format!("memo key {} already defined", arg.as_deref().unwrap_or("None")));
+                    errormsg = Some(format!(
+                        "memo key {} already defined",
+                        arg.as_deref().unwrap_or("None")
+                    ));
                 }
                 _ if stack.is_empty() => {
                     errormsg = Some("stack is empty -- can't store into memo".to_owned());
@@ -362,12 +365,8 @@ pub fn arg_repr(op: &Op<'_>) -> Result<Option<String>, String> {
             out = py_int(l).ok_or_else(|| invalid_literal("int", l))?;
         }
         (Opcode::FLOAT, Arg::Line(l)) => {
-            let x = py_float(l).ok_or_else(|| {
-                format!(
-                    "could not convert string to float: {}",
-                    bytes_lit(l)
-                )
-            })?;
+            let x = py_float(l)
+                .ok_or_else(|| format!("could not convert string to float: {}", bytes_lit(l)))?;
             pyrepr::float_repr(&mut out, x);
         }
         (Opcode::STRING, Arg::Line(l)) => {

@@ -197,9 +197,7 @@ impl Opcode {
     /// Whether the count before a counted argument is signed (`pickletools` rejects negatives).
     #[must_use]
     pub const fn count_is_signed(self) -> bool {
-        matches!(
-            self,
-Opcode::BINSTRING | Opcode::LONG4)
+        matches!(self, Opcode::BINSTRING | Opcode::LONG4)
     }
 
     /// Opcodes that read the memo.
@@ -234,7 +232,9 @@ mod tests {
         for &op in Opcode::ALL {
             assert_eq!(Opcode::from_byte(op.byte()), Some(op));
         }
-        let known = (0..=255u8).filter(|&b| Opcode::from_byte(b).is_some()).count();
+        let known = (0..=255u8)
+            .filter(|&b| Opcode::from_byte(b).is_some())
+            .count();
         assert_eq!(known, 68);
     }
 }

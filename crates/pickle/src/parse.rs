@@ -303,10 +303,7 @@ mod tests {
     #[test]
     fn huge_count_does_not_allocate_or_panic() {
         let p = parse_one(b"\x8e\xff\xff\xff\xff\xff\xff\xff\xff", 0);
-        assert!(matches!(
-            p.error.unwrap().kind,
-            ErrorKind::Truncated { .. }
-        ));
+        assert!(matches!(p.error.unwrap().kind, ErrorKind::Truncated { .. }));
     }
 
     #[test]

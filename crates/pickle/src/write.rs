@@ -115,10 +115,21 @@ mod tests {
     fn arb_op() -> impl Strategy<Value = Op<'static>> {
         let bytes = || proptest::collection::vec(any::<u8>(), 0..40).prop_map(|v| &*v.leak());
         let line = || {
-            proptest::collection::vec(any::<u8>().prop_filter("no newline", |b| *b != b'\n'), 0..20)
-                .prop_map(|v| &*v.leak())
+            proptest::collection::vec(
+                any::<u8>().prop_filter("no newline", |b| *b != b'\n'),
+                0..20,
+            )
+            .prop_map(|v| &*v.leak())
         };
-        (0..Opcode::ALL.len(), any::<u64>(), any::<i32>(), any::<f64>(), bytes(), line(), line())
+        (
+            0..Opcode::ALL.len(),
+            any::<u64>(),
+            any::<i32>(),
+            any::<f64>(),
+            bytes(),
+            line(),
+            line(),
+        )
             .prop_filter_map("STOP ends the pickle", |(i, u, n, x, b, l1, l2)| {
                 let opcode = Opcode::ALL[i];
                 if opcode == Opcode::STOP {
@@ -136,7 +147,11 @@ mod tests {
                     ArgKind::TwoLines => Arg::Lines(l1, l2),
                     ArgKind::Counted1 | ArgKind::Counted4 | ArgKind::Counted8 => Arg::Bytes(b),
                 };
-                Some(Op { offset: 0, opcode, arg })
+                Some(Op {
+                    offset: 0,
+                    opcode,
+                    arg,
+                })
             })
     }
 

@@ -1,1 +1,54 @@
-//! placeholder
+//! The symbolic pickle machine: runs a pickle's opcodes with `_pickle.c` semantics without
+//! importing a module or calling anything.
+//!
+//! # Brief overview
+//!
+//! [`run`] executes every pickle in a byte stream and returns a [`Trace`]: the value graph
+//! (sharing and cycles through the memo intact), every global in load order with how it is
+//! used, every call, and per pickle the root value or the error that stopped it. Where Python
+//! would import, the machine makes a [`Node::Global`]; where it would call, a [`Node::Object`].
+//! Everything is bounded by [`Budgets`].
+//!
+//! ```
+//! let trace = vm::run(b"\x80\x04\x95\x14\x00\x00\x00\x00\x00\x00\x00\x8c\x05posix\x94\x8c\x06system\x94\x93\x94.");
+//! assert!(trace.is_complete());
+//! assert_eq!(trace.globals[0].dotted(), "posix.system");
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod budget;
+mod error;
+mod literal;
+mod machine;
+mod trace;
+mod value;
+
+pub use budget::{Budget, Budgets};
+pub use error::{VmError, VmErrorKind};
+pub use machine::Machine;
+pub use trace::{PickleRun, SideEffect, Trace};
+pub use value::{CallKind, Global, Name, Node, NodeId, Object, Uses, Value};
+
+/// Runs every pickle in `data` with the default budgets.
+#[must_use]
+pub fn run(data: &[u8]) -> Trace<'_> {
+    run_with(data, Budgets::default())
+}
+
+/// Runs every pickle in `data`, one after another, until the data ends or one fails.
+#[must_use]
+pub fn run_with(data: &[u8], budgets: Budgets) -> Trace<'_> {
+    let mut m = Machine::new(data, budgets);
+    let mut pos = 0;
+    loop {
+        let end = m.run_pickle(pos);
+        let t = m.trace();
+        let failed = t.pickles.last().is_some_and(|p| p.error.is_some());
+        if failed || end >= data.len() || end == pos {
+            break;
+        }
+        pos = end;
+    }
+    m.finish()
+}

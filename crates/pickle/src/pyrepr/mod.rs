@@ -61,7 +61,11 @@ pub fn str_repr(out: &mut String, s: &[u8]) {
 fn bytes_body(out: &mut String, b: &[u8]) {
     let has_single = memchr::memchr(b'\'', b).is_some();
     let has_double = memchr::memchr(b'"', b).is_some();
-    let quote = if has_single && !has_double { b'"' } else { b'\'' };
+    let quote = if has_single && !has_double {
+        b'"'
+    } else {
+        b'\''
+    };
     out.push(quote as char);
     for &c in b {
         match c {

@@ -1,0 +1,90 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Reads Python pickles and ML model files without running them.
+///
+/// Nothing in the file is imported or executed: every command reads bytes only.
+#[derive(Debug, Parser)]
+#[command(name = "pickle-doctor", version, about, long_about = None)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Disassemble: the listing `python -m pickletools FILE` prints, byte for byte.
+    ///
+    /// A stream of several pickles gets one `== pickle N at offset X ==` section each. A
+    /// truncated or malformed pickle is listed up to the bad op, then the error is printed with
+    /// its offset and the exit code is 1.
+    Dis(DisArgs),
+    /// Show what a pickle would build, as Python-like expressions or as a JSON value graph.
+    ///
+    /// Classes and functions are shown by name and never imported. Shared and recursive
+    /// structures are labelled `#N=` where first seen and referred to as `#N` afterwards.
+    Show(ShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DisArgs {
+    /// Pickle file(s); `-` reads standard input.
+    #[arg(required = true)]
+    pub(crate) files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ShowArgs {
+    /// Pickle file; `-` reads standard input.
+    pub(crate) file: PathBuf,
+    /// Print the value graph as JSON (schema: docs/show-json.md).
+    #[arg(long, conflicts_with = "stats")]
+    pub(crate) json: bool,
+    /// Print every byte and array element instead of summaries.
+    #[arg(long)]
+    pub(crate) full: bool,
+    /// Print counts only (ops, nodes, globals, calls): a full symbolic run without rendering.
+    #[arg(long)]
+    pub(crate) stats: bool,
+    #[command(flatten)]
+    pub(crate) budgets: BudgetArgs,
+}
+
+/// Limits on the symbolic run. Raise one when a file legitimately exceeds it.
+#[derive(Debug, Args)]
+pub(crate) struct BudgetArgs {
+    /// Maximum opcodes executed.
+    #[arg(long, value_name = "N")]
+    pub(crate) max_ops: Option<u64>,
+    /// Maximum memo entries.
+    #[arg(long, value_name = "N")]
+    pub(crate) max_memo: Option<usize>,
+    /// Maximum value-graph nodes.
+    #[arg(long, value_name = "N")]
+    pub(crate) max_nodes: Option<usize>,
+    /// Maximum stack depth.
+    #[arg(long, value_name = "N")]
+    pub(crate) max_stack: Option<usize>,
+}
+
+impl BudgetArgs {
+    pub(crate) fn budgets(&self) -> vm::Budgets {
+        let mut b = vm::Budgets::default();
+        if let Some(n) = self.max_ops {
+            b.max_ops = n;
+        }
+        if let Some(n) = self.max_memo {
+            b.max_memo = n;
+        }
+        if let Some(n) = self.max_nodes {
+            b.max_nodes = n;
+        }
+        if let Some(n) = self.max_stack {
+            b.max_stack = n;
+        }
+        b
+    }
+}

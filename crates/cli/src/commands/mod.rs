@@ -1,0 +1,18 @@
+//! One module per subcommand.
+
+mod dis;
+mod show;
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::args::{Cli, Command};
+
+/// Runs the chosen subcommand.
+pub(crate) fn run(cli: &Cli) -> Result<ExitCode> {
+    match &cli.command {
+        Command::Dis(a) => dis::run(a),
+        Command::Show(a) => show::run(a),
+    }
+}

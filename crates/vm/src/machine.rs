@@ -1,0 +1,873 @@
+//! The symbolic machine: `_pickle.c`'s `load()` loop with nothing imported and nothing called.
+//!
+//! Each opcode does to the stack, metastack and memo exactly what the C unpickler does, with the
+//! same underflow rules (ops cannot pop below the innermost MARK, the "fence") and the same error
+//! messages. Where Python would import or call, the machine makes a symbolic node instead and
+//! records the event in the [`Trace`].
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use pickle::{Arg, Op, Opcode, Parser, text};
+
+use crate::budget::{Budget, Budgets};
+use crate::error::{VmError, VmErrorKind};
+use crate::literal::{self, IntLit};
+use crate::trace::{PickleRun, SideEffect, Trace};
+use crate::value::{CallKind, Global, Name, Node, NodeId, Object, Uses, Value};
+
+/// Highest protocol CPython reads.
+const HIGHEST_PROTOCOL: u8 = 5;
+
+/// The memo: a dense vector for the usual 0, 1, 2, ... indices, a map for sparse ones.
+#[derive(Default)]
+struct Memo {
+    dense: Vec<Option<Value>>,
+    sparse: HashMap<u64, Value>,
+    len: usize,
+}
+
+impl Memo {
+    fn get(&self, idx: u64) -> Option<Value> {
+        match usize::try_from(idx) {
+            Ok(i) if i < self.dense.len() => self.dense[i],
+            _ => self.sparse.get(&idx).copied(),
+        }
+    }
+
+    /// Stores a value; returns whether the index is new.
+    fn put(&mut self, idx: u64, v: Value) -> bool {
+        let dense_ok = usize::try_from(idx)
+            .ok()
+            .filter(|&i| i < self.dense.len().saturating_mul(2).saturating_add(1024));
+        let new = if let Some(i) = dense_ok {
+            if i >= self.dense.len() {
+                self.dense.resize(i + 1, None);
+            }
+            self.dense[i].replace(v).is_none()
+        } else {
+            self.sparse.insert(idx, v).is_none()
+        };
+        if new {
+            self.len += 1;
+        }
+        new
+    }
+
+    fn clear(&mut self) {
+        self.dense.clear();
+        self.sparse.clear();
+        self.len = 0;
+    }
+}
+
+/// Runs pickles symbolically and accumulates one [`Trace`].
+///
+/// Most callers want [`crate::run`]. The machine is exposed so that container readers can run
+/// one pickle, skip raw bytes that follow it (joblib arrays, legacy torch storages) and resume.
+pub struct Machine<'a> {
+    data: &'a [u8],
+    budgets: Budgets,
+    trace: Trace<'a>,
+    stack: Vec<Value>,
+    marks: Vec<usize>,
+    memo: Memo,
+    buffers: u64,
+}
+
+type R<T> = Result<T, VmErrorKind>;
+
+impl<'a> Machine<'a> {
+    /// A machine over `data` with the given limits.
+    #[must_use]
+    pub fn new(data: &'a [u8], budgets: Budgets) -> Self {
+        Machine {
+            data,
+            budgets,
+            trace: Trace::default(),
+            stack: Vec::new(),
+            marks: Vec::new(),
+            memo: Memo::default(),
+            buffers: 0,
+        }
+    }
+
+    /// The trace so far.
+    #[must_use]
+    pub fn trace(&self) -> &Trace<'a> {
+        &self.trace
+    }
+
+    /// Ends the run and returns the trace.
+    #[must_use]
+    pub fn finish(self) -> Trace<'a> {
+        self.trace
+    }
+
+    /// Runs one pickle from `start` through its STOP, appending a [`PickleRun`] to the trace.
+    /// Returns the offset after the pickle (or where it failed).
+    pub fn run_pickle(&mut self, start: usize) -> usize {
+        self.stack.clear();
+        self.marks.clear();
+        self.memo.clear();
+        let index = self.trace.pickles.len();
+        let mut run = PickleRun {
+            start: start as u64,
+            end: start as u64,
+            protocol: None,
+            root: None,
+            ops: 0,
+            memo_entries: 0,
+            error: None,
+        };
+        if index >= self.budgets.max_pickles {
+            run.error = Some(VmError {
+                offset: start as u64,
+                opcode: None,
+                kind: VmErrorKind::Budget {
+                    budget: Budget::Pickles,
+                    limit: self.budgets.max_pickles as u64,
+                },
+            });
+            self.trace.pickles.push(run);
+            return start;
+        }
+        let mut parser = Parser::new(self.data, start);
+        while let Some(op) = parser.next() {
+            let op = match op {
+                Ok(op) => op,
+                Err(e) => {
+                    run.error = Some(e.into());
+                    break;
+                }
+            };
+            run.ops += 1;
+            self.trace.ops += 1;
+            if self.trace.ops > self.budgets.max_ops {
+                run.error = Some(VmError {
+                    offset: op.offset,
+                    opcode: Some(op.opcode),
+                    kind: VmErrorKind::Budget {
+                        budget: Budget::Ops,
+                        limit: self.budgets.max_ops,
+                    },
+                });
+                break;
+            }
+            match self.exec(&op, index, parser.position(), &mut run) {
+                Ok(()) => {}
+                Err(kind) => {
+                    run.error = Some(VmError {
+                        offset: op.offset,
+                        opcode: Some(op.opcode),
+                        kind,
+                    });
+                    break;
+                }
+            }
+        }
+        run.end = parser.position() as u64;
+        run.memo_entries = self.memo.len;
+        self.trace.pickles.push(run);
+        parser.position()
+    }
+
+    #[inline]
+    fn fence(&self) -> usize {
+        self.marks.last().copied().unwrap_or(0)
+    }
+
+    #[inline]
+    fn push(&mut self, v: Value) -> R<()> {
+        if self.stack.len() >= self.budgets.max_stack {
+            return Err(budget(Budget::Stack, self.budgets.max_stack));
+        }
+        self.stack.push(v);
+        Ok(())
+    }
+
+    #[inline]
+    fn pop(&mut self) -> R<Value> {
+        if self.stack.len() <= self.fence() {
+            return Err(VmErrorKind::StackUnderflow);
+        }
+        self.stack.pop().ok_or(VmErrorKind::StackUnderflow)
+    }
+
+    #[inline]
+    fn top(&self) -> R<Value> {
+        if self.stack.len() <= self.fence() {
+            return Err(VmErrorKind::StackUnderflow);
+        }
+        self.stack
+            .last()
+            .copied()
+            .ok_or(VmErrorKind::StackUnderflow)
+    }
+
+    fn marker(&mut self) -> R<usize> {
+        self.marks.pop().ok_or(VmErrorKind::MarkMissing)
+    }
+
+    #[inline]
+    fn node(&mut self, n: Node<'a>) -> R<Value> {
+        if self.trace.nodes.len() >= self.budgets.max_nodes {
+            return Err(budget(Budget::Nodes, self.budgets.max_nodes));
+        }
+        let id = NodeId(self.trace.nodes.len() as u32);
+        self.trace.nodes.push(n);
+        Ok(Value::Node(id))
+    }
+
+    #[inline]
+    fn count_items(&mut self, n: usize) -> R<()> {
+        self.trace.items += n;
+        if self.trace.items > self.budgets.max_items {
+            return Err(budget(Budget::Items, self.budgets.max_items));
+        }
+        Ok(())
+    }
+
+    fn get_node(&self, v: Value) -> Option<&Node<'a>> {
+        v.node().map(|id| &self.trace.nodes[id.index()])
+    }
+
+    fn global(
+        &mut self,
+        module: Name<'a>,
+        name: Name<'a>,
+        offset: u64,
+        opcode: Opcode,
+        pickle: usize,
+    ) -> R<Value> {
+        let gi = self.trace.globals.len() as u32;
+        let v = self.node(Node::Global(gi))?;
+        let node = v.node().unwrap_or(NodeId(0));
+        self.trace.globals.push(Global {
+            module,
+            name,
+            offset,
+            opcode,
+            pickle,
+            node,
+            uses: Uses::default(),
+        });
+        Ok(v)
+    }
+
+    fn mark_use(&mut self, v: Value, u: Uses) {
+        if let Some(Node::Global(gi)) = self.get_node(v) {
+            let gi = *gi as usize;
+            self.trace.globals[gi].uses.insert(u);
+        }
+    }
+
+    /// Marks globals reachable from call arguments (bounded: a few levels of plain containers).
+    fn mark_arguments(&mut self, v: Value) {
+        let mut work = vec![(v, 0u8)];
+        let mut budget = 256;
+        while let Some((v, depth)) = work.pop() {
+            budget -= 1;
+            if budget == 0 {
+                return;
+            }
+            let Some(node) = self.get_node(v) else {
+                continue;
+            };
+            match node {
+                Node::Global(gi) => {
+                    let gi = *gi as usize;
+                    self.trace.globals[gi].uses.insert(Uses::ARGUMENT);
+                }
+                Node::Tuple(_)
+                | Node::List(_)
+                | Node::Dict(_)
+                | Node::Set(_)
+                | Node::FrozenSet(_)
+                    if depth < 4 =>
+                {
+                    node.for_each_child(|c| work.push((c, depth + 1)));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The kind of a literal node or scalar Python would certainly reject as a call target,
+    /// a class or an argument tuple; `None` for symbolic values whose type is unknown.
+    fn literal_type(&self, v: Value) -> Option<&'static str> {
+        match v {
+            Value::None => Some("NoneType"),
+            Value::Bool(_) => Some("bool"),
+            Value::Int(_) => Some("int"),
+            Value::Float(_) => Some("float"),
+            Value::Node(id) => match &self.trace.nodes[id.index()] {
+                Node::Global(_)
+                | Node::Object(_)
+                | Node::PersistentId { .. }
+                | Node::Ext { .. }
+                | Node::Buffer { .. }
+                | Node::ReadOnly(_) => None,
+                n => Some(n.type_name()),
+            },
+        }
+    }
+
+    fn call(
+        &mut self,
+        kind: CallKind,
+        callable: Value,
+        args: Value,
+        kwargs: Option<Value>,
+        offset: u64,
+    ) -> R<Value> {
+        let use_ = if kind == CallKind::Reduce {
+            Uses::CALLED
+        } else {
+            Uses::INSTANTIATED
+        };
+        self.mark_use(callable, use_);
+        self.mark_arguments(args);
+        if let Some(k) = kwargs {
+            self.mark_arguments(k);
+        }
+        let v = self.node(Node::Object(Box::new(Object {
+            kind,
+            callable,
+            args,
+            kwargs,
+            offset,
+            state: Vec::new(),
+            items: Vec::new(),
+            dict_items: Vec::new(),
+        })))?;
+        if let Some(id) = v.node() {
+            self.trace.calls.push(id);
+        }
+        Ok(v)
+    }
+
+    fn side_effect(&mut self, op: &Op<'_>, target: Value, values: Vec<Value>) {
+        self.trace.side_effects.push(SideEffect {
+            offset: op.offset,
+            opcode: op.opcode,
+            target,
+            values,
+        });
+    }
+
+    /// APPEND/APPENDS/ADDITEMS: items `stack[x..]` go to `stack[x-1]`.
+    fn add_items(&mut self, op: &Op<'_>, x: usize) -> R<()> {
+        let len = self.stack.len();
+        if x > len || x == 0 {
+            return Err(VmErrorKind::StackUnderflow);
+        }
+        if x == len {
+            return Ok(());
+        }
+        self.count_items(len - x)?;
+        let target = self.stack[x - 1];
+        let is_add = op.opcode == Opcode::ADDITEMS;
+        let ok = match target.node().map(|id| &mut self.trace.nodes[id.index()]) {
+            Some(Node::List(v)) if !is_add => {
+                v.extend_from_slice(&self.stack[x..]);
+                true
+            }
+            Some(Node::Set(v)) if is_add => {
+                v.extend_from_slice(&self.stack[x..]);
+                true
+            }
+            Some(Node::Object(o)) => {
+                o.items.extend_from_slice(&self.stack[x..]);
+                true
+            }
+            _ => false,
+        };
+        if !ok {
+            if let Some(t) = self.literal_type(target) {
+                let attr = if is_add { "add" } else { "append" };
+                return Err(VmErrorKind::Type(format!(
+                    "'{t}' object has no attribute '{attr}'"
+                )));
+            }
+            let values = self.stack[x..].to_vec();
+            self.side_effect(op, target, values);
+        }
+        self.stack.truncate(x);
+        Ok(())
+    }
+
+    /// SETITEM/SETITEMS: pairs `stack[x..]` go to `stack[x-1]`.
+    fn set_items(&mut self, op: &Op<'_>, x: usize) -> R<()> {
+        let len = self.stack.len();
+        if x > len || x == 0 {
+            return Err(VmErrorKind::StackUnderflow);
+        }
+        if x == len {
+            return Ok(());
+        }
+        if (len - x) % 2 != 0 {
+            return Err(VmErrorKind::Type("odd number of items for SETITEMS".into()));
+        }
+        self.count_items((len - x) / 2)?;
+        let target = self.stack[x - 1];
+        let pairs = self.stack[x..].chunks_exact(2).map(|p| (p[0], p[1]));
+        let ok = match target.node().map(|id| &mut self.trace.nodes[id.index()]) {
+            Some(Node::Dict(v)) => {
+                v.extend(pairs);
+                true
+            }
+            Some(Node::Object(o)) => {
+                o.dict_items.extend(pairs);
+                true
+            }
+            _ => false,
+        };
+        if !ok {
+            if let Some(t) = self.literal_type(target) {
+                return Err(VmErrorKind::Type(format!(
+                    "'{t}' object does not support item assignment"
+                )));
+            }
+            let values = self.stack[x..].to_vec();
+            self.side_effect(op, target, values);
+        }
+        self.stack.truncate(x);
+        Ok(())
+    }
+
+    fn collect_from(&mut self, x: usize) -> R<Vec<Value>> {
+        let items = self.stack.split_off(x.min(self.stack.len()));
+        self.count_items(items.len())?;
+        Ok(items)
+    }
+
+    fn str_value(&mut self, s: Cow<'a, [u8]>) -> R<Value> {
+        self.node(Node::Str(s))
+    }
+
+    fn int_value(&mut self, lit: IntLit) -> R<Value> {
+        match lit {
+            IntLit::Small(v) => Ok(Value::Int(v)),
+            IntLit::Big(n) => self.node(Node::BigInt(Cow::Owned(n.to_signed_bytes_le()))),
+        }
+    }
+
+    fn memo_index(op: &Op<'_>) -> R<u64> {
+        match op.arg {
+            Arg::UInt(n) => Ok(n),
+            Arg::Line(l) => match literal::c_index(l) {
+                Some(i) if i >= 0 => u64::try_from(i).map_err(|_| bad_index(l)),
+                Some(_) if op.opcode == Opcode::PUT => {
+                    Err(VmErrorKind::BadArgument("negative PUT argument".into()))
+                }
+                _ => Err(bad_index(l)),
+            },
+            _ => Err(VmErrorKind::BadMemoIndex("(none)".into())),
+        }
+    }
+
+    #[allow(
+        clippy::too_many_lines,
+        reason = "one arm per opcode reads best as one match"
+    )]
+    fn exec(&mut self, op: &Op<'a>, pickle: usize, pos: usize, run: &mut PickleRun) -> R<()> {
+        let v = match (op.opcode, op.arg) {
+            (Opcode::PROTO, Arg::UInt(p)) => {
+                let p = p as u8;
+                if p > HIGHEST_PROTOCOL {
+                    return Err(VmErrorKind::UnsupportedProtocol(p));
+                }
+                run.protocol.get_or_insert(p);
+                return Ok(());
+            }
+            (Opcode::FRAME, Arg::UInt(n)) => {
+                let remaining = (self.data.len() - pos) as u64;
+                if n > remaining {
+                    return Err(VmErrorKind::FrameTruncated {
+                        length: n,
+                        remaining,
+                    });
+                }
+                return Ok(());
+            }
+            (Opcode::STOP, _) => {
+                run.root = Some(self.pop()?);
+                return Ok(());
+            }
+
+            // Scalars.
+            (Opcode::NONE, _) => Value::None,
+            (Opcode::NEWTRUE, _) => Value::Bool(true),
+            (Opcode::NEWFALSE, _) => Value::Bool(false),
+            (Opcode::BININT1 | Opcode::BININT2, Arg::UInt(n)) => Value::Int(n as i64),
+            (Opcode::BININT, Arg::Int(n)) => Value::Int(i64::from(n)),
+            (Opcode::BINFLOAT, Arg::Float(x)) => Value::Float(x),
+            (Opcode::INT, Arg::Line(l)) => match literal::c_int(l) {
+                Some(Err(b)) => Value::Bool(b),
+                Some(Ok(i)) => self.int_value(i)?,
+                None => return Err(bad_literal("int", l)),
+            },
+            (Opcode::LONG, Arg::Line(l)) => match literal::c_long(l) {
+                Some(i) => self.int_value(i)?,
+                None => return Err(bad_literal("int", l)),
+            },
+            (Opcode::LONG1 | Opcode::LONG4, Arg::Bytes(b)) => {
+                if b.len() <= 8 {
+                    let neg = b.last().is_some_and(|&c| c & 0x80 != 0);
+                    let mut buf = if neg { [0xff; 8] } else { [0; 8] };
+                    buf[..b.len()].copy_from_slice(b);
+                    Value::Int(i64::from_le_bytes(buf))
+                } else {
+                    self.node(Node::BigInt(Cow::Borrowed(b)))?
+                }
+            }
+            (Opcode::FLOAT, Arg::Line(l)) => match literal::c_float(l) {
+                Some(x) => Value::Float(x),
+                None => {
+                    return Err(VmErrorKind::BadArgument(
+                        "could not convert string to float".into(),
+                    ));
+                }
+            },
+
+            // Strings and bytes.
+            (Opcode::STRING, Arg::Line(l)) => {
+                let q = l.first().copied();
+                if l.len() < 2 || !matches!(q, Some(b'\'' | b'"')) || l.last().copied() != q {
+                    return Err(VmErrorKind::BadArgument(
+                        "the STRING opcode argument must be quoted".into(),
+                    ));
+                }
+                let decoded = text::escape_decode(&l[1..l.len() - 1])
+                    .map_err(|e| VmErrorKind::BadArgument(format!("invalid STRING escape: {e}")))?;
+                let s = match decoded {
+                    Cow::Borrowed(b) => text::latin1(b),
+                    Cow::Owned(b) => Cow::Owned(text::latin1(&b).into_owned()),
+                };
+                self.str_value(s)?
+            }
+            (Opcode::BINSTRING | Opcode::SHORT_BINSTRING, Arg::Bytes(b)) => {
+                self.str_value(text::latin1(b))?
+            }
+            (Opcode::UNICODE, Arg::Line(l)) => {
+                let s = text::raw_unicode_escape(l).map_err(|e| {
+                    VmErrorKind::BadArgument(format!("'rawunicodeescape' codec can't decode: {e}"))
+                })?;
+                self.str_value(s)?
+            }
+            (
+                Opcode::SHORT_BINUNICODE | Opcode::BINUNICODE | Opcode::BINUNICODE8,
+                Arg::Bytes(b),
+            ) => {
+                text::validate_utf8_surrogatepass(b).map_err(|e| {
+                    VmErrorKind::BadArgument(format!("'utf-8' codec can't decode: {e}"))
+                })?;
+                self.str_value(Cow::Borrowed(b))?
+            }
+            (Opcode::BINBYTES | Opcode::SHORT_BINBYTES | Opcode::BINBYTES8, Arg::Bytes(b)) => {
+                self.node(Node::Bytes(Cow::Borrowed(b)))?
+            }
+            (Opcode::BYTEARRAY8, Arg::Bytes(b)) => self.node(Node::ByteArray(Cow::Borrowed(b)))?,
+            (Opcode::NEXT_BUFFER, _) => {
+                let index = self.buffers;
+                self.buffers += 1;
+                self.node(Node::Buffer {
+                    index,
+                    offset: op.offset,
+                })?
+            }
+            (Opcode::READONLY_BUFFER, _) => {
+                let v = self.pop()?;
+                self.node(Node::ReadOnly(v))?
+            }
+
+            // Containers.
+            (Opcode::EMPTY_LIST, _) => self.node(Node::List(Vec::new()))?,
+            (Opcode::EMPTY_TUPLE, _) => self.node(Node::Tuple(Vec::new()))?,
+            (Opcode::EMPTY_DICT, _) => self.node(Node::Dict(Vec::new()))?,
+            (Opcode::EMPTY_SET, _) => self.node(Node::Set(Vec::new()))?,
+            (Opcode::LIST, _) => {
+                let x = self.marker()?;
+                let items = self.collect_from(x)?;
+                self.node(Node::List(items))?
+            }
+            (Opcode::TUPLE, _) => {
+                let x = self.marker()?;
+                let items = self.collect_from(x)?;
+                self.node(Node::Tuple(items))?
+            }
+            (Opcode::FROZENSET, _) => {
+                let x = self.marker()?;
+                let items = self.collect_from(x)?;
+                self.node(Node::FrozenSet(items))?
+            }
+            (Opcode::TUPLE1 | Opcode::TUPLE2 | Opcode::TUPLE3, _) => {
+                let n = match op.opcode {
+                    Opcode::TUPLE1 => 1,
+                    Opcode::TUPLE2 => 2,
+                    _ => 3,
+                };
+                if self.stack.len() < self.fence() + n {
+                    return Err(VmErrorKind::StackUnderflow);
+                }
+                let items = self.collect_from(self.stack.len() - n)?;
+                self.node(Node::Tuple(items))?
+            }
+            (Opcode::DICT, _) => {
+                let x = self.marker()?;
+                if (self.stack.len() - x.min(self.stack.len())) % 2 != 0 {
+                    return Err(VmErrorKind::Type("odd number of items for DICT".into()));
+                }
+                let items = self.collect_from(x)?;
+                let pairs = items.chunks_exact(2).map(|p| (p[0], p[1])).collect();
+                self.node(Node::Dict(pairs))?
+            }
+            (Opcode::APPEND, _) => {
+                let x = self.stack.len().wrapping_sub(1);
+                return self.add_items(op, if self.stack.is_empty() { 0 } else { x });
+            }
+            (Opcode::APPENDS | Opcode::ADDITEMS, _) => {
+                let x = self.marker()?;
+                return self.add_items(op, x);
+            }
+            (Opcode::SETITEM, _) => {
+                let len = self.stack.len();
+                return self.set_items(op, if len < 2 { 0 } else { len - 2 });
+            }
+            (Opcode::SETITEMS, _) => {
+                let x = self.marker()?;
+                return self.set_items(op, x);
+            }
+
+            // Stack and memo.
+            (Opcode::POP, _) => {
+                let len = self.stack.len();
+                if self.marks.last() == Some(&len) && !self.marks.is_empty() {
+                    self.marks.pop();
+                } else {
+                    self.pop()?;
+                }
+                return Ok(());
+            }
+            (Opcode::DUP, _) => self.top()?,
+            (Opcode::MARK, _) => {
+                if self.marks.len() >= self.budgets.max_nesting {
+                    return Err(budget(Budget::Nesting, self.budgets.max_nesting));
+                }
+                self.marks.push(self.stack.len());
+                return Ok(());
+            }
+            (Opcode::POP_MARK, _) => {
+                let x = self.marker()?;
+                self.stack.truncate(x);
+                return Ok(());
+            }
+            (Opcode::GET | Opcode::BINGET | Opcode::LONG_BINGET, _) => {
+                let idx = Self::memo_index(op)?;
+                self.memo.get(idx).ok_or(VmErrorKind::MemoMissing(idx))?
+            }
+            (Opcode::PUT | Opcode::BINPUT | Opcode::LONG_BINPUT, _) => {
+                let idx = Self::memo_index(op)?;
+                let top = self.top()?;
+                self.memo_put(idx, top)?;
+                return Ok(());
+            }
+            (Opcode::MEMOIZE, _) => {
+                let top = self.top()?;
+                self.memo_put(self.memo.len as u64, top)?;
+                return Ok(());
+            }
+
+            // Globals, calls and objects.
+            (Opcode::GLOBAL, Arg::Lines(m, n)) => {
+                let (m, n) = (utf8_name(m)?, utf8_name(n)?);
+                self.global(m, n, op.offset, op.opcode, pickle)?
+            }
+            (Opcode::STACK_GLOBAL, _) => {
+                let name = self.pop()?;
+                let module = self.pop()?;
+                let m = self.stack_global_name(module)?;
+                let n = self.stack_global_name(name)?;
+                self.global(m, n, op.offset, op.opcode, pickle)?
+            }
+            (Opcode::REDUCE, _) => {
+                let args = self.pop()?;
+                let callable = self.pop()?;
+                if let Some(t) = self.literal_type(callable) {
+                    return Err(VmErrorKind::Type(format!("'{t}' object is not callable")));
+                }
+                if let Some(t) = self.literal_type(args)
+                    && t != "tuple"
+                {
+                    return Err(VmErrorKind::Type(format!(
+                        "argument list must be a tuple, not {t}"
+                    )));
+                }
+                self.call(CallKind::Reduce, callable, args, None, op.offset)?
+            }
+            (Opcode::NEWOBJ, _) => {
+                let args = self.pop()?;
+                let cls = self.pop()?;
+                if self.literal_type(cls).is_some() {
+                    return Err(VmErrorKind::Type(
+                        "NEWOBJ class argument isn't a type object".into(),
+                    ));
+                }
+                if self.literal_type(args).is_some_and(|t| t != "tuple") {
+                    return Err(VmErrorKind::Type("NEWOBJ expected an arg tuple.".into()));
+                }
+                self.call(CallKind::NewObj, cls, args, None, op.offset)?
+            }
+            (Opcode::NEWOBJ_EX, _) => {
+                let kwargs = self.pop()?;
+                let args = self.pop()?;
+                let cls = self.pop()?;
+                if let Some(t) = self.literal_type(cls) {
+                    return Err(VmErrorKind::Type(format!(
+                        "NEWOBJ_EX class argument must be a type, not {t}"
+                    )));
+                }
+                if let Some(t) = self.literal_type(args).filter(|&t| t != "tuple") {
+                    return Err(VmErrorKind::Type(format!(
+                        "NEWOBJ_EX args argument must be a tuple, not {t}"
+                    )));
+                }
+                if let Some(t) = self.literal_type(kwargs).filter(|&t| t != "dict") {
+                    return Err(VmErrorKind::Type(format!(
+                        "NEWOBJ_EX kwargs argument must be a dict, not {t}"
+                    )));
+                }
+                self.call(CallKind::NewObjEx, cls, args, Some(kwargs), op.offset)?
+            }
+            (Opcode::OBJ, _) => {
+                let x = self.marker()?;
+                if self.stack.len() < x + 1 {
+                    return Err(VmErrorKind::StackUnderflow);
+                }
+                let items = self.collect_from(x + 1)?;
+                let cls = self.stack.pop().ok_or(VmErrorKind::StackUnderflow)?;
+                let args = self.node(Node::Tuple(items))?;
+                self.call(CallKind::Obj, cls, args, None, op.offset)?
+            }
+            (Opcode::INST, Arg::Lines(m, n)) => {
+                let x = self.marker()?;
+                let (m, n) = (utf8_name(m)?, utf8_name(n)?);
+                let cls = self.global(m, n, op.offset, op.opcode, pickle)?;
+                let items = self.collect_from(x)?;
+                let args = self.node(Node::Tuple(items))?;
+                self.call(CallKind::Inst, cls, args, None, op.offset)?
+            }
+            (Opcode::BUILD, _) => {
+                if self.stack.len() < self.fence() + 2 {
+                    return Err(VmErrorKind::StackUnderflow);
+                }
+                let state = self.pop()?;
+                let inst = self.top()?;
+                self.count_items(1)?;
+                let callable = match inst.node().map(|id| &mut self.trace.nodes[id.index()]) {
+                    Some(Node::Object(o)) => {
+                        o.state.push(state);
+                        Some(o.callable)
+                    }
+                    _ => None,
+                };
+                match callable {
+                    Some(c) => self.mark_use(c, Uses::BUILT),
+                    None => {
+                        if let Some(t) = self.literal_type(inst) {
+                            return Err(VmErrorKind::Type(format!(
+                                "'{t}' object has no attribute '__dict__'"
+                            )));
+                        }
+                        self.mark_use(inst, Uses::BUILT);
+                        self.side_effect(op, inst, vec![state]);
+                    }
+                }
+                return Ok(());
+            }
+            (Opcode::PERSID, Arg::Line(l)) => {
+                if !l.is_ascii() {
+                    return Err(VmErrorKind::BadArgument(
+                        "persistent IDs in protocol 0 must be ASCII strings".into(),
+                    ));
+                }
+                let pid = self.str_value(Cow::Borrowed(l))?;
+                self.node(Node::PersistentId {
+                    pid,
+                    offset: op.offset,
+                })?
+            }
+            (Opcode::BINPERSID, _) => {
+                let pid = self.pop()?;
+                self.node(Node::PersistentId {
+                    pid,
+                    offset: op.offset,
+                })?
+            }
+            (Opcode::EXT1 | Opcode::EXT2, Arg::UInt(n)) => self.ext(n as i64, op.offset)?,
+            (Opcode::EXT4, Arg::Int(n)) => self.ext(i64::from(n), op.offset)?,
+            (opcode, arg) => {
+                // The parser pairs every opcode with its argument kind, so this is unreachable
+                // for parsed input; ops built by hand may still get here.
+                return Err(VmErrorKind::BadArgument(format!(
+                    "{opcode} cannot take argument {arg:?}"
+                )));
+            }
+        };
+        self.push(v)
+    }
+
+    fn ext(&mut self, code: i64, offset: u64) -> R<Value> {
+        if code <= 0 {
+            return Err(VmErrorKind::BadArgument("EXT specifies code <= 0".into()));
+        }
+        self.node(Node::Ext { code, offset })
+    }
+
+    fn memo_put(&mut self, idx: u64, v: Value) -> R<()> {
+        if self.memo.len >= self.budgets.max_memo {
+            return Err(budget(Budget::Memo, self.budgets.max_memo));
+        }
+        self.memo.put(idx, v);
+        Ok(())
+    }
+
+    fn stack_global_name(&self, v: Value) -> R<Name<'a>> {
+        match self.get_node(v) {
+            Some(Node::Str(s)) => Ok(Name::Literal(match s {
+                Cow::Borrowed(b) => String::from_utf8_lossy(b),
+                Cow::Owned(b) => Cow::Owned(String::from_utf8_lossy(b).into_owned()),
+            })),
+            _ if self.literal_type(v).is_some() => {
+                Err(VmErrorKind::Type("STACK_GLOBAL requires str".into()))
+            }
+            _ => Ok(Name::Dynamic(v)),
+        }
+    }
+}
+
+fn budget(b: Budget, limit: usize) -> VmErrorKind {
+    VmErrorKind::Budget {
+        budget: b,
+        limit: limit as u64,
+    }
+}
+
+fn bad_index(l: &[u8]) -> VmErrorKind {
+    VmErrorKind::BadMemoIndex(String::from_utf8_lossy(l).into_owned())
+}
+
+fn bad_literal(kind: &str, l: &[u8]) -> VmErrorKind {
+    VmErrorKind::BadArgument(format!(
+        "invalid literal for {kind}() with base 0: {:?}",
+        String::from_utf8_lossy(l)
+    ))
+}
+
+/// GLOBAL and INST lines are decoded as strict UTF-8 by the C unpickler.
+fn utf8_name(b: &[u8]) -> R<Name<'_>> {
+    std::str::from_utf8(b)
+        .map(|s| Name::Literal(Cow::Borrowed(s)))
+        .map_err(|e| VmErrorKind::BadArgument(format!("'utf-8' codec can't decode: {e}")))
+}

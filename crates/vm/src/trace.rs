@@ -1,0 +1,114 @@
+//! The trace: everything a run learned, for the analyses downstream.
+
+use pickle::Opcode;
+
+use crate::error::VmError;
+use crate::value::{Global, Node, NodeId, Value};
+
+/// One pickle of a stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PickleRun {
+    /// Offset of its first op.
+    pub start: u64,
+    /// Offset after STOP, or where it stopped.
+    pub end: u64,
+    /// The PROTO it declares (absent for protocols 0 and 1).
+    pub protocol: Option<u8>,
+    /// What STOP returned; `None` when the pickle did not finish.
+    pub root: Option<Value>,
+    /// Ops executed.
+    pub ops: u64,
+    /// Memo entries at the end.
+    pub memo_entries: usize,
+    /// Why it stopped early. Everything before the error is still in the trace.
+    pub error: Option<VmError>,
+}
+
+/// A mutation of a value whose type the machine cannot know (a BUILD on a persistent id, an
+/// APPEND to an extension object): recorded so that nothing the pickle does is lost.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SideEffect {
+    /// Offset of the op.
+    pub offset: u64,
+    /// BUILD, APPEND(S), SETITEM(S) or ADDITEMS.
+    pub opcode: Opcode,
+    /// What it was applied to.
+    pub target: Value,
+    /// The state, items or key/value pairs (flattened).
+    pub values: Vec<Value>,
+}
+
+/// Everything one run learned.
+#[derive(Debug, Clone, Default)]
+pub struct Trace<'a> {
+    /// The value graph arena.
+    pub nodes: Vec<Node<'a>>,
+    /// Every global in load order.
+    pub globals: Vec<Global<'a>>,
+    /// Every call (REDUCE, NEWOBJ, NEWOBJ_EX, OBJ, INST) in load order, as object nodes.
+    pub calls: Vec<NodeId>,
+    /// Mutations of values of unknown type.
+    pub side_effects: Vec<SideEffect>,
+    /// The pickles of the stream, in order.
+    pub pickles: Vec<PickleRun>,
+    /// Ops executed over all pickles.
+    pub ops: u64,
+    /// Container items held, over all pickles (the budgeted quantity).
+    pub items: usize,
+}
+
+impl<'a> Trace<'a> {
+    /// The node a value refers to.
+    #[must_use]
+    pub fn node(&self, v: Value) -> Option<&Node<'a>> {
+        v.node().and_then(|id| self.nodes.get(id.index()))
+    }
+
+    /// The global a value refers to, if it is one.
+    #[must_use]
+    pub fn as_global(&self, v: Value) -> Option<&Global<'a>> {
+        match self.node(v) {
+            Some(Node::Global(i)) => self.globals.get(*i as usize),
+            _ => None,
+        }
+    }
+
+    /// The first error of the stream, if any pickle failed.
+    #[must_use]
+    pub fn error(&self) -> Option<&VmError> {
+        self.pickles.iter().find_map(|p| p.error.as_ref())
+    }
+
+    /// Whether every pickle ran to STOP.
+    #[must_use]
+    pub fn is_complete(&self) -> bool {
+        self.error().is_none()
+    }
+
+    /// How many references point at each node (from containers, objects, roots and
+    /// side effects). Renderers use it to decide which nodes need an id.
+    #[must_use]
+    pub fn ref_counts(&self) -> Vec<u32> {
+        let mut counts = vec![0u32; self.nodes.len()];
+        let mut bump = |v: Value| {
+            if let Some(id) = v.node()
+                && let Some(c) = counts.get_mut(id.index())
+            {
+                *c = c.saturating_add(1);
+            }
+        };
+        for n in &self.nodes {
+            n.for_each_child(&mut bump);
+        }
+        for p in &self.pickles {
+            if let Some(r) = p.root {
+                bump(r);
+            }
+        }
+        for s in &self.side_effects {
+            bump(s.target);
+            s.values.iter().copied().for_each(&mut bump);
+        }
+        counts
+    }
+}
