@@ -1,0 +1,58 @@
+//! Shared helpers for the integration tests.
+#![allow(dead_code, reason = "each test binary uses a different subset")]
+
+pub mod canonical;
+
+use std::path::{Path, PathBuf};
+
+/// The generated fixture corpus (`scripts/test.sh` generates it with real CPython, numpy,
+/// scikit-learn and pandas and sets `PICKLE_DOCTOR_FIXTURES`).
+///
+/// Without it the fixture tests have nothing to compare against. When
+/// `PICKLE_DOCTOR_REQUIRE_FIXTURES=1` (as in CI) a missing corpus fails the test; otherwise
+/// the test says why it did nothing and returns.
+pub fn fixtures_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("PICKLE_DOCTOR_FIXTURES").map(PathBuf::from);
+    let required = std::env::var("PICKLE_DOCTOR_REQUIRE_FIXTURES").is_ok_and(|v| v == "1");
+    match dir {
+        Some(d) if d.join("manifest.json").is_file() => Some(d),
+        _ if required => panic!(
+            "fixture corpus not found: set PICKLE_DOCTOR_FIXTURES (scripts/test.sh does this)"
+        ),
+        _ => {
+            eprintln!("skipping: no fixture corpus; run scripts/test.sh to generate it");
+            None
+        }
+    }
+}
+
+/// Every `.pkl` file under `dir`, sorted.
+pub fn pickles_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "pkl") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// `path` with `suffix` appended to its full name (`a.pkl` → `a.pkl.dis`).
+pub fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+/// Path of the built binary.
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_pickle-doctor")
+}
