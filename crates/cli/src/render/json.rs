@@ -222,7 +222,8 @@ impl<'t, 'a> JsonRenderer<'t, 'a> {
                 let summary = if self.full {
                     None
                 } else {
-                    arrays::summarize(trace, Value::Node(id)).filter(|s| s.nbytes > 256)
+                    arrays::summarize(trace, Value::Node(id))
+                        .filter(|s| s.nbytes > super::LARGE_ARRAY_BYTES)
                 };
                 if let Some(s) = summary {
                     out.write_all(b"\"ndarray\":{\"dtype\":")?;

@@ -13,6 +13,9 @@ use vm::{Node, Trace};
 /// Nodes deeper than this are elided; keeps recursion bounded on hostile nesting.
 pub(crate) const MAX_DEPTH: usize = 500;
 
+/// Arrays with more data bytes than this are summarised unless `--full` is given.
+pub(crate) const LARGE_ARRAY_BYTES: usize = 64;
+
 /// Immutable atoms up to this size are repeated rather than given an id.
 const SMALL_ATOM: usize = 64;
 

@@ -165,8 +165,8 @@ impl<'t, 'a> TextRenderer<'t, 'a> {
             }
             Node::Object(o) => {
                 if !self.full
-                    && let Some(a) =
-                        arrays::summarize(trace, Value::Node(id)).filter(|a| a.nbytes > SHORT_BYTES)
+                    && let Some(a) = arrays::summarize(trace, Value::Node(id))
+                        .filter(|a| a.nbytes > super::LARGE_ARRAY_BYTES)
                 {
                     let shape: Vec<String> = a.shape.iter().map(i64::to_string).collect();
                     let shape = if shape.len() == 1 {

@@ -17,6 +17,28 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|c| format!("{c:02x}")).collect()
 }
 
+/// A value this side cannot know (made by an extension code or a persistent id, which the
+/// loading environment resolves); matches anything in [`matches`].
+const WILDCARD: &str = "?";
+
+/// Equality of canonical forms, where an `other` of type [`WILDCARD`] matches any `other`.
+pub fn matches(want: &J, got: &J) -> bool {
+    match (want, got) {
+        (J::Object(w), J::Object(g)) => {
+            if g.get("t") == Some(&J::from("other")) && g.get("type") == Some(&J::from(WILDCARD)) {
+                return true;
+            }
+            w.len() == g.len()
+                && w.iter()
+                    .all(|(k, v)| g.get(k).is_some_and(|x| matches(v, x)))
+        }
+        (J::Array(w), J::Array(g)) => {
+            w.len() == g.len() && w.iter().zip(g).all(|(a, b)| matches(a, b))
+        }
+        _ => want == got,
+    }
+}
+
 /// `json.dumps(v, sort_keys=True)` with Python's default separators.
 pub fn py_dumps(v: &J) -> String {
     match v {
@@ -29,7 +51,10 @@ pub fn py_dumps(v: &J) -> String {
                 .collect();
             format!("{{{}}}", parts.join(", "))
         }
-        J::Array(a) => format!("[{}]", a.iter().map(py_dumps).collect::<Vec<_>>().join(", ")),
+        J::Array(a) => format!(
+            "[{}]",
+            a.iter().map(py_dumps).collect::<Vec<_>>().join(", ")
+        ),
         other => other.to_string(),
     }
 }
@@ -55,7 +80,9 @@ fn builtin_name(trace: &Trace<'_>, v: Value) -> Option<&'static str> {
 
 /// Latin-1 bytes of a str node's code points (each below 256 for pickle's own encodings).
 fn latin1_bytes(b: &[u8]) -> Option<Vec<u8>> {
-    pickle::text::code_points(b).map(|c| u8::try_from(c).ok()).collect()
+    pickle::text::code_points(b)
+        .map(|c| u8::try_from(c).ok())
+        .collect()
 }
 
 impl Canon<'_, '_> {
@@ -74,12 +101,18 @@ impl Canon<'_, '_> {
     /// Evaluates a pure builtin call node: (`"bytes"|"bytearray"`, payload) or
     /// (`"set"|"frozenset"`, empty payload; items via `call_items`).
     fn builtin_call(&self, i: usize) -> Option<(&'static str, Vec<u8>)> {
-        let Node::Object(o) = &self.trace.nodes[i] else { return None };
-        if o.kind != vm::CallKind::Reduce || !o.state.is_empty() && !matches!(o.state.as_slice(), [Value::None]) {
+        let Node::Object(o) = &self.trace.nodes[i] else {
+            return None;
+        };
+        if o.kind != vm::CallKind::Reduce
+            || !o.state.is_empty() && !matches!(o.state.as_slice(), [Value::None])
+        {
             return None;
         }
         let name = builtin_name(self.trace, o.callable)?;
-        let Some(Node::Tuple(args)) = self.trace.node(o.args) else { return None };
+        let Some(Node::Tuple(args)) = self.trace.node(o.args) else {
+            return None;
+        };
         let str_arg = |v: Value| match self.trace.node(v) {
             Some(Node::Str(s)) => latin1_bytes(s),
             _ => None,
@@ -102,7 +135,9 @@ impl Canon<'_, '_> {
     fn call_items(&self, args: Value) -> Vec<Value> {
         match self.trace.node(args) {
             Some(Node::Tuple(a)) => match a.first().and_then(|v| self.trace.node(*v)) {
-                Some(Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v)) => v.clone(),
+                Some(Node::List(v) | Node::Tuple(v) | Node::Set(v) | Node::FrozenSet(v)) => {
+                    v.clone()
+                }
                 _ => Vec::new(),
             },
             _ => Vec::new(),
@@ -195,13 +230,17 @@ impl Canon<'_, '_> {
                         Err(id) => json!({"t": "ref", "id": id}),
                     },
                     _ => {
-                        let Node::Object(o) = &trace.nodes[i] else { unreachable!() };
+                        let Node::Object(o) = &trace.nodes[i] else {
+                            unreachable!()
+                        };
                         let items = self.call_items(o.args);
                         if kind == "frozenset" {
                             json!({"t": "frozenset", "items": self.sorted_set(&items)})
                         } else {
                             match self.fresh_id(i) {
-                                Ok(id) => json!({"t": "set", "id": id, "items": self.sorted_set(&items)}),
+                                Ok(id) => {
+                                    json!({"t": "set", "id": id, "items": self.sorted_set(&items)})
+                                }
                                 Err(id) => json!({"t": "ref", "id": id}),
                             }
                         }
@@ -211,11 +250,20 @@ impl Canon<'_, '_> {
             other => {
                 let mut m = Map::new();
                 m.insert("t".into(), "other".into());
+                // The type of what an extension code or a persistent id stands for depends on
+                // the loading environment (copyreg registry, persistent_load): a wildcard.
                 let ty = match other {
-                    Node::Object(o) => trace.as_global(o.callable).map(vm::Global::dotted),
-                    _ => None,
+                    Node::Object(o) => Some(
+                        trace
+                            .as_global(o.callable)
+                            .map_or_else(|| WILDCARD.to_owned(), vm::Global::dotted),
+                    ),
+                    _ => Some(WILDCARD.to_owned()),
                 };
-                m.insert("type".into(), ty.unwrap_or_else(|| other.type_name().into()).into());
+                m.insert(
+                    "type".into(),
+                    ty.unwrap_or_else(|| other.type_name().into()).into(),
+                );
                 J::Object(m)
             }
         }

@@ -1,0 +1,120 @@
+//! End-to-end tests of the `pickle-doctor` binary: output snapshots and exit codes.
+//!
+//! Inputs are the committed samples (written by tests/fixtures/generate.py with real
+//! scikit-learn and numpy) and small hand-assembled byte strings.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(common::bin())
+        .args(args)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.unwrap_or_default()).unwrap();
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn show_sklearn_model_text() {
+    let out = run(&["show", "samples/logistic-regression.pkl"], None);
+    assert_eq!(out.status.code(), Some(0));
+    insta::assert_snapshot!(text(&out.stdout));
+}
+
+#[test]
+fn show_sklearn_model_json() {
+    let out = run(&["show", "--json", "samples/logistic-regression.pkl"], None);
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    insta::assert_json_snapshot!(v);
+}
+
+#[test]
+fn show_summarises_large_arrays_unless_full() {
+    let out = run(&["show", "--json", "samples/array-p5.pkl"], None);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let arr = &v["pickles"][0]["value"]["ndarray"];
+    assert_eq!(arr["dtype"], "<f8");
+    assert_eq!(arr["shape"], serde_json::json!([3, 4]));
+    assert_eq!(arr["nbytes"], 96);
+    let full = run(&["show", "--json", "--full", "samples/array-p5.pkl"], None);
+    let v: serde_json::Value = serde_json::from_slice(&full.stdout).unwrap();
+    assert!(
+        v["pickles"][0]["value"]["call"]["global"]
+            .as_str()
+            .unwrap()
+            .ends_with("_frombuffer")
+    );
+}
+
+#[test]
+fn show_keeps_sharing_and_cycles() {
+    // l = [b'x'*100]; l.append(l); l.append(l[0]) at protocol 4 (bytes from pickle.dumps).
+    let data = b"\x80\x04\x95\x70\x00\x00\x00\x00\x00\x00\x00]\x94(C\x64xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\x94h\x00h\x01e.";
+    let out = run(&["show", "-"], Some(data));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    insta::assert_snapshot!(text(&out.stdout));
+    let out = run(&["show", "--json", "-"], Some(data));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    insta::assert_json_snapshot!(v["pickles"][0]["value"]);
+}
+
+#[test]
+fn dis_truncated_prints_prefix_then_error_and_exits_1() {
+    let out = run(&["dis", "-"], Some(b"\x80\x04K\x05X\x05\x00\x00\x00ab"));
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!(format!(
+        "{}--- stderr ---\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    ));
+}
+
+#[test]
+fn dis_heads_each_pickle_of_a_stream() {
+    let out = run(&["dis", "-"], Some(b"K\x01.K\x02."));
+    assert_eq!(out.status.code(), Some(0));
+    insta::assert_snapshot!(text(&out.stdout));
+}
+
+#[test]
+fn show_error_keeps_prefix_and_exits_1() {
+    let out = run(&["show", "--json", "-"], Some(b"\x80\x02]q\x00(K\x01K\x02"));
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["pickles"][0]["complete"], false);
+    assert_eq!(v["pickles"][0]["error"]["offset"], 10);
+    assert!(text(&out.stderr).contains("(at offset 10)"));
+}
+
+#[test]
+fn missing_file_is_a_usage_error() {
+    let out = run(&["show", "no/such/file.pkl"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("cannot open no/such/file.pkl"));
+}
+
+#[test]
+fn show_stats_reports_globals_and_calls() {
+    let out = run(
+        &["show", "--stats", "samples/logistic-regression.pkl"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    insta::assert_snapshot!(text(&out.stdout));
+}
