@@ -110,9 +110,11 @@ pub fn dis<W: Write>(data: &[u8], start: usize, out: &mut W) -> Result<DisSummar
     let mut maxproto = 0u8;
     let mut seen_any = false;
     let mut line = String::with_capacity(128);
+    let mut argbuf = String::with_capacity(64);
+    let mut markbuf = String::with_capacity(32);
     let mut parser = Parser::new(data, start);
 
-    while let Some(op) = parser.next() {
+    for op in parser.by_ref() {
         let op = op.map_err(DisError::Parse)?;
         let invalid = |message: String| DisError::Invalid {
             offset: op.offset,
@@ -120,11 +122,19 @@ pub fn dis<W: Write>(data: &[u8], start: usize, out: &mut W) -> Result<DisSummar
             message,
         };
         // pickletools decodes the argument before printing anything for the op.
-        let arg = arg_repr(&op).map_err(invalid)?;
+        argbuf.clear();
+        let has_arg = write_arg(&op, &mut argbuf).map_err(invalid)?;
 
         line.clear();
-        use std::fmt::Write as _;
-        let _ = write!(line, "{:5}: {:<4} ", op.offset, op.opcode.code_repr());
+        // "%5d: %-4s " without the formatting machinery: this runs once per op.
+        push_padded_u64(&mut line, op.offset, 5);
+        line.push_str(": ");
+        let code = op.opcode.code_repr();
+        line.push_str(code);
+        for _ in code.len()..4 {
+            line.push(' ');
+        }
+        line.push(' ');
         for _ in 0..markstack.len() {
             line.push_str(INDENT);
         }
@@ -139,13 +149,17 @@ pub fn dis<W: Write>(data: &[u8], start: usize, out: &mut W) -> Result<DisSummar
 
         let effect = op.opcode.stack_effect();
         let mut numtopop = usize::from(effect.before);
-        let mut markmsg: Option<String> = None;
+        markbuf.clear();
+        let mut markmsg: Option<&str> = None;
         let mut errormsg: Option<String> = None;
         let pops_mark =
             effect.mark_at.is_some() || (op.opcode == Opcode::POP && stack.last() == Some(&true));
         if pops_mark {
             if let Some(markpos) = markstack.pop() {
-                markmsg = Some(format!("(MARK at {markpos})"));
+                markbuf.push_str("(MARK at ");
+                push_padded_u64(&mut markbuf, markpos, 0);
+                markbuf.push(')');
+                markmsg = Some("");
                 while let Some(top) = stack.pop() {
                     if top {
                         break;
@@ -153,8 +167,9 @@ pub fn dis<W: Write>(data: &[u8], start: usize, out: &mut W) -> Result<DisSummar
                 }
                 numtopop = effect.mark_at.map_or(0, usize::from);
             } else {
-                markmsg = Some("no MARK exists on stack".to_owned());
-                errormsg = markmsg.clone();
+                markbuf.push_str("no MARK exists on stack");
+                markmsg = Some("");
+                errormsg = Some(markbuf.clone());
             }
         }
 
@@ -162,7 +177,10 @@ pub fn dis<W: Write>(data: &[u8], start: usize, out: &mut W) -> Result<DisSummar
         if op.opcode.is_put() {
             let idx = if op.opcode == Opcode::MEMOIZE {
                 let i = memo.len as i128;
-                markmsg = Some(format!("(as {i})"));
+                markbuf.push_str("(as ");
+                push_padded_u64(&mut markbuf, memo.len as u64, 0);
+                markbuf.push(')');
+                markmsg = Some("");
                 Some(i)
             } else {
                 memo_key(&op)
@@ -171,7 +189,7 @@ pub fn dis<W: Write>(data: &[u8], start: usize, out: &mut W) -> Result<DisSummar
                 Some(i) if memo.contains(i) => {
                     errormsg = Some(format!(
                         "memo key {} already defined",
-                        arg.as_deref().unwrap_or("None")
+                        if has_arg { argbuf.as_str() } else { "None" }
                     ));
                 }
                 _ if stack.is_empty() => {
@@ -189,23 +207,23 @@ pub fn dis<W: Write>(data: &[u8], start: usize, out: &mut W) -> Result<DisSummar
                 _ => {
                     errormsg = Some(format!(
                         "memo key {} has never been stored into",
-                        arg.as_deref().unwrap_or("None")
+                        if has_arg { argbuf.as_str() } else { "None" }
                     ));
                 }
             }
         }
 
-        if arg.is_some() || markmsg.is_some() {
+        if has_arg || markmsg.is_some() {
             for _ in name.len()..10 {
                 line.push(' ');
             }
-            if let Some(a) = &arg {
+            if has_arg {
                 line.push(' ');
-                line.push_str(a);
+                line.push_str(&argbuf);
             }
-            if let Some(m) = &markmsg {
+            if markmsg.is_some() {
                 line.push(' ');
-                line.push_str(m);
+                line.push_str(&markbuf);
             }
         }
         line.push('\n');
@@ -240,6 +258,26 @@ pub fn dis<W: Write>(data: &[u8], start: usize, out: &mut W) -> Result<DisSummar
         end: parser.position() as u64,
         highest_protocol: maxproto,
     })
+}
+
+/// Appends `n` right-aligned in `width` columns.
+fn push_padded_u64(out: &mut String, mut n: u64, width: usize) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for _ in (buf.len() - i)..width {
+        out.push(' ');
+    }
+    for &d in &buf[i..] {
+        out.push(d as char);
+    }
 }
 
 /// The memo key of a GET/PUT-family op, as a Python int (text forms parse like `int()`).
@@ -344,30 +382,35 @@ fn trim_ascii_ws(mut s: &[u8]) -> &[u8] {
 /// The message of the `ValueError` (or decode error) `pickletools` raises for this argument.
 pub fn arg_repr(op: &Op<'_>) -> Result<Option<String>, String> {
     let mut out = String::new();
+    Ok(write_arg(op, &mut out)?.then_some(out))
+}
+
+/// Appends the argument as `pickletools` prints it to `out`; `Ok(false)` for argument-less ops.
+///
+/// # Errors
+/// As [`arg_repr`].
+pub fn write_arg(op: &Op<'_>, out: &mut String) -> Result<bool, String> {
     match (op.opcode, op.arg) {
-        (_, Arg::None) => return Ok(None),
-        (_, Arg::UInt(n)) => {
-            use std::fmt::Write as _;
-            let _ = write!(out, "{n}");
-        }
+        (_, Arg::None) => return Ok(false),
+        (_, Arg::UInt(n)) => push_padded_u64(out, n, 0),
         (_, Arg::Int(n)) => {
             use std::fmt::Write as _;
             let _ = write!(out, "{n}");
         }
-        (_, Arg::Float(x)) => pyrepr::float_repr(&mut out, x),
+        (_, Arg::Float(x)) => pyrepr::float_repr(out, x),
         (Opcode::INT | Opcode::GET | Opcode::PUT, Arg::Line(l)) => match l {
             b"00" => out.push_str("False"),
             b"01" => out.push_str("True"),
-            _ => out = py_int(l).ok_or_else(|| invalid_literal("int", l))?,
+            _ => out.push_str(&py_int(l).ok_or_else(|| invalid_literal("int", l))?),
         },
         (Opcode::LONG, Arg::Line(l)) => {
             let l = l.strip_suffix(b"L").unwrap_or(l);
-            out = py_int(l).ok_or_else(|| invalid_literal("int", l))?;
+            out.push_str(&py_int(l).ok_or_else(|| invalid_literal("int", l))?);
         }
         (Opcode::FLOAT, Arg::Line(l)) => {
             let x = py_float(l)
                 .ok_or_else(|| format!("could not convert string to float: {}", bytes_lit(l)))?;
-            pyrepr::float_repr(&mut out, x);
+            pyrepr::float_repr(out, x);
         }
         (Opcode::STRING, Arg::Line(l)) => {
             let inner = strip_quotes(l)?;
@@ -375,36 +418,36 @@ pub fn arg_repr(op: &Op<'_>) -> Result<Option<String>, String> {
             if !decoded.is_ascii() {
                 return Err("'ascii' codec can't decode byte".to_owned());
             }
-            pyrepr::str_repr(&mut out, &decoded);
+            pyrepr::str_repr(out, &decoded);
         }
         (Opcode::UNICODE, Arg::Line(l)) => {
             let decoded = text::raw_unicode_escape(l).map_err(|e| e.to_string())?;
-            pyrepr::str_repr(&mut out, &decoded);
+            pyrepr::str_repr(out, &decoded);
         }
         (Opcode::PERSID, Arg::Line(l)) => {
             let decoded = noescape(l)?;
-            pyrepr::str_repr(&mut out, &decoded);
+            pyrepr::str_repr(out, &decoded);
         }
         (_, Arg::Lines(a, b)) => {
             let mut joined = noescape(a)?;
             joined.push(b' ');
             joined.extend_from_slice(&noescape(b)?);
-            pyrepr::str_repr(&mut out, &joined);
+            pyrepr::str_repr(out, &joined);
         }
         (Opcode::BINSTRING | Opcode::SHORT_BINSTRING, Arg::Bytes(b)) => {
-            pyrepr::str_repr(&mut out, &text::latin1(b));
+            pyrepr::str_repr(out, &text::latin1(b));
         }
         (Opcode::BINUNICODE | Opcode::SHORT_BINUNICODE | Opcode::BINUNICODE8, Arg::Bytes(b)) => {
             text::validate_utf8_surrogatepass(b)
                 .map_err(|e| format!("'utf-8' codec can't decode bytes: {e}"))?;
-            pyrepr::str_repr(&mut out, b);
+            pyrepr::str_repr(out, b);
         }
-        (Opcode::LONG1 | Opcode::LONG4, Arg::Bytes(b)) => pyrepr::long_repr(&mut out, b),
-        (Opcode::BYTEARRAY8, Arg::Bytes(b)) => pyrepr::bytearray_repr(&mut out, b),
-        (_, Arg::Bytes(b)) => pyrepr::bytes_repr(&mut out, b),
-        (_, Arg::Line(l)) => pyrepr::bytes_repr(&mut out, l),
+        (Opcode::LONG1 | Opcode::LONG4, Arg::Bytes(b)) => pyrepr::long_repr(out, b),
+        (Opcode::BYTEARRAY8, Arg::Bytes(b)) => pyrepr::bytearray_repr(out, b),
+        (_, Arg::Bytes(b)) => pyrepr::bytes_repr(out, b),
+        (_, Arg::Line(l)) => pyrepr::bytes_repr(out, l),
     }
-    Ok(Some(out))
+    Ok(true)
 }
 
 fn bytes_lit(b: &[u8]) -> String {

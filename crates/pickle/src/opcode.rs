@@ -185,12 +185,21 @@ impl Opcode {
 
     /// The code as `pickletools` prints it: `repr(code)[1:-1]`, so `(` or `\x8c`.
     #[must_use]
-    pub fn code_repr(self) -> String {
+    pub fn code_repr(self) -> &'static str {
+        const HEX: &[&str; 32] = &[
+            "\\x80", "\\x81", "\\x82", "\\x83", "\\x84", "\\x85", "\\x86", "\\x87", "\\x88", "\\x89",
+            "\\x8a", "\\x8b", "\\x8c", "\\x8d", "\\x8e", "\\x8f", "\\x90", "\\x91", "\\x92", "\\x93",
+            "\\x94", "\\x95", "\\x96", "\\x97", "\\x98", "\\x99", "\\x9a", "\\x9b", "\\x9c", "\\x9d",
+            "\\x9e", "\\x9f",
+        ];
+        const ASCII: &str = "!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~";
         let b = self.byte();
         if b.is_ascii_graphic() {
-            (b as char).to_string()
+            let i = usize::from(b - b'!');
+            &ASCII[i..=i]
         } else {
-            format!("\\x{b:02x}")
+            // Every non-ASCII opcode lies in 0x80..=0x98.
+            HEX[usize::from(b.wrapping_sub(0x80) & 0x1f)]
         }
     }
 

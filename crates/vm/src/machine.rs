@@ -133,6 +133,8 @@ impl<'a> Machine<'a> {
             return start;
         }
         let mut parser = Parser::new(self.data, start);
+        // Not a `for` loop: the body asks the parser for its position.
+        #[allow(clippy::while_let_on_iterator, reason = "the body borrows the parser")]
         while let Some(op) = parser.next() {
             let op = match op {
                 Ok(op) => op,
@@ -406,7 +408,7 @@ impl<'a> Machine<'a> {
         if x == len {
             return Ok(());
         }
-        if (len - x) % 2 != 0 {
+        if !(len - x).is_multiple_of(2) {
             return Err(VmErrorKind::Type("odd number of items for SETITEMS".into()));
         }
         self.count_items((len - x) / 2)?;
@@ -616,7 +618,7 @@ impl<'a> Machine<'a> {
             }
             (Opcode::DICT, _) => {
                 let x = self.marker()?;
-                if (self.stack.len() - x.min(self.stack.len())) % 2 != 0 {
+                if !(self.stack.len() - x.min(self.stack.len())).is_multiple_of(2) {
                     return Err(VmErrorKind::Type("odd number of items for DICT".into()));
                 }
                 let items = self.collect_from(x)?;
@@ -633,7 +635,7 @@ impl<'a> Machine<'a> {
             }
             (Opcode::SETITEM, _) => {
                 let len = self.stack.len();
-                return self.set_items(op, if len < 2 { 0 } else { len - 2 });
+                return self.set_items(op, len.saturating_sub(2));
             }
             (Opcode::SETITEMS, _) => {
                 let x = self.marker()?;

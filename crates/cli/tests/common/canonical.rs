@@ -22,7 +22,7 @@ fn hex(b: &[u8]) -> String {
 const WILDCARD: &str = "?";
 
 /// Equality of canonical forms, where an `other` of type [`WILDCARD`] matches any `other`.
-pub fn matches(want: &J, got: &J) -> bool {
+pub(crate) fn matches(want: &J, got: &J) -> bool {
     match (want, got) {
         (J::Object(w), J::Object(g)) => {
             if g.get("t") == Some(&J::from("other")) && g.get("type") == Some(&J::from(WILDCARD)) {
@@ -40,7 +40,7 @@ pub fn matches(want: &J, got: &J) -> bool {
 }
 
 /// `json.dumps(v, sort_keys=True)` with Python's default separators.
-pub fn py_dumps(v: &J) -> String {
+pub(crate) fn py_dumps(v: &J) -> String {
     match v {
         J::Object(m) => {
             let mut keys: Vec<_> = m.keys().collect();
@@ -271,7 +271,7 @@ impl Canon<'_, '_> {
 }
 
 /// The canonical form of the first pickle's root value.
-pub fn canonical(trace: &Trace<'_>) -> Option<J> {
+pub(crate) fn canonical(trace: &Trace<'_>) -> Option<J> {
     let root = trace.pickles.first()?.root?;
     let mut c = Canon {
         trace,

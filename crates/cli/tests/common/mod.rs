@@ -1,7 +1,7 @@
 //! Shared helpers for the integration tests.
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
-pub mod canonical;
+pub(crate) mod canonical;
 
 use std::path::{Path, PathBuf};
 
@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 /// Without it the fixture tests have nothing to compare against. When
 /// `PICKLE_DOCTOR_REQUIRE_FIXTURES=1` (as in CI) a missing corpus fails the test; otherwise
 /// the test says why it did nothing and returns.
-pub fn fixtures_dir() -> Option<PathBuf> {
+pub(crate) fn fixtures_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("PICKLE_DOCTOR_FIXTURES").map(PathBuf::from);
     let required = std::env::var("PICKLE_DOCTOR_REQUIRE_FIXTURES").is_ok_and(|v| v == "1");
     match dir {
@@ -27,7 +27,7 @@ pub fn fixtures_dir() -> Option<PathBuf> {
 }
 
 /// Every `.pkl` file under `dir`, sorted.
-pub fn pickles_under(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn pickles_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -48,13 +48,13 @@ pub fn pickles_under(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// `path` with `suffix` appended to its full name (`a.pkl` → `a.pkl.dis`).
-pub fn sibling(path: &Path, suffix: &str) -> PathBuf {
+pub(crate) fn sibling(path: &Path, suffix: &str) -> PathBuf {
     let mut s = path.as_os_str().to_owned();
     s.push(suffix);
     PathBuf::from(s)
 }
 
 /// Path of the built binary.
-pub fn bin() -> &'static str {
+pub(crate) fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_pickle-doctor")
 }

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every test, installing what the tests need. Works on a fresh machine with only the
+# Rust toolchain, python3 and pip (and access to crates.io and PyPI).
+#
+#   scripts/test.sh
+#
+# 1. Creates (once) the pinned Python venv with real numpy, scikit-learn and pandas.
+# 2. Generates the fixture corpus with it: pickles of real objects at every protocol,
+#    hand-assembled opcode cases, CPython's pickletester vectors, and plain data, each with
+#    what CPython itself says about it (pickletools listing, pickle.loads result).
+# 3. Checks formatting and lints, then runs the Rust test suite against that corpus.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cache="${PICKLE_DOCTOR_CACHE:-$HOME/.cache/pickle-doctor}"
+python="$(scripts/setup-test-env.sh | tail -n 1)"
+
+fixtures="$cache/fixtures"
+rm -rf "$fixtures"
+echo "test.sh: generating fixtures into $fixtures" >&2
+"$python" tests/fixtures/generate.py "$fixtures" >/dev/null
+
+export PICKLE_DOCTOR_FIXTURES="$fixtures"
+export PICKLE_DOCTOR_REQUIRE_FIXTURES=1
+export INSTA_UPDATE=no
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo test --workspace --locked
