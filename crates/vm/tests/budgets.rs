@@ -30,7 +30,10 @@ fn billion_laughs_by_dup_and_appends_stays_linear() {
 fn ops_budget() {
     let mut p = b"N".repeat(1000);
     p.push(b'.');
-    let b = Budgets { max_ops: 100, ..Budgets::default() };
+    let b = Budgets {
+        max_ops: 100,
+        ..Budgets::default()
+    };
     assert_eq!(budget_hit(&p, b), Some(Budget::Ops));
 }
 
@@ -38,7 +41,10 @@ fn ops_budget() {
 fn stack_budget() {
     let mut p = b"N".repeat(1000);
     p.push(b'.');
-    let b = Budgets { max_stack: 10, ..Budgets::default() };
+    let b = Budgets {
+        max_stack: 10,
+        ..Budgets::default()
+    };
     assert_eq!(budget_hit(&p, b), Some(Budget::Stack));
 }
 
@@ -47,7 +53,10 @@ fn memo_budget() {
     let mut p = b"N".to_vec();
     p.extend(b"\x94".repeat(100));
     p.push(b'.');
-    let b = Budgets { max_memo: 10, ..Budgets::default() };
+    let b = Budgets {
+        max_memo: 10,
+        ..Budgets::default()
+    };
     assert_eq!(budget_hit(&p, b), Some(Budget::Memo));
 }
 
@@ -55,7 +64,10 @@ fn memo_budget() {
 fn nodes_budget() {
     let mut p = b"]".repeat(100);
     p.push(b'.');
-    let b = Budgets { max_nodes: 10, ..Budgets::default() };
+    let b = Budgets {
+        max_nodes: 10,
+        ..Budgets::default()
+    };
     assert_eq!(budget_hit(&p, b), Some(Budget::Nodes));
 }
 
@@ -64,7 +76,10 @@ fn items_budget() {
     let mut p = b"](".to_vec();
     p.extend(b"N".repeat(100));
     p.extend(b"e.");
-    let b = Budgets { max_items: 10, ..Budgets::default() };
+    let b = Budgets {
+        max_items: 10,
+        ..Budgets::default()
+    };
     assert_eq!(budget_hit(&p, b), Some(Budget::Items));
 }
 
@@ -72,14 +87,20 @@ fn items_budget() {
 fn nesting_budget() {
     let mut p = b"(".repeat(100);
     p.push(b'.');
-    let b = Budgets { max_nesting: 10, ..Budgets::default() };
+    let b = Budgets {
+        max_nesting: 10,
+        ..Budgets::default()
+    };
     assert_eq!(budget_hit(&p, b), Some(Budget::Nesting));
 }
 
 #[test]
 fn pickles_budget() {
     let p = b"N.".repeat(100);
-    let b = Budgets { max_pickles: 10, ..Budgets::default() };
+    let b = Budgets {
+        max_pickles: 10,
+        ..Budgets::default()
+    };
     assert_eq!(budget_hit(&p, b), Some(Budget::Pickles));
 }
 
@@ -87,9 +108,15 @@ fn pickles_budget() {
 fn budget_error_names_the_limit() {
     let mut p = b"N".repeat(1000);
     p.push(b'.');
-    let b = Budgets { max_ops: 100, ..Budgets::default() };
+    let b = Budgets {
+        max_ops: 100,
+        ..Budgets::default()
+    };
     let t = run_with(&p, b);
-    assert_eq!(t.error().unwrap().to_string(), "NONE: budget exceeded: more than 100 ops (at offset 100)");
+    assert_eq!(
+        t.error().unwrap().to_string(),
+        "NONE: budget exceeded: more than 100 ops (at offset 100)"
+    );
 }
 
 /// Everything parsed before an error stays in the trace: Python has run that prefix.

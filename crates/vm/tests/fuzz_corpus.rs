@@ -24,9 +24,13 @@ fn fuzz_corpus_replays_cleanly() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
     let mut n = 0;
     for sub in ["corpus/parse_vm", "regressions"] {
-        let Ok(rd) = std::fs::read_dir(root.join(sub)) else { continue };
+        let Ok(rd) = std::fs::read_dir(root.join(sub)) else {
+            continue;
+        };
         for e in rd.flatten() {
-            let Ok(data) = std::fs::read(e.path()) else { continue };
+            let Ok(data) = std::fs::read(e.path()) else {
+                continue;
+            };
             check(&data);
             n += 1;
         }

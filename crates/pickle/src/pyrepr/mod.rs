@@ -58,7 +58,11 @@ pub fn str_repr(out: &mut String, s: &[u8]) {
 }
 
 /// `repr(b)` for bytes, without the `b` prefix handled by the caller in [`bytes_repr`].
+///
+/// Model files carry megabytes of raw bytes (array data), so this works on runs of printable
+/// bytes rather than byte by byte.
 fn bytes_body(out: &mut String, b: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let has_single = memchr::memchr(b'\'', b).is_some();
     let has_double = memchr::memchr(b'"', b).is_some();
     let quote = if has_single && !has_double {
@@ -66,8 +70,20 @@ fn bytes_body(out: &mut String, b: &[u8]) {
     } else {
         b'\''
     };
+    let plain = |c: u8| (0x20..=0x7e).contains(&c) && c != quote && c != b'\\';
+    out.reserve(b.len() + 2);
     out.push(quote as char);
-    for &c in b {
+    let mut i = 0;
+    while i < b.len() {
+        let start = i;
+        while i < b.len() && plain(b[i]) {
+            i += 1;
+        }
+        if i > start {
+            // The run is printable ASCII, hence valid UTF-8.
+            out.push_str(std::str::from_utf8(&b[start..i]).unwrap_or_default());
+        }
+        let Some(&c) = b.get(i) else { break };
         match c {
             _ if c == quote || c == b'\\' => {
                 out.push('\\');
@@ -76,11 +92,13 @@ fn bytes_body(out: &mut String, b: &[u8]) {
             b'\t' => out.push_str("\\t"),
             b'\n' => out.push_str("\\n"),
             b'\r' => out.push_str("\\r"),
-            0x20..=0x7e => out.push(c as char),
             _ => {
-                let _ = write!(out, "\\x{c:02x}");
+                out.push_str("\\x");
+                out.push(HEX[usize::from(c >> 4)] as char);
+                out.push(HEX[usize::from(c & 15)] as char);
             }
         }
+        i += 1;
     }
     out.push(quote as char);
 }
