@@ -104,18 +104,30 @@ impl MemoKeys {
 /// of an op that fails a stack or memo check is written before the error is returned).
 pub fn dis<W: Write>(data: &[u8], start: usize, out: &mut W) -> Result<DisSummary, DisError> {
     const INDENT: &str = "    ";
-    let mut stack: Vec<bool> = Vec::new(); // true = markobject
+    // The emulated stack is only ever asked how deep it is and where its markobjects sit, so
+    // it is kept as a depth plus the depths of the markobjects on it.
+    let mut depth: usize = 0;
+    let mut mark_depths: Vec<usize> = Vec::new();
     let mut markstack: Vec<u64> = Vec::new();
     let mut memo = MemoKeys::default();
     let mut maxproto = 0u8;
     let mut seen_any = false;
-    let mut line = String::with_capacity(128);
+    // Lines are assembled straight into one output buffer, flushed in large blocks: one copy
+    // per byte instead of two.
+    const FLUSH_AT: usize = 1 << 16;
+    let mut line: Vec<u8> = Vec::with_capacity(FLUSH_AT + 4096);
     let mut argbuf = String::with_capacity(64);
-    let mut markbuf = String::with_capacity(32);
+    let mut markbuf: Vec<u8> = Vec::with_capacity(32);
     let mut parser = Parser::new(data, start);
 
     for op in parser.by_ref() {
-        let op = op.map_err(DisError::Parse)?;
+        let op = match op {
+            Ok(op) => op,
+            Err(e) => {
+                out.write_all(&line)?;
+                return Err(DisError::Parse(e));
+            }
+        };
         let invalid = |message: String| DisError::Invalid {
             offset: op.offset,
             opcode: op.opcode,
@@ -123,23 +135,29 @@ pub fn dis<W: Write>(data: &[u8], start: usize, out: &mut W) -> Result<DisSummar
         };
         // pickletools decodes the argument before printing anything for the op.
         argbuf.clear();
-        let has_arg = write_arg(&op, &mut argbuf).map_err(invalid)?;
+        let has_arg = match write_arg(&op, &mut argbuf) {
+            Ok(b) => b,
+            Err(m) => {
+                out.write_all(&line)?;
+                return Err(invalid(m));
+            }
+        };
 
-        line.clear();
+        if line.len() >= FLUSH_AT {
+            out.write_all(&line)?;
+            line.clear();
+        }
         // "%5d: %-4s " without the formatting machinery: this runs once per op.
         push_padded_u64(&mut line, op.offset, 5);
-        line.push_str(": ");
+        line.extend_from_slice(b": ");
         let code = op.opcode.code_repr();
-        line.push_str(code);
-        for _ in code.len()..4 {
-            line.push(' ');
-        }
-        line.push(' ');
+        line.extend_from_slice(code.as_bytes());
+        line.extend_from_slice(&b"     "[..5usize.saturating_sub(code.len())]);
         for _ in 0..markstack.len() {
-            line.push_str(INDENT);
+            line.extend_from_slice(INDENT.as_bytes());
         }
         let name = op.opcode.name();
-        line.push_str(name);
+        line.extend_from_slice(name.as_bytes());
         maxproto = if seen_any {
             maxproto.max(op.opcode.proto())
         } else {
@@ -152,24 +170,21 @@ pub fn dis<W: Write>(data: &[u8], start: usize, out: &mut W) -> Result<DisSummar
         markbuf.clear();
         let mut markmsg: Option<&str> = None;
         let mut errormsg: Option<String> = None;
-        let pops_mark =
-            effect.mark_at.is_some() || (op.opcode == Opcode::POP && stack.last() == Some(&true));
+        let pops_mark = effect.mark_at.is_some()
+            || (op.opcode == Opcode::POP && depth > 0 && mark_depths.last() == Some(&(depth - 1)));
         if pops_mark {
             if let Some(markpos) = markstack.pop() {
-                markbuf.push_str("(MARK at ");
+                markbuf.extend_from_slice(b"(MARK at ");
                 push_padded_u64(&mut markbuf, markpos, 0);
-                markbuf.push(')');
+                markbuf.push(b')');
                 markmsg = Some("");
-                while let Some(top) = stack.pop() {
-                    if top {
-                        break;
-                    }
-                }
+                // Pop everything at and after the topmost markobject.
+                depth = mark_depths.pop().unwrap_or(0);
                 numtopop = effect.mark_at.map_or(0, usize::from);
             } else {
-                markbuf.push_str("no MARK exists on stack");
+                markbuf.extend_from_slice(b"no MARK exists on stack");
                 markmsg = Some("");
-                errormsg = Some(markbuf.clone());
+                errormsg = Some("no MARK exists on stack".to_owned());
             }
         }
 
@@ -177,9 +192,9 @@ pub fn dis<W: Write>(data: &[u8], start: usize, out: &mut W) -> Result<DisSummar
         if op.opcode.is_put() {
             let idx = if op.opcode == Opcode::MEMOIZE {
                 let i = memo.len as i128;
-                markbuf.push_str("(as ");
+                markbuf.extend_from_slice(b"(as ");
                 push_padded_u64(&mut markbuf, memo.len as u64, 0);
-                markbuf.push(')');
+                markbuf.push(b')');
                 markmsg = Some("");
                 Some(i)
             } else {
@@ -192,10 +207,10 @@ pub fn dis<W: Write>(data: &[u8], start: usize, out: &mut W) -> Result<DisSummar
                         if has_arg { argbuf.as_str() } else { "None" }
                     ));
                 }
-                _ if stack.is_empty() => {
+                _ if depth == 0 => {
                     errormsg = Some("stack is empty -- can't store into memo".to_owned());
                 }
-                _ if stack.last() == Some(&true) => {
+                _ if mark_depths.last() == Some(&(depth - 1)) => {
                     errormsg = Some("can't store markobject in the memo".to_owned());
                 }
                 Some(i) => memo.insert(i),
@@ -214,44 +229,45 @@ pub fn dis<W: Write>(data: &[u8], start: usize, out: &mut W) -> Result<DisSummar
         }
 
         if has_arg || markmsg.is_some() {
-            for _ in name.len()..10 {
-                line.push(' ');
-            }
+            line.extend_from_slice(&b"          "[..10usize.saturating_sub(name.len())]);
             if has_arg {
-                line.push(' ');
-                line.push_str(&argbuf);
+                line.push(b' ');
+                line.extend_from_slice(argbuf.as_bytes());
             }
             if markmsg.is_some() {
-                line.push(' ');
-                line.push_str(&markbuf);
+                line.push(b' ');
+                line.extend_from_slice(&markbuf);
             }
         }
-        line.push('\n');
-        out.write_all(line.as_bytes())?;
+        line.push(b'\n');
 
         if let Some(message) = errormsg {
+            out.write_all(&line)?;
             return Err(invalid(message));
         }
-        if stack.len() < numtopop {
+        if depth < numtopop {
+            out.write_all(&line)?;
             return Err(invalid(format!(
-                "tries to pop {numtopop} items from stack with only {} items",
-                stack.len()
+                "tries to pop {numtopop} items from stack with only {depth} items"
             )));
         }
-        stack.truncate(stack.len() - numtopop);
+        depth -= numtopop;
+        while mark_depths.last().is_some_and(|&m| m >= depth) {
+            mark_depths.pop();
+        }
         if effect.pushes_mark {
             markstack.push(op.offset);
+            mark_depths.push(depth);
         }
-        for _ in 0..after {
-            stack.push(effect.pushes_mark);
-        }
+        depth += after;
     }
+    out.write_all(&line)?;
     writeln!(out, "highest protocol among opcodes = {maxproto}")?;
-    if !stack.is_empty() {
+    if depth != 0 {
         return Err(DisError::Invalid {
             offset: parser.position().saturating_sub(1) as u64,
             opcode: Opcode::STOP,
-            message: format!("stack not empty after STOP: {} items", stack.len()),
+            message: format!("stack not empty after STOP: {depth} items"),
         });
     }
     Ok(DisSummary {
@@ -261,23 +277,14 @@ pub fn dis<W: Write>(data: &[u8], start: usize, out: &mut W) -> Result<DisSummar
 }
 
 /// Appends `n` right-aligned in `width` columns.
-fn push_padded_u64(out: &mut String, mut n: u64, width: usize) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+#[inline]
+fn push_padded_u64(out: &mut Vec<u8>, n: u64, width: usize) {
+    let mut buf = itoa::Buffer::new();
+    let digits = buf.format(n).as_bytes();
+    for _ in digits.len()..width {
+        out.push(b' ');
     }
-    for _ in (buf.len() - i)..width {
-        out.push(' ');
-    }
-    for &d in &buf[i..] {
-        out.push(d as char);
-    }
+    out.extend_from_slice(digits);
 }
 
 /// The memo key of a GET/PUT-family op, as a Python int (text forms parse like `int()`).
@@ -392,11 +399,8 @@ pub fn arg_repr(op: &Op<'_>) -> Result<Option<String>, String> {
 pub fn write_arg(op: &Op<'_>, out: &mut String) -> Result<bool, String> {
     match (op.opcode, op.arg) {
         (_, Arg::None) => return Ok(false),
-        (_, Arg::UInt(n)) => push_padded_u64(out, n, 0),
-        (_, Arg::Int(n)) => {
-            use std::fmt::Write as _;
-            let _ = write!(out, "{n}");
-        }
+        (_, Arg::UInt(n)) => out.push_str(itoa::Buffer::new().format(n)),
+        (_, Arg::Int(n)) => out.push_str(itoa::Buffer::new().format(n)),
         (_, Arg::Float(x)) => pyrepr::float_repr(out, x),
         (Opcode::INT | Opcode::GET | Opcode::PUT, Arg::Line(l)) => match l {
             b"00" => out.push_str("False"),

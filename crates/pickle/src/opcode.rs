@@ -59,6 +59,41 @@ macro_rules! opcodes {
             )*
         }
 
+        /// Per-byte facts, so that every query is one indexed load on the hot paths.
+        #[derive(Clone, Copy)]
+        struct Info {
+            opcode: Option<Opcode>,
+            name: &'static str,
+            proto: u8,
+            arg: ArgKind,
+            effect: StackEffect,
+        }
+
+        const fn build_info() -> [Info; 256] {
+            let empty = Info {
+                opcode: None,
+                name: "?",
+                proto: 0,
+                arg: ArgKind::None,
+                effect: StackEffect { before: 0, mark_at: None, after: 0, pushes_mark: false },
+            };
+            let mut t = [empty; 256];
+            $(
+                t[$byte as usize] = Info {
+                    opcode: Some(Opcode::$variant),
+                    name: stringify!($variant),
+                    proto: $proto,
+                    arg: ArgKind::$arg,
+                    effect: StackEffect {
+                        before: $before, mark_at: $mark, after: $after, pushes_mark: $pmark,
+                    },
+                };
+            )*
+            t
+        }
+
+        static INFO: [Info; 256] = build_info();
+
         impl Opcode {
             /// Every opcode, in `pickletools.opcodes` order.
             pub const ALL: &'static [Opcode] = &[$(Opcode::$variant,)*];
@@ -66,39 +101,36 @@ macro_rules! opcodes {
             /// Decodes an opcode byte, or `None` when no opcode has that byte.
             #[inline]
             #[must_use]
-            pub const fn from_byte(b: u8) -> Option<Opcode> {
-                match b {
-                    $($byte => Some(Opcode::$variant),)*
-                    _ => None,
-                }
+            pub fn from_byte(b: u8) -> Option<Opcode> {
+                INFO[b as usize].opcode
             }
 
             /// The name `pickletools` prints.
+            #[inline]
             #[must_use]
-            pub const fn name(self) -> &'static str {
-                match self { $(Opcode::$variant => stringify!($variant),)* }
+            pub fn name(self) -> &'static str {
+                INFO[self as usize].name
             }
 
             /// The protocol that introduced the opcode.
+            #[inline]
             #[must_use]
-            pub const fn proto(self) -> u8 {
-                match self { $(Opcode::$variant => $proto,)* }
+            pub fn proto(self) -> u8 {
+                INFO[self as usize].proto
             }
 
             /// How the argument is encoded.
+            #[inline]
             #[must_use]
-            pub const fn arg_kind(self) -> ArgKind {
-                match self { $(Opcode::$variant => ArgKind::$arg,)* }
+            pub fn arg_kind(self) -> ArgKind {
+                INFO[self as usize].arg
             }
 
             /// The stack effect `pickletools` declares.
+            #[inline]
             #[must_use]
-            pub const fn stack_effect(self) -> StackEffect {
-                match self {
-                    $(Opcode::$variant => StackEffect {
-                        before: $before, mark_at: $mark, after: $after, pushes_mark: $pmark,
-                    },)*
-                }
+            pub fn stack_effect(self) -> StackEffect {
+                INFO[self as usize].effect
             }
         }
     };

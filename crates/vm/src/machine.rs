@@ -381,11 +381,11 @@ impl<'a> Machine<'a> {
         let is_add = op.opcode == Opcode::ADDITEMS;
         let ok = match target.node().map(|id| &mut self.trace.nodes[id.index()]) {
             Some(Node::List(v)) if !is_add => {
-                v.extend_from_slice(&self.stack[x..]);
+                extend_exact(v, &self.stack[x..]);
                 true
             }
             Some(Node::Set(v)) if is_add => {
-                v.extend_from_slice(&self.stack[x..]);
+                extend_exact(v, &self.stack[x..]);
                 true
             }
             Some(Node::Object(o)) => {
@@ -856,6 +856,17 @@ impl<'a> Machine<'a> {
             _ => Ok(Name::Dynamic(v)),
         }
     }
+}
+
+/// Extends a container; the first batch allocates exactly what it needs. Most containers
+/// receive one batch (pickle writes items in batches of 1000), and the default growth would
+/// round two-element lists up to four slots: 20 MB on a 600k-record file.
+#[inline]
+fn extend_exact(v: &mut Vec<Value>, items: &[Value]) {
+    if v.capacity() == 0 {
+        v.reserve_exact(items.len());
+    }
+    v.extend_from_slice(items);
 }
 
 fn budget(b: Budget, limit: usize) -> VmErrorKind {

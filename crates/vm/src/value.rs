@@ -314,3 +314,19 @@ impl Node<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    #[test]
+    fn compact_layout() {
+        eprintln!(
+            "Value {} Option<Value> {} Node {}",
+            std::mem::size_of::<Value>(),
+            std::mem::size_of::<Option<Value>>(),
+            std::mem::size_of::<Node<'_>>()
+        );
+        assert_eq!(std::mem::size_of::<Value>(), 16);
+    }
+}

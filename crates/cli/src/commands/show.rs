@@ -25,13 +25,16 @@ pub(crate) fn run(args: &ShowArgs) -> Result<ExitCode> {
     }
     out.flush()?;
     drop(out);
-    Ok(match trace.error() {
+    let code = match trace.error() {
         Some(e) => {
             eprintln!("pickle-doctor: {path}: {e}");
             ExitCode::from(1)
         }
         None => ExitCode::SUCCESS,
-    })
+    };
+    // The process is about to exit: freeing millions of nodes one by one would only cost time.
+    std::mem::forget(trace);
+    Ok(code)
 }
 
 fn write_text(out: &mut impl Write, trace: &Trace<'_>, full: bool) -> Result<()> {
