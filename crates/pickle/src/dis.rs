@@ -157,7 +157,11 @@ pub fn dis<W: Write>(data: &[u8], start: usize, out: &mut W) -> Result<DisSummar
             line.extend_from_slice(INDENT.as_bytes());
         }
         let name = op.opcode.name();
-        line.extend_from_slice(name.as_bytes());
+        // A fixed-size copy (inlined, unlike a variable-length one), then trim the padding:
+        // to the name alone, or to the 10 columns pickletools pads to before an argument.
+        let name_at = line.len();
+        line.extend_from_slice(op.opcode.name_padded16());
+        line.truncate(name_at + name.len());
         maxproto = if seen_any {
             maxproto.max(op.opcode.proto())
         } else {
@@ -229,7 +233,7 @@ pub fn dis<W: Write>(data: &[u8], start: usize, out: &mut W) -> Result<DisSummar
         }
 
         if has_arg || markmsg.is_some() {
-            line.extend_from_slice(&b"          "[..10usize.saturating_sub(name.len())]);
+            line.extend_from_slice(&[b' '; 10][..10usize.saturating_sub(name.len())]);
             if has_arg {
                 line.push(b' ');
                 line.extend_from_slice(argbuf.as_bytes());

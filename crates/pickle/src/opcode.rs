@@ -64,6 +64,8 @@ macro_rules! opcodes {
         struct Info {
             opcode: Option<Opcode>,
             name: &'static str,
+            /// `name` followed by spaces, for fixed-size copies in the disassembler.
+            name16: [u8; 16],
             proto: u8,
             arg: ArgKind,
             effect: StackEffect,
@@ -73,6 +75,7 @@ macro_rules! opcodes {
             let empty = Info {
                 opcode: None,
                 name: "?",
+                name16: *b"?               ",
                 proto: 0,
                 arg: ArgKind::None,
                 effect: StackEffect { before: 0, mark_at: None, after: 0, pushes_mark: false },
@@ -82,6 +85,7 @@ macro_rules! opcodes {
                 t[$byte as usize] = Info {
                     opcode: Some(Opcode::$variant),
                     name: stringify!($variant),
+                    name16: pad16(stringify!($variant)),
                     proto: $proto,
                     arg: ArgKind::$arg,
                     effect: StackEffect {
@@ -90,6 +94,17 @@ macro_rules! opcodes {
                 };
             )*
             t
+        }
+
+        const fn pad16(name: &str) -> [u8; 16] {
+            let b = name.as_bytes();
+            let mut out = [b' '; 16];
+            let mut i = 0;
+            while i < b.len() && i < 16 {
+                out[i] = b[i];
+                i += 1;
+            }
+            out
         }
 
         static INFO: [Info; 256] = build_info();
@@ -110,6 +125,13 @@ macro_rules! opcodes {
             #[must_use]
             pub fn name(self) -> &'static str {
                 INFO[self as usize].name
+            }
+
+            /// The name padded with spaces to 16 bytes (the longest name is 16 bytes long).
+            #[inline]
+            #[must_use]
+            pub fn name_padded16(self) -> &'static [u8; 16] {
+                &INFO[self as usize].name16
             }
 
             /// The protocol that introduced the opcode.

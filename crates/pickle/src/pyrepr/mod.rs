@@ -29,6 +29,14 @@ pub fn str_repr(out: &mut String, s: &[u8]) {
     let has_double = memchr::memchr(b'"', s).is_some();
     let quote = if has_single && !has_double { '"' } else { '\'' };
     out.push(quote);
+    // Fast path: printable ASCII without quotes or backslashes is copied as is.
+    if s.iter()
+        .all(|&c| (0x20..=0x7e).contains(&c) && c != b'\\' && c != quote as u8)
+    {
+        out.push_str(std::str::from_utf8(s).unwrap_or_default());
+        out.push(quote);
+        return;
+    }
     for cp in code_points(s) {
         match cp {
             _ if cp == quote as u32 || cp == u32::from(b'\\') => {
@@ -131,25 +139,52 @@ pub fn float_repr(out: &mut String, x: f64) {
         out.push_str(if x.is_sign_negative() { "-0.0" } else { "0.0" });
         return;
     }
-    // Rust's `{:e}` gives the same shortest round-trip digits as CPython's dtoa mode 0.
-    let sci = format!("{:e}", x.abs());
-    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let digits: String = mant.chars().filter(char::is_ascii_digit).collect();
-    let decpt = exp + 1; // value = 0.DIGITS * 10^decpt
+    // ryu gives the shortest round-tripping digits, as CPython's dtoa mode 0 does; only the
+    // layout differs, so take its digits and exponent and lay them out the Python way.
+    let mut rbuf = ryu::Buffer::new();
+    let r = rbuf.format_finite(x.abs()).as_bytes();
+    let (mant, exp) = match r.iter().position(|&c| c == b'e') {
+        Some(i) => (&r[..i], parse_exp(&r[i + 1..])),
+        None => (r, 0),
+    };
+    // Digits without the point, and the position of the point within them.
+    let mut digits = [0u8; 32];
+    let mut nd = 0usize;
+    let mut point = None;
+    for &c in mant {
+        if c == b'.' {
+            point = Some(nd);
+        } else if nd < digits.len() {
+            digits[nd] = c;
+            nd += 1;
+        }
+    }
+    let mut point = point.unwrap_or(nd) as i32 + exp;
+    // Normalise: strip leading zeros (0.001 → "1", point -2) and trailing zeros.
+    let mut start = 0usize;
+    while start + 1 < nd && digits[start] == b'0' {
+        start += 1;
+        point -= 1;
+    }
+    while nd > start + 1 && digits[nd - 1] == b'0' {
+        nd -= 1;
+    }
+    let digits = &digits[start..nd];
+    let nd = digits.len() as i32;
+    let decpt = point; // value = 0.DIGITS * 10^decpt
+    let digits = std::str::from_utf8(digits).unwrap_or("0");
     if x.is_sign_negative() {
         out.push('-');
     }
-    let nd = digits.len() as i32;
     if -4 < decpt && decpt <= 16 {
         if decpt <= 0 {
             out.push_str("0.");
             for _ in 0..-decpt {
                 out.push('0');
             }
-            out.push_str(&digits);
+            out.push_str(digits);
         } else if decpt >= nd {
-            out.push_str(&digits);
+            out.push_str(digits);
             for _ in 0..decpt - nd {
                 out.push('0');
             }
@@ -166,9 +201,24 @@ pub fn float_repr(out: &mut String, x: f64) {
             out.push_str(&digits[1..]);
         }
         let e = decpt - 1;
-        let sign = if e < 0 { '-' } else { '+' };
-        let _ = write!(out, "e{sign}{:02}", e.abs());
+        out.push_str(if e < 0 { "e-" } else { "e+" });
+        let e = e.unsigned_abs();
+        if e < 10 {
+            out.push('0');
+        }
+        out.push_str(itoa::Buffer::new().format(e));
     }
+}
+
+fn parse_exp(b: &[u8]) -> i32 {
+    let (neg, d) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        _ => (false, b),
+    };
+    let v = d
+        .iter()
+        .fold(0i32, |a, &c| a * 10 + i32::from(c.wrapping_sub(b'0')));
+    if neg { -v } else { v }
 }
 
 /// `repr(n)` for `int.from_bytes(b, 'little', signed=True)` (LONG1 / LONG4 payloads).
@@ -212,6 +262,13 @@ mod tests {
         assert_eq!(f(5e-324), "5e-324");
         assert_eq!(f(123456789.125), "123456789.125");
         assert_eq!(f(0.1), "0.1");
+        assert_eq!(f(1e22), "1e+22");
+        assert_eq!(f(1.7976931348623157e308), "1.7976931348623157e+308");
+        assert_eq!(f(2.5), "2.5");
+        assert_eq!(f(100.0), "100.0");
+        assert_eq!(f(0.001), "0.001");
+        assert_eq!(f(1234567890123456.7), "1234567890123456.8");
+        assert_eq!(f(12345678901234567.0), "1.2345678901234568e+16");
     }
 
     #[test]
