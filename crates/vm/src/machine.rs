@@ -483,8 +483,11 @@ impl<'a> Machine<'a> {
         reason = "one arm per opcode reads best as one match"
     )]
     fn exec(&mut self, op: &Op<'a>, pickle: usize, pos: usize, run: &mut PickleRun) -> R<()> {
-        let v = match (op.opcode, op.arg) {
-            (Opcode::PROTO, Arg::UInt(p)) => {
+        let v = match op.opcode {
+            Opcode::PROTO => {
+                let Arg::UInt(p) = op.arg else {
+                    return Err(bad_arg(op));
+                };
                 let p = p as u8;
                 if p > HIGHEST_PROTOCOL {
                     return Err(VmErrorKind::UnsupportedProtocol(p));
@@ -492,7 +495,10 @@ impl<'a> Machine<'a> {
                 run.protocol.get_or_insert(p);
                 return Ok(());
             }
-            (Opcode::FRAME, Arg::UInt(n)) => {
+            Opcode::FRAME => {
+                let Arg::UInt(n) = op.arg else {
+                    return Err(bad_arg(op));
+                };
                 let remaining = (self.data.len() - pos) as u64;
                 if n > remaining {
                     return Err(VmErrorKind::FrameTruncated {
@@ -502,28 +508,56 @@ impl<'a> Machine<'a> {
                 }
                 return Ok(());
             }
-            (Opcode::STOP, _) => {
+            Opcode::STOP => {
                 run.root = Some(self.pop()?);
                 return Ok(());
             }
 
             // Scalars.
-            (Opcode::NONE, _) => Value::None,
-            (Opcode::NEWTRUE, _) => Value::Bool(true),
-            (Opcode::NEWFALSE, _) => Value::Bool(false),
-            (Opcode::BININT1 | Opcode::BININT2, Arg::UInt(n)) => Value::Int(n as i64),
-            (Opcode::BININT, Arg::Int(n)) => Value::Int(i64::from(n)),
-            (Opcode::BINFLOAT, Arg::Float(x)) => Value::Float(x),
-            (Opcode::INT, Arg::Line(l)) => match literal::c_int(l) {
-                Some(Err(b)) => Value::Bool(b),
-                Some(Ok(i)) => self.int_value(i)?,
-                None => return Err(bad_literal("int", l)),
-            },
-            (Opcode::LONG, Arg::Line(l)) => match literal::c_long(l) {
-                Some(i) => self.int_value(i)?,
-                None => return Err(bad_literal("int", l)),
-            },
-            (Opcode::LONG1 | Opcode::LONG4, Arg::Bytes(b)) => {
+            Opcode::NONE => Value::None,
+            Opcode::NEWTRUE => Value::Bool(true),
+            Opcode::NEWFALSE => Value::Bool(false),
+            Opcode::BININT1 | Opcode::BININT2 => {
+                let Arg::UInt(n) = op.arg else {
+                    return Err(bad_arg(op));
+                };
+                Value::Int(n as i64)
+            }
+            Opcode::BININT => {
+                let Arg::Int(n) = op.arg else {
+                    return Err(bad_arg(op));
+                };
+                Value::Int(i64::from(n))
+            }
+            Opcode::BINFLOAT => {
+                let Arg::Float(x) = op.arg else {
+                    return Err(bad_arg(op));
+                };
+                Value::Float(x)
+            }
+            Opcode::INT => {
+                let Arg::Line(l) = op.arg else {
+                    return Err(bad_arg(op));
+                };
+                match literal::c_int(l) {
+                    Some(Err(b)) => Value::Bool(b),
+                    Some(Ok(i)) => self.int_value(i)?,
+                    None => return Err(bad_literal("int", l)),
+                }
+            }
+            Opcode::LONG => {
+                let Arg::Line(l) = op.arg else {
+                    return Err(bad_arg(op));
+                };
+                match literal::c_long(l) {
+                    Some(i) => self.int_value(i)?,
+                    None => return Err(bad_literal("int", l)),
+                }
+            }
+            Opcode::LONG1 | Opcode::LONG4 => {
+                let Arg::Bytes(b) = op.arg else {
+                    return Err(bad_arg(op));
+                };
                 if b.len() <= 8 {
                     let neg = b.last().is_some_and(|&c| c & 0x80 != 0);
                     let mut buf = if neg { [0xff; 8] } else { [0; 8] };
@@ -533,17 +567,25 @@ impl<'a> Machine<'a> {
                     self.node(Node::BigInt(Cow::Borrowed(b)))?
                 }
             }
-            (Opcode::FLOAT, Arg::Line(l)) => match literal::c_float(l) {
-                Some(x) => Value::Float(x),
-                None => {
-                    return Err(VmErrorKind::BadArgument(
-                        "could not convert string to float".into(),
-                    ));
+            Opcode::FLOAT => {
+                let Arg::Line(l) = op.arg else {
+                    return Err(bad_arg(op));
+                };
+                match literal::c_float(l) {
+                    Some(x) => Value::Float(x),
+                    None => {
+                        return Err(VmErrorKind::BadArgument(
+                            "could not convert string to float".into(),
+                        ));
+                    }
                 }
-            },
+            }
 
             // Strings and bytes.
-            (Opcode::STRING, Arg::Line(l)) => {
+            Opcode::STRING => {
+                let Arg::Line(l) = op.arg else {
+                    return Err(bad_arg(op));
+                };
                 let q = l.first().copied();
                 if l.len() < 2 || !matches!(q, Some(b'\'' | b'"')) || l.last().copied() != q {
                     return Err(VmErrorKind::BadArgument(
@@ -558,29 +600,43 @@ impl<'a> Machine<'a> {
                 };
                 self.str_value(s)?
             }
-            (Opcode::BINSTRING | Opcode::SHORT_BINSTRING, Arg::Bytes(b)) => {
+            Opcode::BINSTRING | Opcode::SHORT_BINSTRING => {
+                let Arg::Bytes(b) = op.arg else {
+                    return Err(bad_arg(op));
+                };
                 self.str_value(text::latin1(b))?
             }
-            (Opcode::UNICODE, Arg::Line(l)) => {
+            Opcode::UNICODE => {
+                let Arg::Line(l) = op.arg else {
+                    return Err(bad_arg(op));
+                };
                 let s = text::raw_unicode_escape(l).map_err(|e| {
                     VmErrorKind::BadArgument(format!("'rawunicodeescape' codec can't decode: {e}"))
                 })?;
                 self.str_value(s)?
             }
-            (
-                Opcode::SHORT_BINUNICODE | Opcode::BINUNICODE | Opcode::BINUNICODE8,
-                Arg::Bytes(b),
-            ) => {
+            Opcode::SHORT_BINUNICODE | Opcode::BINUNICODE | Opcode::BINUNICODE8 => {
+                let Arg::Bytes(b) = op.arg else {
+                    return Err(bad_arg(op));
+                };
                 text::validate_utf8_surrogatepass(b).map_err(|e| {
                     VmErrorKind::BadArgument(format!("'utf-8' codec can't decode: {e}"))
                 })?;
                 self.str_value(Cow::Borrowed(b))?
             }
-            (Opcode::BINBYTES | Opcode::SHORT_BINBYTES | Opcode::BINBYTES8, Arg::Bytes(b)) => {
+            Opcode::BINBYTES | Opcode::SHORT_BINBYTES | Opcode::BINBYTES8 => {
+                let Arg::Bytes(b) = op.arg else {
+                    return Err(bad_arg(op));
+                };
                 self.node(Node::Bytes(Cow::Borrowed(b)))?
             }
-            (Opcode::BYTEARRAY8, Arg::Bytes(b)) => self.node(Node::ByteArray(Cow::Borrowed(b)))?,
-            (Opcode::NEXT_BUFFER, _) => {
+            Opcode::BYTEARRAY8 => {
+                let Arg::Bytes(b) = op.arg else {
+                    return Err(bad_arg(op));
+                };
+                self.node(Node::ByteArray(Cow::Borrowed(b)))?
+            }
+            Opcode::NEXT_BUFFER => {
                 let index = self.buffers;
                 self.buffers += 1;
                 self.node(Node::Buffer {
@@ -588,32 +644,32 @@ impl<'a> Machine<'a> {
                     offset: op.offset,
                 })?
             }
-            (Opcode::READONLY_BUFFER, _) => {
+            Opcode::READONLY_BUFFER => {
                 let v = self.pop()?;
                 self.node(Node::ReadOnly(v))?
             }
 
             // Containers.
-            (Opcode::EMPTY_LIST, _) => self.node(Node::List(Vec::new()))?,
-            (Opcode::EMPTY_TUPLE, _) => self.node(Node::Tuple(Vec::new()))?,
-            (Opcode::EMPTY_DICT, _) => self.node(Node::Dict(Vec::new()))?,
-            (Opcode::EMPTY_SET, _) => self.node(Node::Set(Vec::new()))?,
-            (Opcode::LIST, _) => {
+            Opcode::EMPTY_LIST => self.node(Node::List(Vec::new()))?,
+            Opcode::EMPTY_TUPLE => self.node(Node::Tuple(Vec::new()))?,
+            Opcode::EMPTY_DICT => self.node(Node::Dict(Vec::new()))?,
+            Opcode::EMPTY_SET => self.node(Node::Set(Vec::new()))?,
+            Opcode::LIST => {
                 let x = self.marker()?;
                 let items = self.collect_from(x)?;
                 self.node(Node::List(items))?
             }
-            (Opcode::TUPLE, _) => {
+            Opcode::TUPLE => {
                 let x = self.marker()?;
                 let items = self.collect_from(x)?;
                 self.node(Node::Tuple(items))?
             }
-            (Opcode::FROZENSET, _) => {
+            Opcode::FROZENSET => {
                 let x = self.marker()?;
                 let items = self.collect_from(x)?;
                 self.node(Node::FrozenSet(items))?
             }
-            (Opcode::TUPLE1 | Opcode::TUPLE2 | Opcode::TUPLE3, _) => {
+            Opcode::TUPLE1 | Opcode::TUPLE2 | Opcode::TUPLE3 => {
                 let n = match op.opcode {
                     Opcode::TUPLE1 => 1,
                     Opcode::TUPLE2 => 2,
@@ -625,7 +681,7 @@ impl<'a> Machine<'a> {
                 let items = self.collect_from(self.stack.len() - n)?;
                 self.node(Node::Tuple(items))?
             }
-            (Opcode::DICT, _) => {
+            Opcode::DICT => {
                 let x = self.marker()?;
                 if !(self.stack.len() - x.min(self.stack.len())).is_multiple_of(2) {
                     return Err(VmErrorKind::Type("odd number of items for DICT".into()));
@@ -634,25 +690,25 @@ impl<'a> Machine<'a> {
                 let pairs = items.chunks_exact(2).map(|p| (p[0], p[1])).collect();
                 self.node(Node::Dict(pairs))?
             }
-            (Opcode::APPEND, _) => {
+            Opcode::APPEND => {
                 let x = self.stack.len().wrapping_sub(1);
                 return self.add_items(op, if self.stack.is_empty() { 0 } else { x });
             }
-            (Opcode::APPENDS | Opcode::ADDITEMS, _) => {
+            Opcode::APPENDS | Opcode::ADDITEMS => {
                 let x = self.marker()?;
                 return self.add_items(op, x);
             }
-            (Opcode::SETITEM, _) => {
+            Opcode::SETITEM => {
                 let len = self.stack.len();
                 return self.set_items(op, len.saturating_sub(2));
             }
-            (Opcode::SETITEMS, _) => {
+            Opcode::SETITEMS => {
                 let x = self.marker()?;
                 return self.set_items(op, x);
             }
 
             // Stack and memo.
-            (Opcode::POP, _) => {
+            Opcode::POP => {
                 let len = self.stack.len();
                 if self.marks.last() == Some(&len) && !self.marks.is_empty() {
                     self.marks.pop();
@@ -661,48 +717,51 @@ impl<'a> Machine<'a> {
                 }
                 return Ok(());
             }
-            (Opcode::DUP, _) => self.top()?,
-            (Opcode::MARK, _) => {
+            Opcode::DUP => self.top()?,
+            Opcode::MARK => {
                 if self.marks.len() >= self.budgets.max_nesting {
                     return Err(budget(Budget::Nesting, self.budgets.max_nesting));
                 }
                 self.marks.push(self.stack.len());
                 return Ok(());
             }
-            (Opcode::POP_MARK, _) => {
+            Opcode::POP_MARK => {
                 let x = self.marker()?;
                 self.stack.truncate(x);
                 return Ok(());
             }
-            (Opcode::GET | Opcode::BINGET | Opcode::LONG_BINGET, _) => {
+            Opcode::GET | Opcode::BINGET | Opcode::LONG_BINGET => {
                 let idx = Self::memo_index(op)?;
                 self.memo.get(idx).ok_or(VmErrorKind::MemoMissing(idx))?
             }
-            (Opcode::PUT | Opcode::BINPUT | Opcode::LONG_BINPUT, _) => {
+            Opcode::PUT | Opcode::BINPUT | Opcode::LONG_BINPUT => {
                 let idx = Self::memo_index(op)?;
                 let top = self.top()?;
                 self.memo_put(idx, top)?;
                 return Ok(());
             }
-            (Opcode::MEMOIZE, _) => {
+            Opcode::MEMOIZE => {
                 let top = self.top()?;
                 self.memo_put(self.memo.len as u64, top)?;
                 return Ok(());
             }
 
             // Globals, calls and objects.
-            (Opcode::GLOBAL, Arg::Lines(m, n)) => {
+            Opcode::GLOBAL => {
+                let Arg::Lines(m, n) = op.arg else {
+                    return Err(bad_arg(op));
+                };
                 let (m, n) = (utf8_name(m)?, utf8_name(n)?);
                 self.global(m, n, op.offset, op.opcode, pickle)?
             }
-            (Opcode::STACK_GLOBAL, _) => {
+            Opcode::STACK_GLOBAL => {
                 let name = self.pop()?;
                 let module = self.pop()?;
                 let m = self.stack_global_name(module)?;
                 let n = self.stack_global_name(name)?;
                 self.global(m, n, op.offset, op.opcode, pickle)?
             }
-            (Opcode::REDUCE, _) => {
+            Opcode::REDUCE => {
                 let args = self.pop()?;
                 let callable = self.pop()?;
                 if let Some(t) = self.literal_type(callable) {
@@ -717,7 +776,7 @@ impl<'a> Machine<'a> {
                 }
                 self.call(CallKind::Reduce, callable, args, None, op.offset)?
             }
-            (Opcode::NEWOBJ, _) => {
+            Opcode::NEWOBJ => {
                 let args = self.pop()?;
                 let cls = self.pop()?;
                 if self.literal_type(cls).is_some() {
@@ -730,7 +789,7 @@ impl<'a> Machine<'a> {
                 }
                 self.call(CallKind::NewObj, cls, args, None, op.offset)?
             }
-            (Opcode::NEWOBJ_EX, _) => {
+            Opcode::NEWOBJ_EX => {
                 let kwargs = self.pop()?;
                 let args = self.pop()?;
                 let cls = self.pop()?;
@@ -751,7 +810,7 @@ impl<'a> Machine<'a> {
                 }
                 self.call(CallKind::NewObjEx, cls, args, Some(kwargs), op.offset)?
             }
-            (Opcode::OBJ, _) => {
+            Opcode::OBJ => {
                 let x = self.marker()?;
                 if self.stack.len() < x + 1 {
                     return Err(VmErrorKind::StackUnderflow);
@@ -761,7 +820,10 @@ impl<'a> Machine<'a> {
                 let args = self.node(Node::Tuple(items))?;
                 self.call(CallKind::Obj, cls, args, None, op.offset)?
             }
-            (Opcode::INST, Arg::Lines(m, n)) => {
+            Opcode::INST => {
+                let Arg::Lines(m, n) = op.arg else {
+                    return Err(bad_arg(op));
+                };
                 let x = self.marker()?;
                 let (m, n) = (utf8_name(m)?, utf8_name(n)?);
                 let cls = self.global(m, n, op.offset, op.opcode, pickle)?;
@@ -769,7 +831,7 @@ impl<'a> Machine<'a> {
                 let args = self.node(Node::Tuple(items))?;
                 self.call(CallKind::Inst, cls, args, None, op.offset)?
             }
-            (Opcode::BUILD, _) => {
+            Opcode::BUILD => {
                 if self.stack.len() < self.fence() + 2 {
                     return Err(VmErrorKind::StackUnderflow);
                 }
@@ -797,7 +859,10 @@ impl<'a> Machine<'a> {
                 }
                 return Ok(());
             }
-            (Opcode::PERSID, Arg::Line(l)) => {
+            Opcode::PERSID => {
+                let Arg::Line(l) = op.arg else {
+                    return Err(bad_arg(op));
+                };
                 if !l.is_ascii() {
                     return Err(VmErrorKind::BadArgument(
                         "persistent IDs in protocol 0 must be ASCII strings".into(),
@@ -809,21 +874,24 @@ impl<'a> Machine<'a> {
                     offset: op.offset,
                 })?
             }
-            (Opcode::BINPERSID, _) => {
+            Opcode::BINPERSID => {
                 let pid = self.pop()?;
                 self.node(Node::PersistentId {
                     pid,
                     offset: op.offset,
                 })?
             }
-            (Opcode::EXT1 | Opcode::EXT2, Arg::UInt(n)) => self.ext(n as i64, op.offset)?,
-            (Opcode::EXT4, Arg::Int(n)) => self.ext(i64::from(n), op.offset)?,
-            (opcode, arg) => {
-                // The parser pairs every opcode with its argument kind, so this is unreachable
-                // for parsed input; ops built by hand may still get here.
-                return Err(VmErrorKind::BadArgument(format!(
-                    "{opcode} cannot take argument {arg:?}"
-                )));
+            Opcode::EXT1 | Opcode::EXT2 => {
+                let Arg::UInt(n) = op.arg else {
+                    return Err(bad_arg(op));
+                };
+                self.ext(n as i64, op.offset)?
+            }
+            Opcode::EXT4 => {
+                let Arg::Int(n) = op.arg else {
+                    return Err(bad_arg(op));
+                };
+                self.ext(i64::from(n), op.offset)?
             }
         };
         self.push(v)
@@ -867,6 +935,13 @@ fn extend_exact(v: &mut Vec<Value>, items: &[Value]) {
         v.reserve_exact(items.len());
     }
     v.extend_from_slice(items);
+}
+
+/// The parser pairs every opcode with its argument kind, so this only happens for ops built
+/// by hand.
+#[cold]
+fn bad_arg(op: &Op<'_>) -> VmErrorKind {
+    VmErrorKind::BadArgument(format!("{} cannot take argument {:?}", op.opcode, op.arg))
 }
 
 fn budget(b: Budget, limit: usize) -> VmErrorKind {
