@@ -31,14 +31,18 @@ pub(crate) enum Command {
 
 #[derive(Debug, Args)]
 pub(crate) struct DisArgs {
-    /// Pickle file(s); `-` reads standard input.
+    /// Files to disassemble: a pickle, or any model file (torch, joblib, npy/npz, zip). Add
+    /// `:MEMBER` to pick one member, e.g. `model.pt:archive/data.pkl`. `-` reads stdin.
     #[arg(required = true)]
     pub(crate) files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub(crate) limits: LimitArgs,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct ShowArgs {
-    /// Pickle file; `-` reads standard input.
+    /// A pickle or model file (torch, joblib, npy/npz, zip), optionally `FILE:MEMBER`; `-`
+    /// reads standard input.
     pub(crate) file: PathBuf,
     /// Print the value graph as JSON (schema: docs/show-json.md).
     #[arg(long, conflicts_with = "stats")]
@@ -50,12 +54,16 @@ pub(crate) struct ShowArgs {
     #[arg(long)]
     pub(crate) stats: bool,
     #[command(flatten)]
-    pub(crate) budgets: BudgetArgs,
+    pub(crate) limits: LimitArgs,
 }
 
-/// Limits on the symbolic run. Raise one when a file legitimately exceeds it.
+/// Limits on the symbolic run and on decompression. Raise one when a trusted file
+/// legitimately exceeds it.
 #[derive(Debug, Args)]
-pub(crate) struct BudgetArgs {
+pub(crate) struct LimitArgs {
+    /// Maximum bytes a compressed stream or member may inflate to.
+    #[arg(long, value_name = "BYTES", default_value_t = 8 << 30)]
+    pub(crate) max_inflated_bytes: u64,
     /// Maximum opcodes executed.
     #[arg(long, value_name = "N")]
     pub(crate) max_ops: Option<u64>,
@@ -70,7 +78,13 @@ pub(crate) struct BudgetArgs {
     pub(crate) max_stack: Option<usize>,
 }
 
-impl BudgetArgs {
+impl LimitArgs {
+    pub(crate) fn limits(&self) -> container::Limits {
+        container::Limits {
+            max_inflated_bytes: self.max_inflated_bytes,
+        }
+    }
+
     pub(crate) fn budgets(&self) -> vm::Budgets {
         let mut b = vm::Budgets::default();
         if let Some(n) = self.max_ops {

@@ -8,6 +8,7 @@ mod args;
 mod commands;
 mod input;
 mod render;
+mod target;
 
 use std::io::Write;
 use std::process::ExitCode;

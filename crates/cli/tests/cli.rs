@@ -46,14 +46,14 @@ fn show_sklearn_model_json() {
 fn show_summarises_large_arrays_unless_full() {
     let out = run(&["show", "--json", "samples/array-p5.pkl"], None);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let arr = &v["pickles"][0]["value"]["ndarray"];
+    let arr = &v["members"][0]["pickles"][0]["value"]["ndarray"];
     assert_eq!(arr["dtype"], "<f8");
     assert_eq!(arr["shape"], serde_json::json!([3, 4]));
     assert_eq!(arr["nbytes"], 96);
     let full = run(&["show", "--json", "--full", "samples/array-p5.pkl"], None);
     let v: serde_json::Value = serde_json::from_slice(&full.stdout).unwrap();
     assert!(
-        v["pickles"][0]["value"]["call"]["global"]
+        v["members"][0]["pickles"][0]["value"]["call"]["global"]
             .as_str()
             .unwrap()
             .ends_with("_frombuffer")
@@ -69,7 +69,7 @@ fn show_keeps_sharing_and_cycles() {
     insta::assert_snapshot!(text(&out.stdout));
     let out = run(&["show", "--json", "-"], Some(data));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    insta::assert_json_snapshot!(v["pickles"][0]["value"]);
+    insta::assert_json_snapshot!(v["members"][0]["pickles"][0]["value"]);
 }
 
 #[test]
@@ -95,8 +95,8 @@ fn show_error_keeps_prefix_and_exits_1() {
     let out = run(&["show", "--json", "-"], Some(b"\x80\x02]q\x00(K\x01K\x02"));
     assert_eq!(out.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["pickles"][0]["complete"], false);
-    assert_eq!(v["pickles"][0]["error"]["offset"], 10);
+    assert_eq!(v["members"][0]["pickles"][0]["complete"], false);
+    assert_eq!(v["members"][0]["pickles"][0]["error"]["offset"], 10);
     assert!(text(&out.stderr).contains("(at offset 10)"));
 }
 

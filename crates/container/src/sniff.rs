@@ -104,7 +104,10 @@ fn compression(data: &[u8]) -> Option<Compression> {
         Some(Compression::Lzma)
     } else if data.starts_with(b"ZF") && data.len() > 21 {
         Some(Compression::ZFile)
-    } else if data[0] == 0x78 && data.len() >= 2 && (u16::from(data[0]) << 8 | u16::from(data[1])) % 31 == 0 {
+    } else if data[0] == 0x78
+        && data.len() >= 2
+        && (u16::from(data[0]) << 8 | u16::from(data[1])) % 31 == 0
+    {
         // zlib header: CMF 0x78 and a FLG byte that makes the pair a multiple of 31.
         Some(Compression::Zlib)
     } else {
@@ -116,7 +119,9 @@ fn looks_like_html(data: &[u8]) -> bool {
     let head = &data[..data.len().min(512)];
     let text = head.trim_ascii_start();
     let lower: Vec<u8> = text.iter().take(16).map(u8::to_ascii_lowercase).collect();
-    lower.starts_with(b"<!doctype html") || lower.starts_with(b"<html") || lower.starts_with(b"<?xml")
+    lower.starts_with(b"<!doctype html")
+        || lower.starts_with(b"<html")
+        || lower.starts_with(b"<?xml")
 }
 
 #[cfg(test)]
@@ -135,7 +140,13 @@ mod tests {
             Sniffed::GitLfsPointer
         );
         assert_eq!(sniff(b"  <!DOCTYPE html><html>"), Sniffed::Html);
-        assert_eq!(sniff(b"x\x9c\x01\x02"), Sniffed::Compressed(Compression::Zlib));
-        assert_eq!(sniff(b"\x1f\x8b\x08"), Sniffed::Compressed(Compression::Gzip));
+        assert_eq!(
+            sniff(b"x\x9c\x01\x02"),
+            Sniffed::Compressed(Compression::Zlib)
+        );
+        assert_eq!(
+            sniff(b"\x1f\x8b\x08"),
+            Sniffed::Compressed(Compression::Gzip)
+        );
     }
 }

@@ -103,6 +103,28 @@ impl MemoKeys {
 /// error, every line before the failing op has been written (and, like `pickletools`, the line
 /// of an op that fails a stack or memo check is written before the error is returned).
 pub fn dis<W: Write>(data: &[u8], start: usize, out: &mut W) -> Result<DisSummary, DisError> {
+    dis_with_skips(data, start, out, &[])
+}
+
+/// Bytes inside a pickle stream that are not opcodes: a container's raw data between two ops
+/// (joblib writes array bytes right after the array wrapper's BUILD).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skip {
+    /// Offset where the raw data starts (just after an op).
+    pub at: usize,
+    /// Offset where opcodes resume.
+    pub to: usize,
+    /// What the bytes are, printed in place of them.
+    pub note: String,
+}
+
+/// Like [`dis`], but jumps over `skips`, printing each one's note on its own line.
+pub fn dis_with_skips<W: Write>(
+    data: &[u8],
+    start: usize,
+    out: &mut W,
+    skips: &[Skip],
+) -> Result<DisSummary, DisError> {
     const INDENT: &str = "    ";
     // The emulated stack is only ever asked how deep it is and where its markobjects sit, so
     // it is kept as a depth plus the depths of the markobjects on it.
@@ -120,7 +142,13 @@ pub fn dis<W: Write>(data: &[u8], start: usize, out: &mut W) -> Result<DisSummar
     let mut markbuf: Vec<u8> = Vec::with_capacity(32);
     let mut parser = Parser::new(data, start);
 
-    for op in parser.by_ref() {
+    let mut next_skip = 0; // skips are in stream order
+    // Not a `for` loop: skips reposition the parser.
+    #[allow(
+        clippy::while_let_on_iterator,
+        reason = "the body repositions the parser"
+    )]
+    while let Some(op) = parser.next() {
         let op = match op {
             Ok(op) => op,
             Err(e) => {
@@ -264,6 +292,19 @@ pub fn dis<W: Write>(data: &[u8], start: usize, out: &mut W) -> Result<DisSummar
             mark_depths.push(depth);
         }
         depth += after;
+        while skips
+            .get(next_skip)
+            .is_some_and(|s| s.at < parser.position())
+        {
+            next_skip += 1;
+        }
+        if let Some(skip) = skips.get(next_skip).filter(|s| s.at == parser.position()) {
+            next_skip += 1;
+            line.extend_from_slice(b"       ");
+            line.extend_from_slice(skip.note.as_bytes());
+            line.push(b'\n');
+            parser = Parser::new(data, skip.to);
+        }
     }
     out.write_all(&line)?;
     writeln!(out, "highest protocol among opcodes = {maxproto}")?;

@@ -26,7 +26,7 @@ pub mod pyrepr;
 pub mod text;
 mod write;
 
-pub use dis::{DisError, DisSummary, dis};
+pub use dis::{DisError, DisSummary, Skip, dis, dis_with_skips};
 pub use error::{ErrorKind, ParseError};
 pub use opcode::{ArgKind, Opcode, StackEffect};
 pub use parse::{Arg, Op, Parsed, Parser, parse_all, parse_one};

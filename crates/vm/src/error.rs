@@ -30,6 +30,13 @@ pub enum VmErrorKind {
         /// Bytes remaining.
         remaining: u64,
     },
+    /// Raw data that a container says follows an op runs past the end of the data.
+    InlineDataTruncated {
+        /// Bytes the data needs.
+        needed: u64,
+        /// Bytes remaining.
+        remaining: u64,
+    },
     /// A text argument the C unpickler rejects, with its message.
     BadArgument(String),
     /// A type error the C unpickler raises, e.g. `STACK_GLOBAL requires str`.
@@ -90,6 +97,10 @@ impl fmt::Display for VmError {
             VmErrorKind::FrameTruncated { length, remaining } => write!(
                 f,
                 "pickle data was truncated (FRAME of {length} bytes, {remaining} remain)"
+            )?,
+            VmErrorKind::InlineDataTruncated { needed, remaining } => write!(
+                f,
+                "inline array data truncated: needs {needed} bytes, {remaining} remain"
             )?,
             VmErrorKind::BadArgument(m) | VmErrorKind::Type(m) => f.write_str(m)?,
             VmErrorKind::Budget { budget, limit } => {

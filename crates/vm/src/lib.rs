@@ -26,7 +26,7 @@ mod value;
 
 pub use budget::{Budget, Budgets};
 pub use error::{VmError, VmErrorKind};
-pub use machine::Machine;
+pub use machine::{Hooks, Machine, NoHooks, Resume};
 pub use trace::{PickleRun, SideEffect, Trace};
 pub use value::{CallKind, Global, Name, Node, NodeId, Object, Uses, Value};
 
@@ -39,13 +39,16 @@ pub fn run(data: &[u8]) -> Trace<'_> {
 /// Runs every pickle in `data`, one after another, until the data ends or one fails.
 #[must_use]
 pub fn run_with(data: &[u8], budgets: Budgets) -> Trace<'_> {
+    run_hooked(data, budgets, &mut NoHooks)
+}
+
+/// Like [`run_with`], with host hooks (see [`Hooks`]).
+pub fn run_hooked<'a>(data: &'a [u8], budgets: Budgets, hooks: &mut dyn Hooks<'a>) -> Trace<'a> {
     let mut m = Machine::new(data, budgets);
     let mut pos = 0;
     loop {
-        let end = m.run_pickle(pos);
-        let t = m.trace();
-        let failed = t.pickles.last().is_some_and(|p| p.error.is_some());
-        if failed || end >= data.len() || end == pos {
+        let end = m.run_pickle_with(pos, hooks);
+        if m.trace().error().is_some() || end >= data.len() || end == pos {
             break;
         }
         pos = end;

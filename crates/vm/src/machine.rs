@@ -19,6 +19,36 @@ use crate::value::{CallKind, Global, Name, Node, NodeId, Object, Uses, Value};
 /// Highest protocol CPython reads.
 const HIGHEST_PROTOCOL: u8 = 5;
 
+/// How deep pickles may nest inside pickles (joblib object arrays nest one level).
+const MAX_NESTED_PICKLES: usize = 8;
+
+/// What the machine does after a host hook has looked at a BUILD.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resume {
+    /// Carry on with the next opcode.
+    Continue,
+    /// Raw data follows: continue parsing at this offset.
+    SkipTo(usize),
+    /// A complete nested pickle starts at this offset: run it (with its own stack and memo),
+    /// then continue after its STOP.
+    NestedPickleAt(usize),
+}
+
+/// Host extension points. The default does nothing, which is plain `pickle.load`.
+pub trait Hooks<'a> {
+    /// Called after every BUILD with the object just built and the offset after the op.
+    fn after_build(&mut self, trace: &Trace<'a>, target: Value, pos: usize) -> Resume;
+}
+
+/// No hooks: plain `pickle.load` semantics.
+pub struct NoHooks;
+
+impl<'a> Hooks<'a> for NoHooks {
+    fn after_build(&mut self, _: &Trace<'a>, _: Value, _: usize) -> Resume {
+        Resume::Continue
+    }
+}
+
 /// The memo: a dense vector for the usual 0, 1, 2, ... indices, a map for sparse ones.
 #[derive(Default)]
 struct Memo {
@@ -116,11 +146,28 @@ impl<'a> Machine<'a> {
     /// Runs one pickle from `start` through its STOP, appending a [`PickleRun`] to the trace.
     /// Returns the offset after the pickle (or where it failed).
     pub fn run_pickle(&mut self, start: usize) -> usize {
+        self.run_pickle_with(start, &mut NoHooks)
+    }
+
+    /// Like [`Machine::run_pickle`], letting `hooks` act after each BUILD: container formats
+    /// such as joblib put raw array bytes, or a whole nested pickle, right after the BUILD of
+    /// an array wrapper, and only the host knows how many.
+    pub fn run_pickle_with(&mut self, start: usize, hooks: &mut dyn Hooks<'a>) -> usize {
+        self.run_one(start, hooks, None, 0)
+    }
+
+    fn run_one(
+        &mut self,
+        start: usize,
+        hooks: &mut dyn Hooks<'a>,
+        parent: Option<(usize, Value)>,
+        depth: usize,
+    ) -> usize {
         self.stack.clear();
         self.marks.clear();
         self.memo.clear();
         let index = self.trace.pickles.len();
-        let mut run = PickleRun {
+        self.trace.pickles.push(PickleRun {
             start: start as u64,
             end: start as u64,
             protocol: None,
@@ -128,22 +175,27 @@ impl<'a> Machine<'a> {
             ops: 0,
             memo_entries: 0,
             error: None,
-        };
-        if index >= self.budgets.max_pickles {
+            parent,
+        });
+        let mut run = self.trace.pickles[index].clone();
+        if index >= self.budgets.max_pickles || depth > MAX_NESTED_PICKLES {
             run.error = Some(VmError {
                 offset: start as u64,
                 opcode: None,
                 kind: VmErrorKind::Budget {
                     budget: Budget::Pickles,
-                    limit: self.budgets.max_pickles as u64,
+                    limit: self.budgets.max_pickles.min(MAX_NESTED_PICKLES) as u64,
                 },
             });
-            self.trace.pickles.push(run);
+            self.trace.pickles[index] = run;
             return start;
         }
         let mut parser = Parser::new(self.data, start);
-        // Not a `for` loop: the body asks the parser for its position.
-        #[allow(clippy::while_let_on_iterator, reason = "the body borrows the parser")]
+        // Not a `for` loop: the body asks the parser for its position and may move it.
+        #[allow(
+            clippy::while_let_on_iterator,
+            reason = "the body repositions the parser"
+        )]
         while let Some(op) = parser.next() {
             let op = match op {
                 Ok(op) => op,
@@ -165,22 +217,58 @@ impl<'a> Machine<'a> {
                 });
                 break;
             }
-            match self.exec(&op, index, parser.position(), &mut run) {
-                Ok(()) => {}
-                Err(kind) => {
-                    run.error = Some(VmError {
-                        offset: op.offset,
-                        opcode: Some(op.opcode),
-                        kind,
-                    });
-                    break;
+            if let Err(kind) = self.exec(&op, index, parser.position(), &mut run) {
+                run.error = Some(VmError {
+                    offset: op.offset,
+                    opcode: Some(op.opcode),
+                    kind,
+                });
+                break;
+            }
+            if op.opcode == Opcode::BUILD
+                && let Some(&target) = self.stack.last()
+            {
+                match hooks.after_build(&self.trace, target, parser.position()) {
+                    Resume::Continue => {}
+                    Resume::SkipTo(to) => {
+                        if to > self.data.len() {
+                            run.error = Some(VmError {
+                                offset: op.offset,
+                                opcode: Some(op.opcode),
+                                kind: VmErrorKind::InlineDataTruncated {
+                                    needed: (to - parser.position()) as u64,
+                                    remaining: (self.data.len() - parser.position()) as u64,
+                                },
+                            });
+                            break;
+                        }
+                        parser = Parser::new(self.data, to);
+                    }
+                    Resume::NestedPickleAt(at) => {
+                        // The nested pickle has its own stack and memo (a separate
+                        // `pickle.load` call in the host); the outer ones resume after it.
+                        let saved = (
+                            std::mem::take(&mut self.stack),
+                            std::mem::take(&mut self.marks),
+                            std::mem::take(&mut self.memo),
+                        );
+                        let end = self.run_one(at, hooks, Some((index, target)), depth + 1);
+                        (self.stack, self.marks, self.memo) = saved;
+                        let nested_error = self.trace.pickles.last().and_then(|p| p.error.clone());
+                        if let Some(e) = nested_error {
+                            run.error = Some(e);
+                            break;
+                        }
+                        parser = Parser::new(self.data, end);
+                    }
                 }
             }
         }
         run.end = parser.position() as u64;
         run.memo_entries = self.memo.len;
-        self.trace.pickles.push(run);
-        parser.position()
+        let end = parser.position();
+        self.trace.pickles[index] = run;
+        end
     }
 
     #[inline]

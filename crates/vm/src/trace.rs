@@ -22,6 +22,9 @@ pub struct PickleRun {
     pub memo_entries: usize,
     /// Why it stopped early. Everything before the error is still in the trace.
     pub error: Option<VmError>,
+    /// For a pickle nested inside another (joblib object arrays): the enclosing pickle's
+    /// index and the object whose data it is.
+    pub parent: Option<(usize, Value)>,
 }
 
 /// A mutation of a value whose type the machine cannot know (a BUILD on a persistent id, an

@@ -6,8 +6,6 @@ use base64::Engine as _;
 use pickle::text::code_points;
 use vm::{Name, Node, Trace, Value};
 
-use super::arrays;
-
 /// Writes `s` (generalized UTF-8) as a JSON string; lone surrogates become `\udXXX` escapes,
 /// which JSON allows, so no text is lost.
 pub(crate) fn write_str(out: &mut impl Write, s: &[u8]) -> io::Result<()> {
@@ -222,7 +220,7 @@ impl<'t, 'a> JsonRenderer<'t, 'a> {
                 let summary = if self.full {
                     None
                 } else {
-                    arrays::summarize(trace, Value::Node(id))
+                    container::numpy::array_summary(trace, Value::Node(id))
                         .filter(|s| s.nbytes > super::LARGE_ARRAY_BYTES)
                 };
                 if let Some(s) = summary {
@@ -289,17 +287,14 @@ impl<'t, 'a> JsonRenderer<'t, 'a> {
     }
 }
 
-/// Writes the whole `show --json` document.
-pub(crate) fn write_document(
+/// Writes the `"pickles"`, `"globals"` and `"side_effects"` fields of one member (no braces).
+pub(crate) fn write_trace_fields(
     out: &mut impl Write,
-    path: &str,
     trace: &Trace<'_>,
     full: bool,
 ) -> io::Result<()> {
     let mut r = JsonRenderer::new(trace, full);
-    out.write_all(b"{\"path\":")?;
-    write_str(out, path.as_bytes())?;
-    out.write_all(b",\"format\":\"pickle\",\"pickles\":[")?;
+    out.write_all(b"\"pickles\":[")?;
     for (i, p) in trace.pickles.iter().enumerate() {
         if i > 0 {
             out.write_all(b",")?;
@@ -312,6 +307,9 @@ pub(crate) fn write_document(
         match p.protocol {
             Some(n) => write!(out, "{n}")?,
             None => out.write_all(b"null")?,
+        }
+        if let Some((parent, _)) = p.parent {
+            write!(out, ",\"nested_in\":{parent}")?;
         }
         write!(
             out,
@@ -374,5 +372,5 @@ pub(crate) fn write_document(
         r.list(out, &s.values, 0)?;
         out.write_all(b"}")?;
     }
-    out.write_all(b"]}\n")
+    out.write_all(b"]")
 }

@@ -4,7 +4,6 @@
 //! once gets an id where it is first printed and is referred to by that id afterwards, so
 //! output size stays linear in the graph even for "billion laughs" pickles, and cycles end.
 
-pub(crate) mod arrays;
 pub(crate) mod json;
 pub(crate) mod text;
 

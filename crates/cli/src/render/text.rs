@@ -8,8 +8,6 @@
 use pickle::pyrepr;
 use vm::{CallKind, Name, Node, Trace, Value};
 
-use super::arrays;
-
 const WIDTH: usize = 100;
 const SHORT_BYTES: usize = 64;
 const SHORT_STR: usize = 300;
@@ -165,7 +163,7 @@ impl<'t, 'a> TextRenderer<'t, 'a> {
             }
             Node::Object(o) => {
                 if !self.full
-                    && let Some(a) = arrays::summarize(trace, Value::Node(id))
+                    && let Some(a) = container::numpy::array_summary(trace, Value::Node(id))
                         .filter(|a| a.nbytes > super::LARGE_ARRAY_BYTES)
                 {
                     let shape: Vec<String> = a.shape.iter().map(i64::to_string).collect();

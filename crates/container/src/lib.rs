@@ -1,0 +1,244 @@
+//! Model files: sniffing the format from content and opening it into members.
+//!
+//! # Brief overview
+//!
+//! [`open`] looks at the bytes (never the file name) and returns an [`Opened`] file: its
+//! [`Format`] and its [`Member`]s. A member is a pickle stream, a raw blob (tensor storage,
+//! array data) or something only listed (TorchScript code). Members borrow from the input
+//! wherever the container stores them uncompressed (torch zips, npz savez, legacy torch), so a
+//! multi-gigabyte checkpoint costs only its `data.pkl`; compressed streams are inflated under a
+//! size [`Limits`] budget.
+//!
+//! ```
+//! let opened = container::open(b"\x80\x04K\x01.", &container::Limits::default()).unwrap();
+//! assert_eq!(opened.format, container::Format::Pickle);
+//! assert_eq!(opened.members.len(), 1);
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod compress;
+mod error;
+pub mod joblib;
+pub mod npy;
+pub mod numpy;
+mod sniff;
+pub mod torch;
+mod zip;
+
+use std::borrow::Cow;
+
+pub use compress::Limits;
+pub use error::OpenError;
+pub use sniff::{Compression, Sniffed, sniff};
+
+/// What a file is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Format {
+    /// A raw pickle stream (one or several pickles).
+    Pickle,
+    /// A PyTorch zip checkpoint (`torch.save` since 1.6), with its top folder name.
+    TorchZip {
+        /// The archive's top folder (`archive` when saved to a buffer).
+        prefix: String,
+    },
+    /// A TorchScript archive (`torch.jit.save`).
+    TorchScript {
+        /// The archive's top folder.
+        prefix: String,
+    },
+    /// The legacy torch format: magic, protocol and sys-info pickles, the main pickle, the
+    /// storage keys, then raw storages.
+    TorchLegacy,
+    /// The 0.1.x legacy torch tar.
+    TorchTar,
+    /// A joblib dump, possibly compressed as a whole.
+    Joblib {
+        /// The compressor, or `None`.
+        compression: Option<Compression>,
+    },
+    /// A numpy `.npy` file.
+    Npy,
+    /// A numpy `.npz` archive.
+    Npz,
+    /// Any other zip archive; members whose bytes are pickles are read.
+    Zip,
+    /// A Git-LFS pointer file: the real content was never downloaded.
+    GitLfsPointer,
+    /// An HTML page (a failed download).
+    Html,
+    /// An empty file.
+    Empty,
+}
+
+impl Format {
+    /// The short name used in JSON output.
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        match self {
+            Format::Pickle => "pickle",
+            Format::TorchZip { .. } => "torch-zip",
+            Format::TorchScript { .. } => "torchscript",
+            Format::TorchLegacy => "torch-legacy",
+            Format::TorchTar => "torch-tar",
+            Format::Joblib { .. } => "joblib",
+            Format::Npy => "npy",
+            Format::Npz => "npz",
+            Format::Zip => "zip",
+            Format::GitLfsPointer => "git-lfs-pointer",
+            Format::Html => "html",
+            Format::Empty => "empty",
+        }
+    }
+
+    /// Why a file of this format cannot hold a model, for formats that are not containers.
+    #[must_use]
+    pub fn not_a_model(&self) -> Option<&'static str> {
+        match self {
+            Format::GitLfsPointer => Some(
+                "this is a Git-LFS pointer, not the file: run `git lfs pull` (pickle.load fails with \"invalid load key, 'v'\")",
+            ),
+            Format::Html => Some(
+                "this is an HTML page, not a model: the download failed or needed a login (pickle.load fails with \"invalid load key, '<'\")",
+            ),
+            Format::Empty => {
+                Some("the file is empty (pickle.load fails with \"Ran out of input\")")
+            }
+            _ => None,
+        }
+    }
+}
+
+/// How a member's pickle is loaded, which decides how raw data interleaves with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Loader {
+    /// `pickle.load`.
+    Pickle,
+    /// `joblib.load`: arrays' raw bytes follow their `NumpyArrayWrapper` BUILD.
+    Joblib,
+    /// `torch.load`: persistent ids name storages in `data/`.
+    Torch,
+    /// `np.load(allow_pickle=True)` of an object array.
+    Numpy,
+}
+
+/// What a member holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MemberKind {
+    /// A pickle stream, read with the given loader.
+    Pickle(Loader),
+    /// A numpy array stored as raw bytes (npy data, npz member).
+    Array(npy::Header),
+    /// Raw bytes (a tensor storage, a byte-order marker, a version file).
+    Raw,
+    /// TorchScript code or other text, listed but not read as a pickle.
+    Code,
+}
+
+/// One member of a container.
+#[derive(Debug, Clone)]
+pub struct Member<'a> {
+    /// The member's name inside the container (`archive/data.pkl`); the empty string for a
+    /// file that is itself one pickle stream.
+    pub name: String,
+    /// What it holds.
+    pub kind: MemberKind,
+    /// Its bytes: borrowed from the input when stored uncompressed, owned when inflated.
+    pub data: Cow<'a, [u8]>,
+    /// Where `data` starts in the file, when it is stored as is.
+    pub file_offset: Option<u64>,
+}
+
+/// A sniffed and opened file.
+#[derive(Debug, Clone)]
+pub struct Opened<'a> {
+    /// The format.
+    pub format: Format,
+    /// Its members, in container order.
+    pub members: Vec<Member<'a>>,
+    /// Storages of legacy torch files, by key: offset and length in the file.
+    pub storages: Vec<torch::StorageBlob>,
+}
+
+impl<'a> Opened<'a> {
+    /// The pickle members.
+    pub fn pickles(&self) -> impl Iterator<Item = &Member<'a>> {
+        self.members
+            .iter()
+            .filter(|m| matches!(m.kind, MemberKind::Pickle(_)))
+    }
+
+    /// The member with this name.
+    #[must_use]
+    pub fn member(&self, name: &str) -> Option<&Member<'a>> {
+        self.members.iter().find(|m| m.name == name)
+    }
+}
+
+/// Opens `data`, sniffing the format from its content.
+///
+/// # Errors
+/// A container that is damaged beyond what its own reader tolerates, or a decompression that
+/// exceeds `limits`. Unknown content is an error that says what the first bytes look like.
+pub fn open<'a>(data: &'a [u8], limits: &Limits) -> Result<Opened<'a>, OpenError> {
+    let whole = |format, kind| Opened {
+        format,
+        members: vec![Member {
+            name: String::new(),
+            kind,
+            data: Cow::Borrowed(data),
+            file_offset: Some(0),
+        }],
+        storages: Vec::new(),
+    };
+    match sniff(data) {
+        Sniffed::Empty => Ok(Opened {
+            format: Format::Empty,
+            members: Vec::new(),
+            storages: Vec::new(),
+        }),
+        Sniffed::GitLfsPointer => Ok(Opened {
+            format: Format::GitLfsPointer,
+            members: Vec::new(),
+            storages: Vec::new(),
+        }),
+        Sniffed::Html => Ok(Opened {
+            format: Format::Html,
+            members: Vec::new(),
+            storages: Vec::new(),
+        }),
+        Sniffed::Zip => zip::open(data, limits),
+        Sniffed::Tar => torch::open_tar(data),
+        Sniffed::Npy => npy::open(data),
+        Sniffed::Compressed(c) => {
+            let inflated = compress::inflate(data, c, limits)?;
+            Ok(Opened {
+                format: Format::Joblib {
+                    compression: Some(c),
+                },
+                members: vec![Member {
+                    name: String::new(),
+                    kind: MemberKind::Pickle(Loader::Joblib),
+                    data: Cow::Owned(inflated),
+                    file_offset: None,
+                }],
+                storages: Vec::new(),
+            })
+        }
+        Sniffed::Pickle => {
+            if torch::is_legacy(data) {
+                return torch::open_legacy(data);
+            }
+            if joblib::mentions_wrapper(data) {
+                return Ok(whole(
+                    Format::Joblib { compression: None },
+                    MemberKind::Pickle(Loader::Joblib),
+                ));
+            }
+            Ok(whole(Format::Pickle, MemberKind::Pickle(Loader::Pickle)))
+        }
+        Sniffed::Unknown => Err(OpenError::Unknown {
+            first_bytes: data[..data.len().min(8)].to_vec(),
+        }),
+    }
+}
