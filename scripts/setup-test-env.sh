@@ -76,7 +76,7 @@ else
 fi
 
 # Sanity check: the libraries the generator needs import cleanly.
-"$venv_python" -c 'import numpy, pandas, sklearn, scipy, joblib' >&2
+"$venv_python" -c 'import numpy, pandas, sklearn, scipy, joblib, lz4.frame' >&2
 
 printf '%s\n' "$want" >"$stamp"
 log "ready"

@@ -72,12 +72,16 @@ pub(crate) fn inflate(data: &[u8], c: Compression, limits: &Limits) -> Result<Ve
         }
         Compression::ZFile => {
             // joblib < 0.9.3: "ZF", then the uncompressed length in hex padded to 19 bytes,
-            // then a zlib stream.
-            let body = data.get(21..).ok_or(OpenError::Damaged {
+            // then a zlib stream. joblib <= 0.8.4 on Python 2 padded to 20; joblib skips one
+            // more space when present (a zlib stream never starts with a space).
+            let mut body = data.get(21..).ok_or(OpenError::Damaged {
                 what: "ZF header".into(),
                 offset: 0,
                 reason: "shorter than 21 bytes".into(),
             })?;
+            if body.first() == Some(&b' ') {
+                body = &body[1..];
+            }
             read_limited(flate2::read::ZlibDecoder::new(body), limit, &what, name)
         }
     }

@@ -28,7 +28,8 @@ fn zlib_bomb_hits_the_inflate_budget() {
 fn zip_member_bomb_hits_the_inflate_budget() {
     let mut buf = std::io::Cursor::new(Vec::new());
     let mut z = zip::ZipWriter::new(&mut buf);
-    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
     z.start_file("a.npy", opts).unwrap();
     z.write_all(b"\x93NUMPY\x01\x00").unwrap();
     z.write_all(&vec![b' '; 4 << 20]).unwrap();
@@ -51,8 +52,17 @@ fn not_a_model_files_say_what_they_are() {
     assert_eq!(o.format, container::Format::GitLfsPointer);
     assert!(o.format.not_a_model().unwrap().contains("git lfs pull"));
     let html = b"<!DOCTYPE html><html><body>Sign in</body></html>";
-    assert_eq!(container::open(html, &limits).unwrap().format, container::Format::Html);
-    assert_eq!(container::open(b"", &limits).unwrap().format, container::Format::Empty);
+    assert_eq!(
+        container::open(html, &limits).unwrap().format,
+        container::Format::Html
+    );
+    assert_eq!(
+        container::open(b"", &limits).unwrap().format,
+        container::Format::Empty
+    );
     let err = container::open(b"\x00\x01garbage", &limits).unwrap_err();
-    assert!(err.to_string().starts_with("unknown format: first bytes are"));
+    assert!(
+        err.to_string()
+            .starts_with("unknown format: first bytes are")
+    );
 }

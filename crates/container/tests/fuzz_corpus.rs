@@ -32,9 +32,13 @@ fn container_fuzz_corpus_replays_cleanly() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
     let mut n = 0;
     for sub in ["corpus/container", "regressions"] {
-        let Ok(rd) = std::fs::read_dir(root.join(sub)) else { continue };
+        let Ok(rd) = std::fs::read_dir(root.join(sub)) else {
+            continue;
+        };
         for e in rd.flatten() {
-            let Ok(data) = std::fs::read(e.path()) else { continue };
+            let Ok(data) = std::fs::read(e.path()) else {
+                continue;
+            };
             check(&data);
             n += 1;
         }
@@ -46,9 +50,13 @@ fn container_fuzz_corpus_replays_cleanly() {
 #[test]
 fn truncated_containers_fail_cleanly() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/container");
-    let Ok(rd) = std::fs::read_dir(root) else { return };
+    let Ok(rd) = std::fs::read_dir(root) else {
+        return;
+    };
     for e in rd.flatten().take(40) {
-        let Ok(data) = std::fs::read(e.path()) else { continue };
+        let Ok(data) = std::fs::read(e.path()) else {
+            continue;
+        };
         for cut in (0..data.len()).step_by((data.len() / 64).max(1)) {
             check(&data[..cut]);
         }
