@@ -118,3 +118,50 @@ fn show_stats_reports_globals_and_calls() {
     assert_eq!(out.status.code(), Some(0));
     insta::assert_snapshot!(text(&out.stdout));
 }
+
+#[test]
+fn truncated_container_is_one_line_error() {
+    let data = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fuzz/corpus/container/z.npz"
+    ))
+    .unwrap();
+    let out = run(&["show", "-"], Some(&data[..data.len() / 2]));
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("cannot read zip archive"), "{err}");
+}
+
+#[test]
+fn lfs_pointer_is_explained() {
+    let out = run(
+        &["show", "-"],
+        Some(b"version https://git-lfs.github.com/spec/v1\noid sha256:4d7a\nsize 1234\n"),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("git lfs pull"));
+}
+
+#[test]
+fn member_addressing_picks_one_member() {
+    let out = run(
+        &["show", "--json", "fuzz/corpus/container/z.npz:b.npy"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["format"], "npz");
+    assert_eq!(v["members"].as_array().unwrap().len(), 1);
+    assert_eq!(v["members"][0]["array"]["shape"], serde_json::json!([2, 2]));
+    let out = run(&["show", "fuzz/corpus/container/z.npz:nope.npy"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("members: a.npy, b.npy"));
+}
+
+#[test]
+fn dis_joblib_notes_inline_arrays() {
+    let out = run(&["dis", "fuzz/corpus/container/jz.pkl"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("[array data: <f8 [10] order C, 80 bytes at offset 240]"));
+}

@@ -202,6 +202,15 @@ fn write_text(
             _ => {}
         }
     }
+    let code: Vec<&str> = opened
+        .members
+        .iter()
+        .filter(|m| m.kind == MemberKind::Code)
+        .map(|m| m.name.as_str())
+        .collect();
+    if !code.is_empty() {
+        writeln!(out, "code files ({}): {}", code.len(), code.join(", "))?;
+    }
     if !tensors.is_empty() {
         writeln!(out, "tensors ({}):", tensors.len())?;
         for r in tensors {
@@ -322,7 +331,13 @@ fn write_json(
         }
         out.write_all(b"}")?;
     }
-    out.write_all(b"],\n\"tensors\":")?;
+    let code: Vec<&str> = opened
+        .members
+        .iter()
+        .filter(|m| m.kind == MemberKind::Code)
+        .map(|m| m.name.as_str())
+        .collect();
+    write!(out, "],\n\"code_files\":{},\n\"tensors\":", json!(code))?;
     let rows: Vec<serde_json::Value> = tensors
         .iter()
         .map(|r| {
