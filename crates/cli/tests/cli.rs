@@ -123,7 +123,7 @@ fn show_stats_reports_globals_and_calls() {
 fn truncated_container_is_one_line_error() {
     let data = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../fuzz/corpus/container/z.npz"
+        "/../../tests/data/z.npz"
     ))
     .unwrap();
     let out = run(&["show", "-"], Some(&data[..data.len() / 2]));
@@ -146,7 +146,7 @@ fn lfs_pointer_is_explained() {
 #[test]
 fn member_addressing_picks_one_member() {
     let out = run(
-        &["show", "--json", "fuzz/corpus/container/z.npz:b.npy"],
+        &["show", "--json", "tests/data/z.npz:b.npy"],
         None,
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -154,14 +154,14 @@ fn member_addressing_picks_one_member() {
     assert_eq!(v["format"], "npz");
     assert_eq!(v["members"].as_array().unwrap().len(), 1);
     assert_eq!(v["members"][0]["array"]["shape"], serde_json::json!([2, 2]));
-    let out = run(&["show", "fuzz/corpus/container/z.npz:nope.npy"], None);
+    let out = run(&["show", "tests/data/z.npz:nope.npy"], None);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("members: a.npy, b.npy"));
 }
 
 #[test]
 fn dis_joblib_notes_inline_arrays() {
-    let out = run(&["dis", "fuzz/corpus/container/jz.pkl"], None);
+    let out = run(&["dis", "tests/data/jz.pkl"], None);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("[array data: <f8 [10] order C, 80 bytes at offset 240]"));
 }
