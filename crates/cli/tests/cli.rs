@@ -145,10 +145,7 @@ fn lfs_pointer_is_explained() {
 
 #[test]
 fn member_addressing_picks_one_member() {
-    let out = run(
-        &["show", "--json", "tests/data/z.npz:b.npy"],
-        None,
-    );
+    let out = run(&["show", "--json", "tests/data/z.npz:b.npy"], None);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["format"], "npz");

@@ -176,14 +176,28 @@ fn v3_dtype(trace: &Trace<'_>, v: Value) -> Option<String> {
 /// Every tensor reachable from the pickle roots, depth-first in pickling order.
 #[must_use]
 pub fn tensors(trace: &Trace<'_>) -> Vec<Tensor> {
+    tensors_with(trace, None)
+}
+
+/// Like [`tensors`], resolving the tar format's `persistent_load('<key>')` tensors through
+/// the table read from its `tensors` and `storages` members.
+#[must_use]
+pub fn tensors_with(trace: &Trace<'_>, tar: Option<&TarTensors>) -> Vec<Tensor> {
     let mut out = Vec::new();
     let mut seen = vec![false; trace.nodes.len()];
+    let cx = Cx { trace, tar };
     for p in &trace.pickles {
         if let Some(root) = p.root {
-            walk(trace, root, String::new(), &mut seen, &mut out, 0);
+            walk(&cx, root, String::new(), &mut seen, &mut out, 0);
         }
     }
     out
+}
+
+/// What a walk needs besides the trace.
+struct Cx<'t, 'a> {
+    trace: &'t Trace<'a>,
+    tar: Option<&'t TarTensors>,
 }
 
 fn join(path: &str, part: &str) -> String {
@@ -254,13 +268,14 @@ fn tensor_of(trace: &Trace<'_>, v: Value, path: &str) -> Option<Tensor> {
 }
 
 fn walk(
-    trace: &Trace<'_>,
+    cx: &Cx<'_, '_>,
     v: Value,
     path: String,
     seen: &mut [bool],
     out: &mut Vec<Tensor>,
     depth: usize,
 ) {
+    let trace = cx.trace;
     let Some(id) = v.node() else { return };
     if depth > 200 || std::mem::replace(&mut seen[id.index()], true) {
         return;
@@ -269,11 +284,17 @@ fn walk(
         out.push(t);
         return;
     }
+    if let (Some(tar), Some(Node::PersistentId { pid, offset })) = (cx.tar, trace.node(v))
+        && let Some(t) = tar.tensor(&key_text(trace, *pid), &path, *offset)
+    {
+        out.push(t);
+        return;
+    }
     match &trace.nodes[id.index()] {
         Node::Dict(pairs) => {
             for &(k, x) in pairs {
                 walk(
-                    trace,
+                    cx,
                     x,
                     join(&path, &key_text(trace, k)),
                     seen,
@@ -284,13 +305,13 @@ fn walk(
         }
         Node::List(items) | Node::Tuple(items) => {
             for (i, &x) in items.iter().enumerate() {
-                walk(trace, x, join(&path, &i.to_string()), seen, out, depth + 1);
+                walk(cx, x, join(&path, &i.to_string()), seen, out, depth + 1);
             }
         }
         Node::Object(o) => {
             for &(k, x) in &o.dict_items {
                 walk(
-                    trace,
+                    cx,
                     x,
                     join(&path, &key_text(trace, k)),
                     seen,
@@ -299,50 +320,44 @@ fn walk(
                 );
             }
             for (i, &x) in o.items.iter().enumerate() {
-                walk(trace, x, join(&path, &i.to_string()), seen, out, depth + 1);
+                walk(cx, x, join(&path, &i.to_string()), seen, out, depth + 1);
             }
             for &s in &o.state {
                 // State is a dict, or (dict, slotstate).
                 match trace.node(s) {
                     Some(Node::Tuple(parts)) => {
                         for &p in parts {
-                            walk_state(trace, p, &path, seen, out, depth + 1);
+                            walk_state(cx, p, &path, seen, out, depth + 1);
                         }
                     }
-                    _ => walk_state(trace, s, &path, seen, out, depth + 1),
+                    _ => walk_state(cx, s, &path, seen, out, depth + 1),
                 }
             }
-            walk(trace, o.args, path.clone(), seen, out, depth + 1);
+            walk(cx, o.args, path.clone(), seen, out, depth + 1);
         }
         _ => {}
     }
 }
 
 fn walk_state(
-    trace: &Trace<'_>,
+    cx: &Cx<'_, '_>,
     s: Value,
     path: &str,
     seen: &mut [bool],
     out: &mut Vec<Tensor>,
     depth: usize,
 ) {
+    let trace = cx.trace;
     match s.node().map(|id| &trace.nodes[id.index()]) {
         Some(Node::Dict(pairs)) => {
             if let Some(id) = s.node() {
                 seen[id.index()] = true;
             }
             for &(k, x) in pairs {
-                walk(
-                    trace,
-                    x,
-                    join(path, &key_text(trace, k)),
-                    seen,
-                    out,
-                    depth + 1,
-                );
+                walk(cx, x, join(path, &key_text(trace, k)), seen, out, depth + 1);
             }
         }
-        _ => walk(trace, s, path.to_owned(), seen, out, depth + 1),
+        _ => walk(cx, s, path.to_owned(), seen, out, depth + 1),
     }
 }
 
@@ -518,4 +533,203 @@ pub(crate) fn open_tar(data: &[u8]) -> Result<Opened<'_>, OpenError> {
         members,
         storages: Vec::new(),
     })
+}
+
+/// The 0.1.x tar format's tensor table: storages (`storages` member) and tensors (`tensors`
+/// member) by key, as `torch.serialization`'s legacy tar loader reads them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TarTensors {
+    /// Storages: key, class, location, element count, and where the bytes are in the file.
+    pub storages: Vec<(String, Storage, StorageBlob)>,
+    /// Tensors: key, storage key, shape, stride, storage offset.
+    pub tensors: Vec<(String, String, Vec<i64>, Vec<i64>, i64)>,
+}
+
+impl TarTensors {
+    fn tensor(&self, key: &str, path: &str, offset: u64) -> Option<Tensor> {
+        let (_, storage_key, shape, stride, storage_offset) =
+            self.tensors.iter().find(|t| t.0 == key)?;
+        let (_, storage, _) = self.storages.iter().find(|s| &s.0 == storage_key)?;
+        Some(Tensor {
+            path: path.to_owned(),
+            dtype: storage.class_dtype().map_or("?", |(d, _)| d).to_owned(),
+            shape: shape.clone(),
+            stride: stride.clone(),
+            storage_offset: *storage_offset,
+            requires_grad: false,
+            quantized: false,
+            storage: storage.clone(),
+            offset,
+        })
+    }
+
+    /// Where a storage's bytes are.
+    #[must_use]
+    pub fn blob(&self, key: &str) -> Option<&StorageBlob> {
+        self.storages.iter().find(|s| s.0 == key).map(|s| &s.2)
+    }
+}
+
+/// Reads one pickle at `pos` of `data`, returning its trace and the offset after it.
+fn read_pickle<'d>(
+    data: &'d [u8],
+    pos: usize,
+    what: &str,
+) -> Result<(Trace<'d>, usize), OpenError> {
+    let mut m = vm::Machine::new(data, vm::Budgets::small());
+    let end = m.run_pickle(pos);
+    let t = m.finish();
+    if let Some(e) = t.error() {
+        return Err(damaged(what, e.offset as usize, e.to_string()));
+    }
+    Ok((t, end))
+}
+
+fn root_items<'t>(t: &'t Trace<'_>) -> Option<&'t [Value]> {
+    tuple(t, t.pickles.first()?.root?)
+}
+
+fn int_of(v: Option<&Value>) -> Option<i64> {
+    match v {
+        Some(Value::Int(i)) => Some(*i),
+        _ => None,
+    }
+}
+
+/// Reads the `storages` and `tensors` members of a tar-format file.
+///
+/// # Errors
+/// A member that does not follow the layout, with the offset where it stops making sense.
+pub fn tar_tensors(opened: &Opened<'_>) -> Result<TarTensors, OpenError> {
+    let mut table = TarTensors::default();
+    if let Some(m) = opened.member("storages") {
+        let data: &[u8] = &m.data;
+        let base = m.file_offset.unwrap_or(0);
+        let (t, mut pos) = read_pickle(data, 0, "tar storages count")?;
+        let n = t.pickles[0]
+            .root
+            .and_then(|r| int_of(Some(&r)))
+            .unwrap_or(0);
+        for _ in 0..n.clamp(0, 1 << 20) {
+            let (t, end) = read_pickle(data, pos, "tar storage header")?;
+            let items =
+                root_items(&t).ok_or_else(|| damaged("tar storage header", pos, "not a tuple"))?;
+            let [key, location, class] = items else {
+                return Err(damaged(
+                    "tar storage header",
+                    pos,
+                    "not (key, location, storage_type)",
+                ));
+            };
+            let key = key_text(&t, *key);
+            let class = t
+                .as_global(*class)
+                .and_then(|g| g.name.literal())
+                .unwrap_or("?")
+                .to_owned();
+            let location = str_of(&t, *location).unwrap_or_default();
+            let head = data
+                .get(end..end + 8)
+                .ok_or_else(|| damaged("tar storage", end, "missing element count"))?;
+            let numel = u64::from_le_bytes(head.try_into().unwrap_or([0; 8]));
+            let storage = Storage {
+                class,
+                key: key.clone(),
+                location,
+                numel,
+            };
+            let elem = storage.class_dtype().map_or(1, |(_, s)| s);
+            let length = numel.saturating_mul(elem);
+            let start = end + 8;
+            let stop = usize::try_from(length)
+                .ok()
+                .and_then(|l| start.checked_add(l))
+                .filter(|&e| e <= data.len())
+                .ok_or_else(|| damaged("tar storage", end, "data runs past the member"))?;
+            let blob = StorageBlob {
+                key: key.clone(),
+                numel,
+                offset: base + start as u64,
+                length,
+            };
+            table.storages.push((key, storage, blob));
+            pos = stop;
+        }
+        // Then views: a list of (target key, root key, element offset, element count).
+        if pos < data.len() {
+            let (t, _) = read_pickle(data, pos, "tar storage views")?;
+            let views: Vec<Value> = match t.pickles[0].root.and_then(|r| t.node(r)) {
+                Some(Node::List(v) | Node::Tuple(v)) => v.clone(),
+                _ => Vec::new(),
+            };
+            for v in views {
+                let Some([target, root, off, numel]) = tuple(&t, v) else {
+                    continue;
+                };
+                let (target, root) = (key_text(&t, *target), key_text(&t, *root));
+                let (Some(off), Some(numel)) = (int_of(Some(off)), int_of(Some(numel))) else {
+                    continue;
+                };
+                let Some((_, root_storage, root_blob)) =
+                    table.storages.iter().find(|s| s.0 == root)
+                else {
+                    continue;
+                };
+                let elem = root_storage.class_dtype().map_or(1, |(_, s)| s);
+                let storage = Storage {
+                    key: target.clone(),
+                    numel: numel as u64,
+                    ..root_storage.clone()
+                };
+                let blob = StorageBlob {
+                    key: target.clone(),
+                    numel: numel as u64,
+                    offset: root_blob.offset + off as u64 * elem,
+                    length: numel as u64 * elem,
+                };
+                table.storages.push((target, storage, blob));
+            }
+        }
+    }
+    if let Some(m) = opened.member("tensors") {
+        let data: &[u8] = &m.data;
+        let (t, mut pos) = read_pickle(data, 0, "tar tensors count")?;
+        let n = t.pickles[0]
+            .root
+            .and_then(|r| int_of(Some(&r)))
+            .unwrap_or(0);
+        for _ in 0..n.clamp(0, 1 << 20) {
+            let (t, end) = read_pickle(data, pos, "tar tensor header")?;
+            let items =
+                root_items(&t).ok_or_else(|| damaged("tar tensor header", pos, "not a tuple"))?;
+            let [key, storage_id, _ty] = items else {
+                return Err(damaged(
+                    "tar tensor header",
+                    pos,
+                    "not (key, storage_id, tensor_type)",
+                ));
+            };
+            let (key, storage_id) = (key_text(&t, *key), key_text(&t, *storage_id));
+            let word = |at: usize, n: usize| -> Option<&[u8]> { data.get(at..at.checked_add(n)?) };
+            let ndim = word(end, 4)
+                .map(|b| i32::from_le_bytes(b.try_into().unwrap_or([0; 4])))
+                .filter(|&d| (0..=64).contains(&d))
+                .ok_or_else(|| damaged("tar tensor", end, "bad ndim"))?
+                as usize;
+            let mut at = end + 8;
+            let mut read_i64s = |k: usize| -> Result<Vec<i64>, OpenError> {
+                let b = word(at, 8 * k).ok_or_else(|| damaged("tar tensor", at, "truncated"))?;
+                at += 8 * k;
+                Ok(b.chunks_exact(8)
+                    .map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+                    .collect())
+            };
+            let shape = read_i64s(ndim)?;
+            let stride = read_i64s(ndim)?;
+            let offset = read_i64s(1)?[0];
+            table.tensors.push((key, storage_id, shape, stride, offset));
+            pos = at;
+        }
+    }
+    Ok(table)
 }

@@ -115,10 +115,13 @@ fn tensor_rows(opened: &Opened<'_>, shown: &[Shown<'_, '_>]) -> Vec<TensorRow> {
         Format::TorchZip { prefix } | Format::TorchScript { prefix } => format!("{prefix}/"),
         _ => String::new(),
     };
+    let tar = (opened.format == Format::TorchTar)
+        .then(|| container::torch::tar_tensors(opened).ok())
+        .flatten();
     let mut rows = Vec::new();
     for s in shown {
         let Some(run) = &s.run else { continue };
-        for t in container::torch::tensors(&run.trace) {
+        for t in container::torch::tensors_with(&run.trace, tar.as_ref()) {
             let key = &t.storage.key;
             let data = opened
                 .member(&format!("{prefix}data/{key}"))
@@ -128,6 +131,7 @@ fn tensor_rows(opened: &Opened<'_>, shown: &[Shown<'_, '_>]) -> Vec<TensorRow> {
                         .storages
                         .iter()
                         .find(|b| &b.key == key)
+                        .or_else(|| tar.as_ref().and_then(|t| t.blob(key)))
                         .map(|b| (b.offset, b.length))
                 });
             rows.push(TensorRow {
