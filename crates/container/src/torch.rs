@@ -541,21 +541,35 @@ pub(crate) fn open_tar(data: &[u8]) -> Result<Opened<'_>, OpenError> {
 pub struct TarTensors {
     /// Storages: key, class, location, element count, and where the bytes are in the file.
     pub storages: Vec<(String, Storage, StorageBlob)>,
-    /// Tensors: key, storage key, shape, stride, storage offset.
-    pub tensors: Vec<(String, String, Vec<i64>, Vec<i64>, i64)>,
+    /// Tensors, by key.
+    pub tensors: Vec<TarTensor>,
+}
+
+/// One entry of the tar format's `tensors` member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TarTensor {
+    /// The key `persistent_load` receives.
+    pub key: String,
+    /// The storage it views.
+    pub storage_key: String,
+    /// Shape.
+    pub shape: Vec<i64>,
+    /// Strides, in elements.
+    pub stride: Vec<i64>,
+    /// Offset into the storage, in elements.
+    pub storage_offset: i64,
 }
 
 impl TarTensors {
     fn tensor(&self, key: &str, path: &str, offset: u64) -> Option<Tensor> {
-        let (_, storage_key, shape, stride, storage_offset) =
-            self.tensors.iter().find(|t| t.0 == key)?;
-        let (_, storage, _) = self.storages.iter().find(|s| &s.0 == storage_key)?;
+        let t = self.tensors.iter().find(|t| t.key == key)?;
+        let (_, storage, _) = self.storages.iter().find(|s| s.0 == t.storage_key)?;
         Some(Tensor {
             path: path.to_owned(),
             dtype: storage.class_dtype().map_or("?", |(d, _)| d).to_owned(),
-            shape: shape.clone(),
-            stride: stride.clone(),
-            storage_offset: *storage_offset,
+            shape: t.shape.clone(),
+            stride: t.stride.clone(),
+            storage_offset: t.storage_offset,
             requires_grad: false,
             quantized: false,
             storage: storage.clone(),
@@ -727,7 +741,13 @@ pub fn tar_tensors(opened: &Opened<'_>) -> Result<TarTensors, OpenError> {
             let shape = read_i64s(ndim)?;
             let stride = read_i64s(ndim)?;
             let offset = read_i64s(1)?[0];
-            table.tensors.push((key, storage_id, shape, stride, offset));
+            table.tensors.push(TarTensor {
+                key,
+                storage_key: storage_id,
+                shape,
+                stride,
+                storage_offset: offset,
+            });
             pos = at;
         }
     }
