@@ -80,6 +80,15 @@ pub fn element_size(dtype: &str) -> Option<u64> {
     V3_DTYPES.iter().find(|(n, _)| *n == name).map(|&(_, s)| s)
 }
 
+/// The record holding a storage's bytes: next to the pickle that names it, in a folder named
+/// after the pickle (`archive/data.pkl` → `archive/data/<key>`; TorchScript's
+/// `constants.pkl` → `constants/<key>`), as torch's readers look them up.
+#[must_use]
+pub fn storage_record(pickle_member: &str, key: &str) -> String {
+    let stem = pickle_member.strip_suffix(".pkl").unwrap_or(pickle_member);
+    format!("{stem}/{key}")
+}
+
 /// A storage persistent id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Storage {
@@ -277,11 +286,13 @@ fn walk(
 ) {
     let trace = cx.trace;
     let Some(id) = v.node() else { return };
-    if depth > 200 || std::mem::replace(&mut seen[id.index()], true) {
-        return;
-    }
+    // A tensor reached again under another name (tied weights) is listed under each name;
+    // containers are walked once, so this stays linear in the graph's edges.
     if let Some(t) = tensor_of(trace, v, &path) {
         out.push(t);
+        return;
+    }
+    if depth > 200 || std::mem::replace(&mut seen[id.index()], true) {
         return;
     }
     if let (Some(tar), Some(Node::PersistentId { pid, offset })) = (cx.tar, trace.node(v))

@@ -114,7 +114,7 @@ pub(crate) fn open<'a>(data: &'a [u8], limits: &Limits) -> Result<Opened<'a>, Op
                 .strip_prefix(&prefix)
                 .and_then(|r| r.strip_prefix('/'))
                 .unwrap_or(&e.name);
-            let kind = if rel.ends_with(".pkl") {
+            let kind = if rel.ends_with(".pkl") || rel.ends_with(".debug_pkl") {
                 MemberKind::Pickle(Loader::Torch)
             } else if rel.starts_with("code/")
                 || rel.ends_with(".py")

@@ -111,10 +111,6 @@ fn tensor_rows(opened: &Opened<'_>, shown: &[Shown<'_, '_>]) -> Vec<TensorRow> {
     if !torch_like {
         return Vec::new();
     }
-    let prefix = match &opened.format {
-        Format::TorchZip { prefix } | Format::TorchScript { prefix } => format!("{prefix}/"),
-        _ => String::new(),
-    };
     let tar = (opened.format == Format::TorchTar)
         .then(|| container::torch::tar_tensors(opened).ok())
         .flatten();
@@ -124,7 +120,7 @@ fn tensor_rows(opened: &Opened<'_>, shown: &[Shown<'_, '_>]) -> Vec<TensorRow> {
         for t in container::torch::tensors_with(&run.trace, tar.as_ref()) {
             let key = &t.storage.key;
             let data = opened
-                .member(&format!("{prefix}data/{key}"))
+                .member(&container::torch::storage_record(&s.member.name, key))
                 .and_then(|m| m.file_offset.map(|o| (o, m.data.len() as u64)))
                 .or_else(|| {
                     opened

@@ -1,0 +1,184 @@
+//! PyTorch files against what torch itself reported when it wrote them.
+//!
+//! `tests/fixtures/torch/make_torch_fixtures.py` wrote the files in `tests/fixtures/torch/files/`
+//! with real torch (CI has no torch, so they are committed) and recorded in `inventory.json`
+//! the format, members, and every tensor: path, dtype, shape, stride, storage key and where
+//! the storage's bytes are. These tests open the files by content and compare.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use container::{Format, MemberKind};
+use serde_json::Value as J;
+
+fn dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/torch")
+}
+
+fn inventory() -> J {
+    serde_json::from_str(&std::fs::read_to_string(dir().join("inventory.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn torch_files_match_torch_inventory() {
+    let inv = inventory();
+    let mut failures = String::new();
+    let files = inv["files"].as_object().unwrap();
+    assert!(files.len() >= 10);
+    for (name, want) in files {
+        let data = std::fs::read(dir().join("files").join(name)).unwrap();
+        let opened = match container::open(&data, &container::Limits::default()) {
+            Ok(o) => o,
+            Err(e) => {
+                let _ = writeln!(failures, "{name}: {e}");
+                continue;
+            }
+        };
+        if opened.format.name() != want["format"] {
+            let _ = writeln!(
+                failures,
+                "{name}: format {}, torch {}",
+                opened.format.name(),
+                want["format"]
+            );
+        }
+        if let Format::TorchZip { prefix } | Format::TorchScript { prefix } = &opened.format
+            && want["archive_prefix"] != prefix.as_str()
+        {
+            let _ = writeln!(
+                failures,
+                "{name}: prefix {prefix}, torch {}",
+                want["archive_prefix"]
+            );
+        }
+        let want_pickles: Vec<&str> = want["pickle_members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(J::as_str)
+            .collect();
+        if !want_pickles.is_empty() {
+            let mut got: Vec<&str> = opened.pickles().map(|m| m.name.as_str()).collect();
+            let mut w = want_pickles.clone();
+            got.sort_unstable();
+            w.sort_unstable();
+            if got != w {
+                let _ = writeln!(failures, "{name}: pickle members {got:?}, torch {w:?}");
+            }
+        }
+        // Every pickle member runs to STOP.
+        for m in opened.pickles() {
+            if let Some(e) = vm::run(&m.data).error() {
+                let _ = writeln!(failures, "{name}:{}: {e}", m.name);
+            }
+        }
+        let got = tensors(&opened);
+        let want_t = want["tensors"].as_array().unwrap();
+        if got.len() != want_t.len() {
+            let _ = writeln!(
+                failures,
+                "{name}: {} tensors, torch {}",
+                got.len(),
+                want_t.len()
+            );
+        }
+        for (w, g) in want_t.iter().zip(&got) {
+            let ints = |j: &J| -> Vec<i64> {
+                j.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.as_i64().unwrap())
+                    .collect()
+            };
+            let mine = json_row(g);
+            let same = w["path"] == mine["path"]
+                && w["dtype"] == mine["dtype"]
+                && ints(&w["shape"]) == g.0.shape
+                && ints(&w["stride"]) == g.0.stride
+                && w["storage_offset"] == g.0.storage_offset
+                && w["requires_grad"] == g.0.requires_grad
+                && w["quantized"] == g.0.quantized
+                && w["storage_key"] == g.0.storage.key.as_str()
+                && w["data_offset"] == mine["data_offset"]
+                && w["data_length"] == mine["data_length"];
+            if !same {
+                let _ = writeln!(failures, "{name}:\n  torch: {w}\n  ours:  {mine}");
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures}");
+}
+
+type Row = (container::torch::Tensor, Option<(u64, u64)>);
+
+/// The tensors of every pickle member, located in the file (as `show` does).
+fn tensors(opened: &container::Opened<'_>) -> Vec<Row> {
+    let tar =
+        (opened.format == Format::TorchTar).then(|| container::torch::tar_tensors(opened).unwrap());
+    let mut out = Vec::new();
+    for m in opened.pickles() {
+        if m.name.ends_with(".debug_pkl") || m.kind != MemberKind::Pickle(container::Loader::Torch)
+        {
+            continue;
+        }
+        let trace = vm::run(&m.data);
+        for t in container::torch::tensors_with(&trace, tar.as_ref()) {
+            let key = t.storage.key.clone();
+            let loc = opened
+                .member(&container::torch::storage_record(&m.name, &key))
+                .and_then(|m| m.file_offset.map(|o| (o, m.data.len() as u64)))
+                .or_else(|| {
+                    opened
+                        .storages
+                        .iter()
+                        .find(|b| b.key == key)
+                        .map(|b| (b.offset, b.length))
+                })
+                .or_else(|| {
+                    tar.as_ref()
+                        .and_then(|t| t.blob(&key))
+                        .map(|b| (b.offset, b.length))
+                });
+            out.push((t, loc));
+        }
+    }
+    out
+}
+
+fn json_row(r: &Row) -> J {
+    serde_json::json!({
+        "path": r.0.path, "dtype": r.0.dtype, "shape": r.0.shape, "stride": r.0.stride,
+        "storage_offset": r.0.storage_offset, "requires_grad": r.0.requires_grad,
+        "quantized": r.0.quantized, "storage_key": r.0.storage.key,
+        "data_offset": r.1.map(|d| d.0), "data_length": r.1.map(|d| d.1),
+    })
+}
+
+/// Like torch's own reader, member data is found through the central directory: a wrong CRC,
+/// unusual flag bits or a local header whose name disagrees with the central one do not stop
+/// the archive from opening, and the tensors stay the same.
+#[test]
+fn tolerates_bad_crcs_flags_and_mismatched_local_names() {
+    let path = dir().join("files/state_dict.pt");
+    let good = std::fs::read(&path).unwrap();
+    let want: Vec<J> = tensors(&container::open(&good, &container::Limits::default()).unwrap())
+        .iter()
+        .map(json_row)
+        .collect();
+    let mut bad = good.clone();
+    let mut at = 0;
+    let mut locals = 0;
+    while let Some(i) = bad[at..].windows(4).position(|w| w == b"PK\x03\x04") {
+        let h = at + i;
+        bad[h + 6] |= 0x40; // flag bit 6 (strong encryption) — ignored for stored data by torch
+        bad[h + 14] ^= 0xff; // CRC-32
+        let name_len = usize::from(u16::from_le_bytes([bad[h + 26], bad[h + 27]]));
+        bad[h + 30 + name_len - 1] ^= 0x20; // last byte of the local name
+        locals += 1;
+        at = h + 4;
+    }
+    assert!(locals >= 4);
+    let opened = container::open(&bad, &container::Limits::default()).unwrap();
+    let got: Vec<J> = tensors(&opened).iter().map(json_row).collect();
+    assert_eq!(got, want);
+}
