@@ -282,5 +282,16 @@ fn names_do_not_matter() {
             }
         }
     }
+    // The torch fixtures are committed, so they are checked even without the corpus.
+    let torch = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/torch/files");
+    for e in std::fs::read_dir(torch).unwrap().flatten() {
+        let data = std::fs::read(e.path()).unwrap();
+        let want = container::open(&data, &container::Limits::default()).unwrap();
+        let p = tmp.join("checkpoint.joblib");
+        std::fs::write(&p, &data).unwrap();
+        let got =
+            container::open(&std::fs::read(&p).unwrap(), &container::Limits::default()).unwrap();
+        assert_eq!(got.format, want.format);
+    }
     let _ = std::fs::remove_dir_all(&tmp);
 }

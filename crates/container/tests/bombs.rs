@@ -66,3 +66,40 @@ fn not_a_model_files_say_what_they_are() {
             .starts_with("unknown format: first bytes are")
     );
 }
+
+#[test]
+fn xz_bomb_hits_the_inflate_budget() {
+    let mut w =
+        lzma_rust2::XzWriter::new(Vec::new(), lzma_rust2::XzOptions::with_preset(6)).unwrap();
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..8 {
+        w.write_all(&zeros).unwrap();
+    }
+    let bomb = w.finish().unwrap();
+    assert!(bomb.len() < 64 << 10, "{}", bomb.len());
+    let limits = container::Limits {
+        max_inflated_bytes: 1 << 20,
+    };
+    let err = container::open(&bomb, &limits).unwrap_err();
+    assert!(
+        matches!(err, container::OpenError::TooLarge { .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn generic_zip_finds_pickles_by_magic() {
+    let mut buf = std::io::Cursor::new(Vec::new());
+    let mut z = zip::ZipWriter::new(&mut buf);
+    let opts = zip::write::SimpleFileOptions::default();
+    z.start_file("readme.txt", opts).unwrap();
+    z.write_all(b"hello").unwrap();
+    z.start_file("weights.bin", opts).unwrap();
+    z.write_all(b"\x80\x04K\x2a.").unwrap();
+    z.finish().unwrap();
+    let data = buf.into_inner();
+    let o = container::open(&data, &container::Limits::default()).unwrap();
+    assert_eq!(o.format, container::Format::Zip);
+    let pickles: Vec<&str> = o.pickles().map(|m| m.name.as_str()).collect();
+    assert_eq!(pickles, vec!["weights.bin"]);
+}
