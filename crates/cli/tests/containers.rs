@@ -289,8 +289,8 @@ fn names_do_not_matter() {
         let want = container::open(&data, &container::Limits::default()).unwrap();
         let p = tmp.join("checkpoint.joblib");
         std::fs::write(&p, &data).unwrap();
-        let got =
-            container::open(&std::fs::read(&p).unwrap(), &container::Limits::default()).unwrap();
+        let again = std::fs::read(&p).unwrap();
+        let got = container::open(&again, &container::Limits::default()).unwrap();
         assert_eq!(got.format, want.format);
     }
     let _ = std::fs::remove_dir_all(&tmp);
