@@ -19,6 +19,8 @@
 
 mod compress;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod joblib;
 pub mod npy;
 pub mod numpy;

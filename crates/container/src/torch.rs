@@ -610,6 +610,16 @@ fn read_pickle<'d>(
     Ok((t, end))
 }
 
+/// The leading pickle of a tar member: how many entries follow (capped).
+fn read_count(data: &[u8], what: &str) -> Result<(i64, usize), OpenError> {
+    let (t, end) = read_pickle(data, 0, what)?;
+    let n = t.pickles[0]
+        .root
+        .and_then(|r| int_of(Some(&r)))
+        .unwrap_or(0);
+    Ok((n.clamp(0, 1 << 20), end))
+}
+
 fn root_items<'t>(t: &'t Trace<'_>) -> Option<&'t [Value]> {
     tuple(t, t.pickles.first()?.root?)
 }
@@ -630,12 +640,8 @@ pub fn tar_tensors(opened: &Opened<'_>) -> Result<TarTensors, OpenError> {
     if let Some(m) = opened.member("storages") {
         let data: &[u8] = &m.data;
         let base = m.file_offset.unwrap_or(0);
-        let (t, mut pos) = read_pickle(data, 0, "tar storages count")?;
-        let n = t.pickles[0]
-            .root
-            .and_then(|r| int_of(Some(&r)))
-            .unwrap_or(0);
-        for _ in 0..n.clamp(0, 1 << 20) {
+        let (n, mut pos) = read_count(data, "tar storages count")?;
+        for _ in 0..n {
             let (t, end) = read_pickle(data, pos, "tar storage header")?;
             let items =
                 root_items(&t).ok_or_else(|| damaged("tar storage header", pos, "not a tuple"))?;
@@ -718,12 +724,8 @@ pub fn tar_tensors(opened: &Opened<'_>) -> Result<TarTensors, OpenError> {
     }
     if let Some(m) = opened.member("tensors") {
         let data: &[u8] = &m.data;
-        let (t, mut pos) = read_pickle(data, 0, "tar tensors count")?;
-        let n = t.pickles[0]
-            .root
-            .and_then(|r| int_of(Some(&r)))
-            .unwrap_or(0);
-        for _ in 0..n.clamp(0, 1 << 20) {
+        let (n, mut pos) = read_count(data, "tar tensors count")?;
+        for _ in 0..n {
             let (t, end) = read_pickle(data, pos, "tar tensor header")?;
             let items =
                 root_items(&t).ok_or_else(|| damaged("tar tensor header", pos, "not a tuple"))?;

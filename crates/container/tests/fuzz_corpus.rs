@@ -4,27 +4,7 @@
 use std::path::Path;
 
 fn check(data: &[u8]) {
-    let limits = container::Limits {
-        max_inflated_bytes: 1 << 20,
-    };
-    let Ok(opened) = container::open(data, &limits) else {
-        return;
-    };
-    for m in &opened.members {
-        if let Some(off) = m.file_offset {
-            assert!(off <= data.len() as u64);
-        }
-        if let container::MemberKind::Pickle(loader) = m.kind {
-            let budgets = vm::Budgets::small();
-            let trace = if loader == container::Loader::Joblib {
-                let mut hook = container::joblib::ArrayHook::new(&m.data);
-                vm::run_hooked(&m.data, budgets, &mut hook)
-            } else {
-                vm::run_with(&m.data, budgets)
-            };
-            let _ = container::torch::tensors(&trace);
-        }
-    }
+    container::fuzzing::open_and_run(data);
 }
 
 #[test]

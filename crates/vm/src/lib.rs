@@ -19,6 +19,8 @@
 
 mod budget;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod literal;
 mod machine;
 mod trace;

@@ -1,23 +1,7 @@
 //! Replays the committed fuzz corpus (seeds and every input that ever crashed, under
-//! fuzz/corpus/ and fuzz/regressions/) through the fuzz target's invariants on each test run.
+//! fuzz/corpus/parse_vm/ and fuzz/regressions/) through the fuzz target's invariants.
 
 use std::path::Path;
-
-fn check(data: &[u8]) {
-    let mut consumed = 0usize;
-    for parsed in pickle::parse_all(data) {
-        if let Some(e) = &parsed.error {
-            assert!(e.offset <= data.len() as u64);
-        }
-        let written = pickle::write_ops(&parsed.ops).unwrap();
-        assert_eq!(&data[consumed..consumed + written.len()], &written[..]);
-        consumed += written.len();
-    }
-    let _ = pickle::dis(data, 0, &mut std::io::sink());
-    let b = vm::Budgets::small();
-    let t = vm::run_with(data, b);
-    assert!(t.nodes.len() <= b.max_nodes);
-}
 
 #[test]
 fn fuzz_corpus_replays_cleanly() {
@@ -31,7 +15,7 @@ fn fuzz_corpus_replays_cleanly() {
             let Ok(data) = std::fs::read(e.path()) else {
                 continue;
             };
-            check(&data);
+            vm::fuzzing::parse_and_run(&data);
             n += 1;
         }
     }

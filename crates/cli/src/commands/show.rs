@@ -140,6 +140,16 @@ fn tensor_rows(opened: &Opened<'_>, shown: &[Shown<'_, '_>]) -> Vec<TensorRow> {
     rows
 }
 
+/// TorchScript code members, listed but not read.
+fn code_files<'o>(opened: &'o Opened<'_>) -> Vec<&'o str> {
+    opened
+        .members
+        .iter()
+        .filter(|m| m.kind == MemberKind::Code)
+        .map(|m| m.name.as_str())
+        .collect()
+}
+
 fn shape_text(shape: &[i64]) -> String {
     let parts: Vec<String> = shape.iter().map(i64::to_string).collect();
     format!("[{}]", parts.join(", "))
@@ -202,12 +212,7 @@ fn write_text(
             _ => {}
         }
     }
-    let code: Vec<&str> = opened
-        .members
-        .iter()
-        .filter(|m| m.kind == MemberKind::Code)
-        .map(|m| m.name.as_str())
-        .collect();
+    let code = code_files(opened);
     if !code.is_empty() {
         writeln!(out, "code files ({}): {}", code.len(), code.join(", "))?;
     }
@@ -331,12 +336,7 @@ fn write_json(
         }
         out.write_all(b"}")?;
     }
-    let code: Vec<&str> = opened
-        .members
-        .iter()
-        .filter(|m| m.kind == MemberKind::Code)
-        .map(|m| m.name.as_str())
-        .collect();
+    let code = code_files(opened);
     write!(out, "],\n\"code_files\":{},\n\"tensors\":", json!(code))?;
     let rows: Vec<serde_json::Value> = tensors
         .iter()
