@@ -4,6 +4,7 @@
 //! follow DESIGN.md: 0 clean, 1 found something (or a malformed file), 2 usage, I/O or
 //! internal error. A panic is a bug; it is caught and reported as exit 2 without a backtrace.
 
+mod alloc;
 mod args;
 mod commands;
 mod input;
@@ -14,6 +15,9 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
+
+#[global_allocator]
+static GLOBAL: alloc::HugePageAlloc = alloc::HugePageAlloc;
 
 fn main() -> ExitCode {
     // Panics are bugs, but users must get one line, not a backtrace.
