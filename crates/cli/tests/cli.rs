@@ -162,3 +162,25 @@ fn dis_joblib_notes_inline_arrays() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("[array data: <f8 [10] order C, 80 bytes at offset 240]"));
 }
+
+#[test]
+fn show_torch_state_dict_text() {
+    let out = run(&["show", "tests/fixtures/torch/files/state_dict.pt"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    insta::assert_snapshot!(text(&out.stdout));
+}
+
+#[test]
+fn show_torch_dtypes_tensors_json() {
+    let out = run(&["show", "--json", "tests/fixtures/torch/files/dtypes.pt"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    insta::assert_json_snapshot!(v["tensors"]);
+}
+
+#[test]
+fn show_joblib_arrays_text() {
+    let out = run(&["show", "tests/data/jz.pkl"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    insta::assert_snapshot!(text(&out.stdout));
+}
