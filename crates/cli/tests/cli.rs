@@ -172,7 +172,10 @@ fn show_torch_state_dict_text() {
 
 #[test]
 fn show_torch_dtypes_tensors_json() {
-    let out = run(&["show", "--json", "tests/fixtures/torch/files/dtypes.pt"], None);
+    let out = run(
+        &["show", "--json", "tests/fixtures/torch/files/dtypes.pt"],
+        None,
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     insta::assert_json_snapshot!(v["tensors"]);

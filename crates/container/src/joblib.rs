@@ -19,15 +19,11 @@ const MODULES: &[&str] = &[
     "sklearn.externals.joblib.numpy_pickle_compat",
 ];
 
-/// Whether the stream names joblib's array wrappers (a cheap byte search before running it).
+/// Whether the stream names joblib's array wrappers (a SIMD byte search before running it;
+/// the first wrapper can sit anywhere, after megabytes of other objects).
 #[must_use]
 pub fn mentions_wrapper(data: &[u8]) -> bool {
-    let head = &data[..data.len().min(1 << 20)];
-    memfind(head, b"NumpyArrayWrapper") || memfind(head, b"NDArrayWrapper")
-}
-
-fn memfind(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
+    memchr::memmem::find(data, b"ArrayWrapper").is_some()
 }
 
 /// An array found inline in a joblib stream.

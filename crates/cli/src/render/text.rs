@@ -193,10 +193,7 @@ impl<'t, 'a> TextRenderer<'t, 'a> {
                     CallKind::NewObj | CallKind::NewObjEx => format!("{callee}.__new__("),
                 };
                 s = join(&head, &args, ")", indent);
-                for st in &o.state {
-                    let st = self.value(*st, indent, depth + 1);
-                    s.push_str(&format!(".__setstate__({st})"));
-                }
+                // In the order pickle writes them: list items, dict items, then BUILD.
                 if !o.items.is_empty() {
                     let parts = self.items(&o.items, indent, depth);
                     s.push_str(&join(".extend([", &parts, "])", indent));
@@ -204,6 +201,10 @@ impl<'t, 'a> TextRenderer<'t, 'a> {
                 if !o.dict_items.is_empty() {
                     let parts = self.pairs(&o.dict_items, indent, depth);
                     s.push_str(&join(".update({", &parts, "})", indent));
+                }
+                for st in &o.state {
+                    let st = self.value(*st, indent, depth + 1);
+                    s.push_str(&format!(".__setstate__({st})"));
                 }
             }
             Node::PersistentId { pid, .. } => {
