@@ -27,6 +27,41 @@ pub(crate) enum Command {
     /// Classes and functions are shown by name and never imported. Shared and recursive
     /// structures are labelled `#N=` where first seen and referred to as `#N` afterwards.
     Show(ShowArgs),
+    /// Security scan: report every way loading the file would run code, touch files or the
+    /// network, or hide what it imports. Exit 0 clean, 1 unsafe, 2 error.
+    ///
+    /// PATH may be a directory, walked recursively (symlinked directories are not followed);
+    /// files found there are scanned when their content is a pickle or model file.
+    Scan(ScanArgs),
+    /// Print a rule's documentation, or list the rules.
+    Rule(RuleArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ScanArgs {
+    /// Files or directories.
+    #[arg(required = true)]
+    pub(crate) paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub(crate) format: OutputFormat,
+    #[command(flatten)]
+    pub(crate) limits: LimitArgs,
+}
+
+/// Output formats of `scan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum OutputFormat {
+    /// One line per finding, like ruff.
+    Text,
+    /// One JSON document.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RuleArgs {
+    /// A rule code such as PD101; without it, every rule is listed.
+    pub(crate) code: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,8 @@
 //! One module per subcommand.
 
 mod dis;
+mod rule;
+mod scan;
 mod show;
 
 use std::process::ExitCode;
@@ -14,5 +16,7 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode> {
     match &cli.command {
         Command::Dis(a) => dis::run(a),
         Command::Show(a) => show::run(a),
+        Command::Scan(a) => scan::run(a),
+        Command::Rule(a) => rule::run(a),
     }
 }

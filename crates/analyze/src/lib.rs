@@ -1,0 +1,20 @@
+//! Analyses over the symbolic trace of a pickle.
+//!
+//! # Brief overview
+//!
+//! [`security`] turns a [`vm::Trace`] into findings: globals that would run code, read files or
+//! reach the network when the pickle is loaded, names computed at load time, extension codes,
+//! and streams that stop before STOP (whose prefix Python has already run). Each rule lives in
+//! its own file under `security/rules/` and documents itself the way ruff documents rules;
+//! `pickle-doctor rule CODE` prints that documentation. What counts as dangerous or harmless
+//! is data (`data/security.toml`), not code.
+//!
+//! ```
+//! let trace = vm::run(b"cposix\nsystem\n(S'id'\ntR.");
+//! let findings = analyze::security::scan(&trace, &analyze::security::Policy::default());
+//! assert_eq!(findings[0].code, "PD101");
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod security;

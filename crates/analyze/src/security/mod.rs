@@ -1,0 +1,79 @@
+//! Security findings: what loading the pickle would do that a model file should not.
+
+mod policy;
+pub mod rules;
+
+use std::fmt;
+
+pub use policy::{Policy, PolicyError};
+use vm::Trace;
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Worth knowing; does not make a file unsafe.
+    Low,
+    /// Suspicious; unsafe under a strict policy.
+    Medium,
+    /// Likely to run code the user did not intend.
+    High,
+    /// Runs code, touches files or the network, or hides what it calls.
+    Critical,
+}
+
+impl Severity {
+    /// The lowercase name used in output.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<Severity> {
+        Some(match s {
+            "low" => Severity::Low,
+            "medium" => Severity::Medium,
+            "high" => Severity::High,
+            "critical" => Severity::Critical,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One finding, at a byte offset of the pickle stream it was found in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The rule's stable code, e.g. `PD101`.
+    pub code: &'static str,
+    /// How bad it is.
+    pub severity: Severity,
+    /// The global involved, as `module.name`, when there is one.
+    pub global: Option<String>,
+    /// Offset of the op in the pickle stream.
+    pub offset: u64,
+    /// What happens on load.
+    pub message: String,
+    /// What to do about it.
+    pub help: String,
+}
+
+/// Runs every rule over a trace and returns the findings in stream order.
+#[must_use]
+pub fn scan(trace: &Trace<'_>, policy: &Policy) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for rule in rules::ALL {
+        (rule.check)(trace, policy, &mut out);
+    }
+    out.sort_by_key(|f| (f.offset, std::cmp::Reverse(f.severity)));
+    out
+}

@@ -1,0 +1,50 @@
+use vm::Trace;
+
+use super::{Rule, use_phrase};
+use crate::security::{Finding, Policy};
+
+pub(super) const RULE: Rule = Rule {
+    code: "PD101",
+    name: "dangerous-global",
+    doc: "## What it does
+Reports globals that the policy lists as dangerous: anything that runs commands or Python
+source, reads or writes files, reaches the network, resolves names at load time, loads nested
+pickles, or builds code objects. Every dotted prefix of `module.name` is checked, and Python 2
+module names (`__builtin__`, `cPickle`, `commands`) are mapped the way `_compat_pickle` maps
+them below protocol 3.
+
+## Why is this bad?
+Unpickling imports the module and, for REDUCE, calls the object with arguments from the file.
+`os.system`, `builtins.exec` or `subprocess.Popen` therefore run whatever the file says. Even
+a global that is only referenced can be passed to another call.
+
+## Example
+`cposix\\nsystem\\n(S'id'\\ntR.` runs `id` when loaded.
+
+## What to do
+Do not load the file. If it comes from a source you trust, load it once in a sandbox and
+re-export the model to a data-only format (safetensors, ONNX).
+
+## References
+- https://docs.python.org/3/library/pickle.html (the warning at the top)
+- CWE-502: Deserialization of Untrusted Data",
+    check,
+};
+
+fn check(trace: &Trace<'_>, policy: &Policy, out: &mut Vec<Finding>) {
+    for g in &trace.globals {
+        let (Some(module), Some(name)) = (g.module.literal(), g.name.literal()) else {
+            continue;
+        };
+        if let Some(d) = policy.deny_match(module, name) {
+            out.push(Finding {
+                code: RULE.code,
+                severity: d.severity,
+                global: Some(format!("{module}.{name}")),
+                offset: g.offset,
+                message: format!("`{module}.{name}` is {}: {}", use_phrase(g.uses), d.why),
+                help: "do not load this file; if its source is trusted, re-export the model to safetensors or ONNX in a sandbox".to_owned(),
+            });
+        }
+    }
+}

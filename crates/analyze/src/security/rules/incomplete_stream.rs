@@ -1,0 +1,37 @@
+use vm::Trace;
+
+use super::Rule;
+use crate::security::{Finding, Policy, Severity};
+
+pub(super) const RULE: Rule = Rule {
+    code: "PD105",
+    name: "incomplete-stream",
+    doc: "## What it does
+Reports a pickle stream that cannot be read to its STOP: truncated, malformed, or over a
+budget.
+
+## Why is this bad?
+Python runs every opcode before the point where loading fails, calls included, so a broken
+tail can hide behind a malicious prefix. Findings for the prefix are reported as usual; the file
+is never reported clean.
+
+## What to do
+Get an intact copy of the file. If the stream is over a budget, raise the budget only for
+trusted files.",
+    check,
+};
+
+fn check(trace: &Trace<'_>, _policy: &Policy, out: &mut Vec<Finding>) {
+    for p in &trace.pickles {
+        if let Some(e) = &p.error {
+            out.push(Finding {
+                code: RULE.code,
+                severity: Severity::High,
+                global: None,
+                offset: e.offset,
+                message: format!("the stream cannot be read to its end: {e}; everything before this point runs when loaded"),
+                help: "get an intact copy; never treat a broken stream as clean".to_owned(),
+            });
+        }
+    }
+}

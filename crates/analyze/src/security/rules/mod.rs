@@ -1,0 +1,52 @@
+//! The rules, one per file. Codes are stable: never reuse one.
+
+mod dangerous_global;
+mod dynamic_global;
+mod extension_code;
+mod incomplete_stream;
+mod unknown_global;
+
+use vm::{Trace, Uses};
+
+use super::{Finding, Policy};
+
+/// A rule: its code, name, documentation and check.
+pub struct Rule {
+    /// Stable code, e.g. `PD101`.
+    pub code: &'static str,
+    /// Kebab-case name.
+    pub name: &'static str,
+    /// Documentation: what it does, why it matters, an example, what to do.
+    pub doc: &'static str,
+    pub(crate) check: fn(&Trace<'_>, &Policy, &mut Vec<Finding>),
+}
+
+/// Every rule, in code order.
+pub const ALL: &[Rule] = &[
+    dangerous_global::RULE,
+    dynamic_global::RULE,
+    unknown_global::RULE,
+    extension_code::RULE,
+    incomplete_stream::RULE,
+];
+
+/// The rule with this code (case-insensitive).
+#[must_use]
+pub fn by_code(code: &str) -> Option<&'static Rule> {
+    ALL.iter().find(|r| r.code.eq_ignore_ascii_case(code))
+}
+
+/// How a global is used, in words, most telling first.
+pub(crate) fn use_phrase(uses: Uses) -> &'static str {
+    if uses.contains(Uses::CALLED) {
+        "called"
+    } else if uses.contains(Uses::INSTANTIATED) {
+        "instantiated"
+    } else if uses.contains(Uses::BUILT) {
+        "given state by BUILD"
+    } else if uses.contains(Uses::ARGUMENT) {
+        "passed to a call"
+    } else {
+        "referenced"
+    }
+}

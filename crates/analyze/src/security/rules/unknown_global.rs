@@ -1,0 +1,58 @@
+use vm::{Trace, Uses};
+
+use super::{Rule, use_phrase};
+use crate::security::{Finding, Policy, Severity};
+
+pub(super) const RULE: Rule = Rule {
+    code: "PD103",
+    name: "unknown-global",
+    doc: "## What it does
+Reports globals that are neither on the policy's deny list nor among the types known to only
+rebuild data (builtin containers, numpy, scikit-learn, pandas, torch tensors). The severity
+follows the use: called (REDUCE) is high, instantiated or given state is medium, only
+referenced is low.
+
+## Why is this bad?
+Loading imports the module, which runs its top-level code, and calling or instantiating the
+object runs more. pickle-doctor cannot tell a harmless custom class from a gadget.
+
+## Example
+`mylib.utils.run_hook` called by REDUCE.
+
+## What to do
+Check that the module comes from a package you trust and pin it. Add trusted names to a
+policy file's `allow` list.",
+    check,
+};
+
+fn check(trace: &Trace<'_>, policy: &Policy, out: &mut Vec<Finding>) {
+    for g in &trace.globals {
+        let (Some(module), Some(name)) = (g.module.literal(), g.name.literal()) else {
+            continue;
+        };
+        if policy.deny_match(module, name).is_some() || policy.allowed(module, name) {
+            continue;
+        }
+        let severity = if g.uses.contains(Uses::CALLED) {
+            Severity::High
+        } else if g.uses.contains(Uses::INSTANTIATED)
+            || g.uses.contains(Uses::BUILT)
+            || g.uses.contains(Uses::ARGUMENT)
+        {
+            Severity::Medium
+        } else {
+            Severity::Low
+        };
+        out.push(Finding {
+            code: RULE.code,
+            severity,
+            global: Some(format!("{module}.{name}")),
+            offset: g.offset,
+            message: format!(
+                "`{module}.{name}` is {}; importing `{module}` runs its code, and pickle-doctor does not know what this name does",
+                use_phrase(g.uses)
+            ),
+            help: format!("make sure `{module}` comes from a package you trust, or allow the name in a policy file"),
+        });
+    }
+}

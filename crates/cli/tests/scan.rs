@@ -1,0 +1,193 @@
+//! `pickle-doctor scan` on hostile pickles assembled from raw opcode bytes (never loaded) and on
+//! the benign committed files.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn scan(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(common::bin())
+        .arg("scan")
+        .args(args)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.unwrap_or_default()).unwrap();
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn json_of(data: &[u8]) -> serde_json::Value {
+    let out = scan(&["--format", "json", "-"], Some(data));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn codes(v: &serde_json::Value) -> Vec<String> {
+    v["files"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {}",
+                f["code"].as_str().unwrap(),
+                f["severity"].as_str().unwrap(),
+                f["global"].as_str().unwrap_or("-")
+            )
+        })
+        .collect()
+}
+
+fn short(s: &str) -> Vec<u8> {
+    let mut v = vec![0x8c, s.len() as u8];
+    v.extend_from_slice(s.as_bytes());
+    v
+}
+
+#[test]
+fn protocol_0_global_reduce() {
+    let v = json_of(b"cposix\nsystem\n(S'id'\ntR.");
+    assert_eq!(v["files"][0]["verdict"], "unsafe");
+    assert_eq!(codes(&v), vec!["PD101 critical posix.system"]);
+}
+
+#[test]
+fn python2_builtin_names_are_mapped() {
+    let v = json_of(b"c__builtin__\neval\n(S'1'\ntR.");
+    assert_eq!(codes(&v), vec!["PD101 critical __builtin__.eval"]);
+}
+
+#[test]
+fn stack_global_through_the_memo_and_a_decoy_pop() {
+    // 'os' memoized, a decoy string popped, 'system' fetched back from the memo.
+    let mut p = b"\x80\x04".to_vec();
+    p.extend(short("os"));
+    p.push(0x94); // MEMOIZE 0
+    p.extend(short("decoy"));
+    p.push(b'0'); // POP
+    p.extend(short("system"));
+    p.push(0x94); // MEMOIZE 1
+    p.push(b'0'); // POP
+    p.extend(b"h\x00h\x01\x93"); // BINGET 0, BINGET 1, STACK_GLOBAL
+    p.extend(short("id"));
+    p.extend(b"\x85R0N."); // TUPLE1, REDUCE, POP (result discarded), NONE, STOP
+    let v = json_of(&p);
+    assert_eq!(codes(&v), vec!["PD101 critical os.system"]);
+}
+
+#[test]
+fn dotted_names_are_checked_component_by_component() {
+    let mut p = b"\x80\x04".to_vec();
+    p.extend(short("builtins"));
+    p.extend(short("getattr.__call__"));
+    p.extend(b"\x93.");
+    let v = json_of(&p);
+    assert_eq!(codes(&v), vec!["PD101 critical builtins.getattr.__call__"]);
+}
+
+#[test]
+fn computed_names_are_critical() {
+    // module from a call result: builtins.str('os') then STACK_GLOBAL with 'system'.
+    let mut p = b"\x80\x04".to_vec();
+    p.extend(short("builtins"));
+    p.extend(short("str"));
+    p.push(0x93);
+    p.extend(short("os"));
+    p.extend(b"\x85R");
+    p.extend(short("system"));
+    p.extend(b"\x93.");
+    let v = json_of(&p);
+    let c = codes(&v);
+    assert!(
+        c.contains(&"PD102 critical <dynamic>.system".to_owned()),
+        "{c:?}"
+    );
+    assert_eq!(v["files"][0]["verdict"], "unsafe");
+}
+
+#[test]
+fn extension_codes_are_high() {
+    let v = json_of(b"\x80\x02\x82\x01)R.");
+    assert_eq!(codes(&v), vec!["PD104 high -"]);
+}
+
+#[test]
+fn broken_tail_after_a_call_is_never_clean() {
+    let v = json_of(b"cposix\nsystem\n(S'id'\ntR(K");
+    let c = codes(&v);
+    assert_eq!(c[0], "PD101 critical posix.system");
+    assert!(c.iter().any(|x| x.starts_with("PD105 high")), "{c:?}");
+    assert_eq!(v["files"][0]["verdict"], "unsafe");
+}
+
+#[test]
+fn hostile_pickle_inside_a_torch_zip_is_found_with_its_member() {
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut z = zip::ZipWriter::new(&mut buf);
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        z.start_file("model/data.pkl", opts).unwrap();
+        z.write_all(b"\x80\x02cposix\nsystem\nq\x00X\x02\x00\x00\x00id\x85R.")
+            .unwrap();
+        z.start_file("model/version", opts).unwrap();
+        z.write_all(b"3\n").unwrap();
+        z.finish().unwrap();
+    }
+    let v = json_of(&buf.into_inner());
+    assert_eq!(v["files"][0]["format"], "torch-zip");
+    let f = &v["files"][0]["findings"][0];
+    assert_eq!(f["member"], "model/data.pkl");
+    assert_eq!(f["offset"], 2);
+    assert_eq!(f["global"], "posix.system");
+}
+
+#[test]
+fn hostile_pickle_inside_compressed_joblib_is_found() {
+    let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(b"\x80\x04\x8c\x02os\x8c\x06system\x93\x8c\x02id\x85R.")
+        .unwrap();
+    let v = json_of(&e.finish().unwrap());
+    assert_eq!(v["files"][0]["format"], "joblib");
+    assert_eq!(codes(&v), vec!["PD101 critical os.system"]);
+}
+
+#[test]
+fn committed_models_are_clean() {
+    let out = scan(&["samples", "tests/fixtures/torch", "tests/data"], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.ends_with("14 files scanned: 0 unsafe, 14 clean, 0 errors\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn text_output_like_ruff() {
+    let out = scan(&["-"], Some(b"cposix\nsystem\n(S'id'\ntR."));
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn rule_prints_its_documentation() {
+    let out = Command::new(common::bin())
+        .args(["rule", "PD102"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("# dynamic-global (PD102)"), "{text}");
+    assert!(text.contains("## Why is this bad?"));
+    let out = Command::new(common::bin())
+        .args(["rule", "PD999"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
