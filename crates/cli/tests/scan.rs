@@ -191,3 +191,35 @@ fn rule_prints_its_documentation() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `pickle.loads(zlib.decompress(b'...'))` and `pickle.loads(base64.b64decode(...))`: the
+/// payload is scanned too.
+#[test]
+fn nested_pickles_are_scanned_through_zlib_and_base64() {
+    let inner = b"cposix\nsystem\n(S'id'\ntR.";
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(inner).unwrap();
+    let zipped = z.finish().unwrap();
+    let mut p = b"\x80\x03cpickle\nloads\nczlib\ndecompress\nC".to_vec();
+    p.push(zipped.len() as u8);
+    p.extend(&zipped);
+    p.extend(b"\x85R\x85R.");
+    let v = json_of(&p);
+    let c = codes(&v);
+    assert!(c.contains(&"PD101 critical posix.system".to_owned()), "{c:?}");
+    let nested = v["files"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "PD101" && f["global"] == "posix.system")
+        .unwrap();
+    assert!(nested["message"].as_str().unwrap().starts_with("nested pickle passed to `pickle.loads`"));
+
+    let b64 = b"Y3Bvc2l4CnN5c3RlbQooUydpZCcKdFIu"; // base64 of the inner pickle
+    let mut p = b"\x80\x03cpickle\nloads\ncbase64\nb64decode\nC".to_vec();
+    p.push(b64.len() as u8);
+    p.extend(b64);
+    p.extend(b"\x85R\x85R.");
+    let c = codes(&json_of(&p));
+    assert!(c.contains(&"PD101 critical posix.system".to_owned()), "{c:?}");
+}

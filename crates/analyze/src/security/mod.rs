@@ -70,9 +70,19 @@ pub struct Finding {
 /// Runs every rule over a trace and returns the findings in stream order.
 #[must_use]
 pub fn scan(trace: &Trace<'_>, policy: &Policy) -> Vec<Finding> {
+    scan_depth(trace, policy, 0)
+}
+
+/// [`scan`] for a pickle nested `depth` levels inside others.
+pub(crate) fn scan_depth(trace: &Trace<'_>, policy: &Policy, depth: usize) -> Vec<Finding> {
+    let cx = rules::Context {
+        trace,
+        policy,
+        depth,
+    };
     let mut out = Vec::new();
     for rule in rules::ALL {
-        (rule.check)(trace, policy, &mut out);
+        (rule.check)(&cx, &mut out);
     }
     out.sort_by_key(|f| (f.offset, std::cmp::Reverse(f.severity)));
     out

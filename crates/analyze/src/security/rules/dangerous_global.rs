@@ -1,7 +1,5 @@
-use vm::Trace;
-
-use super::{Rule, use_phrase};
-use crate::security::{Finding, Policy};
+use super::{Context, Rule, use_phrase};
+use crate::security::Finding;
 
 pub(super) const RULE: Rule = Rule {
     code: "PD101",
@@ -31,7 +29,8 @@ re-export the model to a data-only format (safetensors, ONNX).
     check,
 };
 
-fn check(trace: &Trace<'_>, policy: &Policy, out: &mut Vec<Finding>) {
+fn check(cx: &Context<'_, '_>, out: &mut Vec<Finding>) {
+    let (trace, policy) = (cx.trace, cx.policy);
     for g in &trace.globals {
         let (Some(module), Some(name)) = (g.module.literal(), g.name.literal()) else {
             continue;

@@ -1,7 +1,7 @@
-use vm::{Name, Trace};
+use vm::Name;
 
-use super::{Rule, use_phrase};
-use crate::security::{Finding, Policy, Severity};
+use super::{Context, Rule, use_phrase};
+use crate::security::{Finding, Severity};
 
 pub(super) const RULE: Rule = Rule {
     code: "PD102",
@@ -23,7 +23,8 @@ Treat the file as hostile. Do not load it.",
     check,
 };
 
-fn check(trace: &Trace<'_>, _policy: &Policy, out: &mut Vec<Finding>) {
+fn check(cx: &Context<'_, '_>, out: &mut Vec<Finding>) {
+    let (trace, _policy) = (cx.trace, cx.policy);
     for g in trace.globals.iter().filter(|g| g.is_dynamic()) {
         let part = if matches!(g.module, Name::Dynamic(_)) {
             "module"

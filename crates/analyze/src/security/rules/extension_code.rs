@@ -1,7 +1,7 @@
-use vm::{Node, Trace};
+use vm::Node;
 
-use super::Rule;
-use crate::security::{Finding, Policy, Severity};
+use super::{Context, Rule};
+use crate::security::{Finding, Severity};
 
 pub(super) const RULE: Rule = Rule {
     code: "PD104",
@@ -19,7 +19,8 @@ Find out which program registered the codes; otherwise treat the file as hostile
     check,
 };
 
-fn check(trace: &Trace<'_>, _policy: &Policy, out: &mut Vec<Finding>) {
+fn check(cx: &Context<'_, '_>, out: &mut Vec<Finding>) {
+    let (trace, _policy) = (cx.trace, cx.policy);
     for n in &trace.nodes {
         if let Node::Ext { code, offset } = n {
             out.push(Finding {

@@ -1,7 +1,5 @@
-use vm::Trace;
-
-use super::Rule;
-use crate::security::{Finding, Policy, Severity};
+use super::{Context, Rule};
+use crate::security::{Finding, Severity};
 
 pub(super) const RULE: Rule = Rule {
     code: "PD105",
@@ -21,7 +19,8 @@ trusted files.",
     check,
 };
 
-fn check(trace: &Trace<'_>, _policy: &Policy, out: &mut Vec<Finding>) {
+fn check(cx: &Context<'_, '_>, out: &mut Vec<Finding>) {
+    let (trace, _policy) = (cx.trace, cx.policy);
     for p in &trace.pickles {
         if let Some(e) = &p.error {
             out.push(Finding {

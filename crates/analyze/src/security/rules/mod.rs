@@ -4,6 +4,7 @@ mod dangerous_global;
 mod dynamic_global;
 mod extension_code;
 mod incomplete_stream;
+mod nested_pickle;
 mod unknown_global;
 
 use vm::{Trace, Uses};
@@ -18,7 +19,15 @@ pub struct Rule {
     pub name: &'static str,
     /// Documentation: what it does, why it matters, an example, what to do.
     pub doc: &'static str,
-    pub(crate) check: fn(&Trace<'_>, &Policy, &mut Vec<Finding>),
+    pub(crate) check: fn(&Context<'_, '_>, &mut Vec<Finding>),
+}
+
+/// What a rule looks at.
+pub(crate) struct Context<'t, 'a> {
+    pub(crate) trace: &'t Trace<'a>,
+    pub(crate) policy: &'t Policy,
+    /// How many pickles deep this one is nested (0 for the file's own).
+    pub(crate) depth: usize,
 }
 
 /// Every rule, in code order.
@@ -28,6 +37,7 @@ pub const ALL: &[Rule] = &[
     unknown_global::RULE,
     extension_code::RULE,
     incomplete_stream::RULE,
+    nested_pickle::RULE,
 ];
 
 /// The rule with this code (case-insensitive).

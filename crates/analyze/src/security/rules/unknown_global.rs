@@ -1,7 +1,7 @@
-use vm::{Trace, Uses};
+use vm::Uses;
 
-use super::{Rule, use_phrase};
-use crate::security::{Finding, Policy, Severity};
+use super::{Context, Rule, use_phrase};
+use crate::security::{Finding, Severity};
 
 pub(super) const RULE: Rule = Rule {
     code: "PD103",
@@ -25,7 +25,8 @@ policy file's `allow` list.",
     check,
 };
 
-fn check(trace: &Trace<'_>, policy: &Policy, out: &mut Vec<Finding>) {
+fn check(cx: &Context<'_, '_>, out: &mut Vec<Finding>) {
+    let (trace, policy) = (cx.trace, cx.policy);
     for g in &trace.globals {
         let (Some(module), Some(name)) = (g.module.literal(), g.name.literal()) else {
             continue;
