@@ -45,6 +45,10 @@ pub(crate) struct ScanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub(crate) format: OutputFormat,
+    /// `default` (unsafe at high), `strict` (unsafe at medium: unknown classes count), or a
+    /// TOML file whose `allow = [...]` and `[[deny]]` entries are added to the default policy.
+    #[arg(long, value_name = "NAME|FILE", default_value = "default")]
+    pub(crate) policy: String,
     #[command(flatten)]
     pub(crate) limits: LimitArgs,
 }

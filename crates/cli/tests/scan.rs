@@ -206,14 +206,22 @@ fn nested_pickles_are_scanned_through_zlib_and_base64() {
     p.extend(b"\x85R\x85R.");
     let v = json_of(&p);
     let c = codes(&v);
-    assert!(c.contains(&"PD101 critical posix.system".to_owned()), "{c:?}");
+    assert!(
+        c.contains(&"PD101 critical posix.system".to_owned()),
+        "{c:?}"
+    );
     let nested = v["files"][0]["findings"]
         .as_array()
         .unwrap()
         .iter()
         .find(|f| f["code"] == "PD101" && f["global"] == "posix.system")
         .unwrap();
-    assert!(nested["message"].as_str().unwrap().starts_with("nested pickle passed to `pickle.loads`"));
+    assert!(
+        nested["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("nested pickle passed to `pickle.loads`")
+    );
 
     let b64 = b"Y3Bvc2l4CnN5c3RlbQooUydpZCcKdFIu"; // base64 of the inner pickle
     let mut p = b"\x80\x03cpickle\nloads\ncbase64\nb64decode\nC".to_vec();
@@ -221,5 +229,54 @@ fn nested_pickles_are_scanned_through_zlib_and_base64() {
     p.extend(b64);
     p.extend(b"\x85R\x85R.");
     let c = codes(&json_of(&p));
-    assert!(c.contains(&"PD101 critical posix.system".to_owned()), "{c:?}");
+    assert!(
+        c.contains(&"PD101 critical posix.system".to_owned()),
+        "{c:?}"
+    );
+}
+
+#[test]
+fn policies_strict_and_from_a_file() {
+    let module = "tests/fixtures/torch/files/module.pt";
+    // Default: an unknown class that is instantiated is medium, so the file is clean.
+    assert_eq!(scan(&[module], None).status.code(), Some(0));
+    // Strict: medium findings make it unsafe.
+    assert_eq!(
+        scan(&["--policy", "strict", module], None).status.code(),
+        Some(1)
+    );
+    // A policy file can allow the project's own classes, or deny more.
+    let dir = std::env::temp_dir().join(format!("pd-policy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let allow = dir.join("allow.toml");
+    std::fs::write(&allow, "allow = [\"tinynet.*\"]\n").unwrap();
+    let out = scan(
+        &[
+            "--format",
+            "json",
+            "--policy",
+            allow.to_str().unwrap(),
+            module,
+        ],
+        None,
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["files"][0]["findings"].as_array().unwrap().len(), 0);
+    let deny = dir.join("deny.toml");
+    std::fs::write(
+        &deny,
+        "[[deny]]\npattern = \"tinynet\"\nseverity = \"critical\"\nwhy = \"not ours\"\nsource = \"https://example.invalid\"\n",
+    )
+    .unwrap();
+    assert_eq!(
+        scan(&["--policy", deny.to_str().unwrap(), module], None)
+            .status
+            .code(),
+        Some(1)
+    );
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "[[deny]]\npattern = 1\n").unwrap();
+    let out = scan(&["--policy", bad.to_str().unwrap(), module], None);
+    assert_eq!(out.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
 }

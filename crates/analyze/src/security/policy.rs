@@ -99,6 +99,12 @@ impl Policy {
         })
     }
 
+    /// Adds another policy's entries (a user's policy file) to this one.
+    pub fn extend(&mut self, other: Policy) {
+        self.deny.extend(other.deny);
+        self.allow.extend(other.allow);
+    }
+
     /// The deny entries.
     #[must_use]
     pub fn denied(&self) -> &[Deny] {
@@ -127,7 +133,7 @@ impl Policy {
         best
     }
 
-    /// Whether `module.name` only rebuilds data.
+    /// Whether `module.name` only rebuilds data. A user's deny entry still wins.
     #[must_use]
     pub fn allowed(&self, module: &str, name: &str) -> bool {
         candidates(module).iter().any(|module| {

@@ -5,15 +5,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use analyze::security::{self, Finding, Policy, Severity};
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use container::{MemberKind, Sniffed};
 use serde_json::json;
 
 use crate::args::{OutputFormat, ScanArgs};
 use crate::{input, target};
-
-/// Findings at or above this severity make a file unsafe.
-const UNSAFE_AT: Severity = Severity::High;
 
 /// The outcome for one file.
 struct Report {
@@ -21,11 +18,17 @@ struct Report {
     format: &'static str,
     findings: Vec<(String, Finding)>,
     error: Option<String>,
+    /// Findings at or above this severity make the file unsafe.
+    unsafe_at: Severity,
 }
 
 impl Report {
     fn verdict(&self) -> &'static str {
-        if self.findings.iter().any(|(_, f)| f.severity >= UNSAFE_AT) {
+        if self
+            .findings
+            .iter()
+            .any(|(_, f)| f.severity >= self.unsafe_at)
+        {
             "unsafe"
         } else if self.error.is_some() {
             "error"
@@ -35,15 +38,32 @@ impl Report {
     }
 }
 
+/// The policy and the severity that makes a file unsafe, from `--policy`.
+fn policy(arg: &str) -> Result<(Policy, Severity)> {
+    let mut policy = Policy::default();
+    match arg {
+        "default" => Ok((policy, Severity::High)),
+        "strict" => Ok((policy, Severity::Medium)),
+        path => {
+            let text = std::fs::read_to_string(path).with_context(|| {
+                format!("cannot read policy {path} (use default, strict or a TOML file)")
+            })?;
+            policy.extend(Policy::from_toml(&text).with_context(|| format!("policy {path}"))?);
+            Ok((policy, Severity::High))
+        }
+    }
+}
+
 pub(crate) fn run(args: &ScanArgs) -> Result<ExitCode> {
-    let policy = Policy::default();
+    let (policy, unsafe_at) = policy(&args.policy)?;
     let mut files = Vec::new();
     for p in &args.paths {
         collect(p, true, &mut files);
     }
     let mut reports = Vec::new();
     for (path, explicit) in files {
-        if let Some(r) = scan_file(&path, explicit, &policy, args) {
+        if let Some(mut r) = scan_file(&path, explicit, &policy, args) {
+            r.unsafe_at = unsafe_at;
             reports.push(r);
         }
     }
@@ -96,6 +116,7 @@ fn scan_file(path: &Path, explicit: bool, policy: &Policy, args: &ScanArgs) -> O
         format,
         findings: Vec::new(),
         error: Some(msg),
+        unsafe_at: Severity::High,
     };
     let data = match input::open(path) {
         Ok(d) => d,
@@ -144,6 +165,7 @@ fn scan_file(path: &Path, explicit: bool, policy: &Policy, args: &ScanArgs) -> O
         format,
         findings,
         error: None,
+        unsafe_at: Severity::High,
     })
 }
 
