@@ -4,22 +4,12 @@
 mod common;
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 fn scan(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(common::bin())
-        .arg("scan")
-        .args(args)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.unwrap_or_default()).unwrap();
-    drop(input);
-    child.wait_with_output().unwrap()
+    let mut all = vec!["scan"];
+    all.extend_from_slice(args);
+    common::run_cli(&all, stdin)
 }
 
 fn json_of(data: &[u8]) -> serde_json::Value {
