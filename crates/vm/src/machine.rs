@@ -457,6 +457,7 @@ impl<'a> Machine<'a> {
             kwargs,
             offset,
             state: Vec::new(),
+            built_at: Vec::new(),
             items: Vec::new(),
             dict_items: Vec::new(),
         })))?;
@@ -949,6 +950,7 @@ impl<'a> Machine<'a> {
                 let callable = match inst.node().map(|id| &mut self.trace.nodes[id.index()]) {
                     Some(Node::Object(o)) => {
                         o.state.push(state);
+                        o.built_at.push(op.offset);
                         Some(o.callable)
                     }
                     _ => None,

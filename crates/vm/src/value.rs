@@ -94,6 +94,8 @@ pub struct Object {
     pub offset: u64,
     /// States passed by BUILD, in order.
     pub state: Vec<Value>,
+    /// Offset of the BUILD op that passed each state (parallel to `state`).
+    pub built_at: Vec<u64>,
     /// Items added by APPEND/APPENDS (`.append` / `.extend`) or ADDITEMS (`.add`).
     pub items: Vec<Value>,
     /// Pairs set by SETITEM/SETITEMS (`__setitem__`).

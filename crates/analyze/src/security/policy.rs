@@ -32,6 +32,9 @@ struct DenyEntry {
     pattern: String,
     severity: String,
     why: String,
+    /// `"code"` for names that build code objects (reported by PD107, not PD101).
+    #[serde(default)]
+    kind: Option<String>,
     #[allow(dead_code, reason = "documentation in the data file, checked by tests")]
     source: String,
 }
@@ -45,6 +48,8 @@ pub struct Deny {
     pub severity: Severity,
     /// What it does on load.
     pub why: String,
+    /// It builds code objects: loading runs Python bytecode from the file.
+    pub builds_code: bool,
 }
 
 /// Allow and deny lists.
@@ -85,7 +90,18 @@ impl Policy {
             .deny
             .into_iter()
             .map(|d| {
+                let builds_code = match d.kind.as_deref() {
+                    None => false,
+                    Some("code") => true,
+                    Some(other) => {
+                        return Err(PolicyError(format!(
+                            "unknown kind {other:?} for {:?} (expected \"code\")",
+                            d.pattern
+                        )));
+                    }
+                };
                 Ok(Deny {
+                    builds_code,
                     severity: Severity::parse(&d.severity)
                         .ok_or_else(|| PolicyError(format!("unknown severity {:?}", d.severity)))?,
                     pattern: d.pattern,
@@ -112,7 +128,8 @@ impl Policy {
     }
 
     /// The most severe deny entry matching `module.name` or any dotted prefix of it, also
-    /// under its `_compat_pickle` name.
+    /// under its `_compat_pickle` name; among equally severe ones, the most specific (so that
+    /// `dill._dill._create_code` is judged as code, not as the `dill` loader).
     #[must_use]
     pub fn deny_match(&self, module: &str, name: &str) -> Option<&Deny> {
         let mut best: Option<&Deny> = None;
@@ -124,7 +141,10 @@ impl Policy {
                 .chain(std::iter::once(full.as_str()));
             for prefix in prefixes {
                 for d in &self.deny {
-                    if d.pattern == prefix && best.is_none_or(|b| d.severity > b.severity) {
+                    let better = best.is_none_or(|b| {
+                        (d.severity, d.pattern.len()) > (b.severity, b.pattern.len())
+                    });
+                    if d.pattern == prefix && better {
                         best = Some(d);
                     }
                 }

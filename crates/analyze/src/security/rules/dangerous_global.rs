@@ -7,7 +7,7 @@ pub(super) const RULE: Rule = Rule {
     doc: "## What it does
 Reports globals that the policy lists as dangerous: anything that runs commands or Python
 source, reads or writes files, reaches the network, resolves names at load time, loads nested
-pickles, or builds code objects. Every dotted prefix of `module.name` is checked, and Python 2
+pickles. (Names that build code objects are PD107.) Every dotted prefix of `module.name` is checked, and Python 2
 module names (`__builtin__`, `cPickle`, `commands`) are mapped the way `_compat_pickle` maps
 them below protocol 3.
 
@@ -35,7 +35,8 @@ fn check(cx: &Context<'_, '_>, out: &mut Vec<Finding>) {
         let (Some(module), Some(name)) = (g.module.literal(), g.name.literal()) else {
             continue;
         };
-        if let Some(d) = policy.deny_match(module, name) {
+        // Code builders have their own rule (PD107).
+        if let Some(d) = policy.deny_match(module, name).filter(|d| !d.builds_code) {
             out.push(Finding {
                 code: RULE.code,
                 severity: d.severity,

@@ -1,10 +1,12 @@
 //! The rules, one per file. Codes are stable: never reuse one.
 
+mod code_object;
 mod dangerous_global;
 mod dynamic_global;
 mod extension_code;
 mod incomplete_stream;
 mod nested_pickle;
+mod state_hijack;
 mod unknown_global;
 
 use vm::{Trace, Uses};
@@ -38,6 +40,8 @@ pub const ALL: &[Rule] = &[
     extension_code::RULE,
     incomplete_stream::RULE,
     nested_pickle::RULE,
+    code_object::RULE,
+    state_hijack::RULE,
 ];
 
 /// The rule with this code (case-insensitive).
