@@ -30,8 +30,10 @@ pub(crate) enum Command {
     /// Security scan: report every way loading the file would run code, touch files or the
     /// network, or hide what it imports. Exit 0 clean, 1 unsafe, 2 error.
     ///
-    /// PATH may be a directory, walked recursively (symlinked directories are not followed);
-    /// files found there are scanned when their content is a pickle or model file.
+    /// PATH may be a directory: it is walked recursively, hidden files included (`.git` is
+    /// skipped), following symlinks with loop detection, and files whose content is a pickle
+    /// or model file are scanned in parallel. A file reachable by several paths (a Hugging Face
+    /// cache's `snapshots/` links to `blobs/`) is scanned once, under its linked name.
     Scan(ScanArgs),
     /// Print a rule's documentation, or list the rules.
     Rule(RuleArgs),
@@ -49,6 +51,12 @@ pub(crate) struct ScanArgs {
     /// TOML file whose `allow = [...]` and `[[deny]]` entries are added to the default policy.
     #[arg(long, value_name = "NAME|FILE", default_value = "default")]
     pub(crate) policy: String,
+    /// Files scanned at once (default: one per core).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub(crate) jobs: Option<usize>,
+    /// No progress bar, even on a terminal.
+    #[arg(long)]
+    pub(crate) no_progress: bool,
     #[command(flatten)]
     pub(crate) limits: LimitArgs,
 }
@@ -60,6 +68,8 @@ pub(crate) enum OutputFormat {
     Text,
     /// One JSON document.
     Json,
+    /// SARIF 2.1.0, for code-scanning dashboards.
+    Sarif,
 }
 
 #[derive(Debug, Args)]

@@ -214,16 +214,32 @@ pub fn open<'a>(data: &'a [u8], limits: &Limits) -> Result<Opened<'a>, OpenError
         Sniffed::Npy => npy::open(data),
         Sniffed::Compressed(c) => {
             let inflated = compress::inflate(data, c, limits)?;
-            Ok(Opened {
-                format: Format::Joblib {
-                    compression: Some(c),
-                },
-                members: vec![Member {
+            // Old joblib (`ZNDArrayWrapper`) keeps each array in a sibling file: a compressed
+            // `.npy`, not a pickle.
+            let member = if inflated.starts_with(npy::MAGIC) {
+                npy::member(String::new(), Cow::Owned(inflated), None)?
+            } else if matches!(sniff::sniff(&inflated), Sniffed::Unknown | Sniffed::Empty) {
+                // ...or raw array bytes (or none). No loader can unpickle those: the first byte is
+                // not an opcode, so nothing would run.
+                Member {
+                    name: String::new(),
+                    kind: MemberKind::Raw,
+                    data: Cow::Owned(inflated),
+                    file_offset: None,
+                }
+            } else {
+                Member {
                     name: String::new(),
                     kind: MemberKind::Pickle(Loader::Joblib),
                     data: Cow::Owned(inflated),
                     file_offset: None,
-                }],
+                }
+            };
+            Ok(Opened {
+                format: Format::Joblib {
+                    compression: Some(c),
+                },
+                members: vec![member],
                 storages: Vec::new(),
             })
         }

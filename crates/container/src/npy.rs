@@ -11,8 +11,13 @@ use std::borrow::Cow;
 use crate::error::OpenError;
 use crate::{Format, Loader, Member, MemberKind, Opened};
 
-/// Readers refuse headers longer than this unless the caller opts in (numpy's own limit).
-const MAX_HEADER: usize = 10_000;
+/// The longest header read. numpy refuses more than 10000 bytes unless `allow_pickle=True`
+/// (its guard for `ast.literal_eval`), but it writes such headers itself for wide structured
+/// dtypes, and a scanner must read every file a loader might accept.
+const MAX_HEADER: usize = 1 << 20;
+
+/// The first bytes of every `.npy` file.
+pub(crate) const MAGIC: &[u8] = b"\x93NUMPY";
 
 /// A parsed `.npy` header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,7 +71,7 @@ fn damaged(reason: impl Into<String>, offset: usize) -> OpenError {
 /// A wrong magic, an unknown version, a truncated or oversized header, or a dict without
 /// `descr`, `fortran_order` and `shape`.
 pub fn parse_header(data: &[u8]) -> Result<Header, OpenError> {
-    if !data.starts_with(b"\x93NUMPY") {
+    if !data.starts_with(MAGIC) {
         return Err(damaged("missing \\x93NUMPY magic", 0));
     }
     let (major, minor) = match (data.get(6), data.get(7)) {

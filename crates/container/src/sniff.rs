@@ -68,7 +68,7 @@ pub fn sniff(data: &[u8]) -> Sniffed {
     if data.starts_with(b"PK\x03\x04") || data.starts_with(b"PK\x05\x06") {
         return Sniffed::Zip;
     }
-    if data.starts_with(b"\x93NUMPY") {
+    if data.starts_with(crate::npy::MAGIC) {
         return Sniffed::Npy;
     }
     if data.starts_with(b"version https://git-lfs.github.com/spec/") {

@@ -147,7 +147,7 @@ pub(crate) fn open<'a>(data: &'a [u8], limits: &Limits) -> Result<Opened<'a>, Op
     for e in &entries {
         let bytes = member_bytes(data, e, limits)?;
         let offset = (e.method == CompressionMethod::Stored).then_some(e.start);
-        if bytes.starts_with(b"\x93NUMPY") {
+        if bytes.starts_with(crate::npy::MAGIC) {
             members.push(npy::member(e.name.clone(), bytes, offset)?);
             continue;
         }

@@ -144,7 +144,12 @@ impl Policy {
                     let better = best.is_none_or(|b| {
                         (d.severity, d.pattern.len()) > (b.severity, b.pattern.len())
                     });
-                    if d.pattern == prefix && better {
+                    let hit = if d.pattern.contains('*') {
+                        prefix == full && matches_deny_glob(&d.pattern, &full)
+                    } else {
+                        d.pattern == prefix
+                    };
+                    if hit && better {
                         best = Some(d);
                     }
                 }
@@ -171,6 +176,16 @@ fn candidates(module: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// A deny pattern with one `*` standing for one or more dotted components, such as
+/// `pathlib.*.write_text` (a method reached through any class of the module).
+fn matches_deny_glob(pattern: &str, full: &str) -> bool {
+    pattern.split_once('*').is_some_and(|(prefix, suffix)| {
+        full.len() > prefix.len() + suffix.len()
+            && full.starts_with(prefix)
+            && full.ends_with(suffix)
+    })
 }
 
 /// `a.b.c` exact, `a.*` (anything under `a.`), or `a.*Suffix` (a name under `a.` ending in

@@ -1,3 +1,5 @@
+use vm::VmErrorKind;
+
 use super::{Context, Rule};
 use crate::security::{Finding, Severity};
 
@@ -22,15 +24,36 @@ trusted files.",
 fn check(cx: &Context<'_, '_>, out: &mut Vec<Finding>) {
     let (trace, _policy) = (cx.trace, cx.policy);
     for p in &trace.pickles {
-        if let Some(e) = &p.error {
+        let Some(e) = &p.error else { continue };
+        let not_opcodes = matches!(
+            &e.kind,
+            VmErrorKind::UnsupportedProtocol(_)
+                | VmErrorKind::Parse(pickle::ParseError {
+                    kind: pickle::ErrorKind::UnknownOpcode(_),
+                    ..
+                })
+        );
+        if e.offset == p.start && not_opcodes {
+            // The very first byte is not an opcode a loader accepts: it stops there, before
+            // anything runs (raw array bytes in an old joblib sibling file, garbage after a
+            // STOP). A truncated first op, by contrast, is still a broken pickle.
             out.push(Finding {
                 code: RULE.code,
-                severity: Severity::High,
+                severity: Severity::Low,
                 global: None,
                 offset: e.offset,
-                message: format!("the stream cannot be read to its end: {e}; everything before this point runs when loaded"),
-                help: "get an intact copy; never treat a broken stream as clean".to_owned(),
+                message: format!("not a loadable pickle: {e}; nothing would run"),
+                help: "nothing to do unless this was meant to be a pickle".to_owned(),
             });
+            continue;
         }
+        out.push(Finding {
+            code: RULE.code,
+            severity: Severity::High,
+            global: None,
+            offset: e.offset,
+            message: format!("the stream cannot be read to its end: {e}; everything before this point runs when loaded"),
+            help: "get an intact copy; never treat a broken stream as clean".to_owned(),
+        });
     }
 }

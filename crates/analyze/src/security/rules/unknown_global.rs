@@ -9,8 +9,11 @@ pub(super) const RULE: Rule = Rule {
     doc: "## What it does
 Reports globals that are neither on the policy's deny list nor among the types known to only
 rebuild data (builtin containers, numpy, scikit-learn, pandas, torch tensors). The severity
-follows the use: called (REDUCE) is high, instantiated or given state is medium, only
-referenced is low.
+follows the use: a function called by REDUCE is high; a class called or instantiated, or
+a global given state or passed to a call, is medium; only referenced is low. Names in
+CapWords are taken to be classes (PEP 8): calling a class is how pickle rebuilds
+instances and enum members, so the default policy does not fail on it, and `--policy strict`
+does.
 
 ## Why is this bad?
 Loading imports the module, which runs its top-level code, and calling or instantiating the
@@ -34,7 +37,14 @@ fn check(cx: &Context<'_, '_>, out: &mut Vec<Finding>) {
         if policy.deny_match(module, name).is_some() || policy.allowed(module, name) {
             continue;
         }
-        let severity = if g.uses.contains(Uses::CALLED) {
+        // PEP 8: CapWords names are classes, and calling a class (an enum member lookup, a
+        // plain constructor) is how pickle rebuilds instances; a lowercase callable is a
+        // function whose only purpose in a pickle is to be run.
+        let class_like = name
+            .rsplit('.')
+            .next()
+            .is_some_and(|last| last.starts_with(|c: char| c.is_ascii_uppercase()));
+        let severity = if g.uses.contains(Uses::CALLED) && !class_like {
             Severity::High
         } else if g.uses.contains(Uses::INSTANTIATED)
             || g.uses.contains(Uses::BUILT)
