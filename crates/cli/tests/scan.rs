@@ -154,7 +154,7 @@ fn committed_models_are_clean() {
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(
         text.ends_with(
-            "14 files scanned (1 skipped: not model files): 0 unsafe, 14 clean, 0 errors\n"
+            "14 files scanned (5 skipped: not model files): 0 unsafe, 14 clean, 0 errors\n"
         ),
         "{text}"
     );
