@@ -7,7 +7,8 @@
 # 1. Creates (once) the pinned Python venv with real numpy, scikit-learn and pandas.
 # 2. Generates the fixture corpus with it: pickles of real objects at every protocol,
 #    hand-assembled opcode cases, CPython's pickletester vectors, and plain data, each with
-#    what CPython itself says about it (pickletools listing, pickle.loads result).
+#    what CPython itself says about it (pickletools listing, pickle.loads result), and the
+#    hostile corpus (raw-opcode payloads in every container, never loaded).
 # 3. Checks formatting and lints, then runs the Rust test suite against that corpus.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +21,14 @@ rm -rf "$fixtures"
 echo "test.sh: generating fixtures into $fixtures" >&2
 "$python" tests/fixtures/generate.py "$fixtures" >/dev/null
 
+hostile="$cache/hostile"
+rm -rf "$hostile"
+echo "test.sh: writing the hostile corpus into $hostile" >&2
+"$python" tests/hostile/generate.py "$hostile"
+
 export PICKLE_DOCTOR_FIXTURES="$fixtures"
+export PICKLE_DOCTOR_HOSTILE="$hostile"
+export PICKLE_DOCTOR_PYTHON="$python"
 export PICKLE_DOCTOR_REQUIRE_FIXTURES=1
 export INSTA_UPDATE=no
 

@@ -199,20 +199,20 @@ fn nested_pickles_are_scanned_through_zlib_and_base64() {
     let v = json_of(&p);
     let c = codes(&v);
     assert!(
-        c.contains(&"PD101 critical posix.system".to_owned()),
+        c.contains(&"PD106 critical posix.system".to_owned()),
         "{c:?}"
     );
     let nested = v["files"][0]["findings"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|f| f["code"] == "PD101" && f["global"] == "posix.system")
+        .find(|f| f["code"] == "PD106" && f["global"] == "posix.system")
         .unwrap();
     assert!(
         nested["message"]
             .as_str()
             .unwrap()
-            .starts_with("nested pickle passed to `pickle.loads`")
+            .starts_with("nested pickle passed to `pickle.loads`: PD101 at its offset")
     );
 
     let b64 = b"Y3Bvc2l4CnN5c3RlbQooUydpZCcKdFIu"; // base64 of the inner pickle
@@ -222,7 +222,7 @@ fn nested_pickles_are_scanned_through_zlib_and_base64() {
     p.extend(b"\x85R\x85R.");
     let c = codes(&json_of(&p));
     assert!(
-        c.contains(&"PD101 critical posix.system".to_owned()),
+        c.contains(&"PD106 critical posix.system".to_owned()),
         "{c:?}"
     );
 }
@@ -271,4 +271,132 @@ fn policies_strict_and_from_a_file() {
     let out = scan(&["--policy", bad.to_str().unwrap(), module], None);
     assert_eq!(out.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A fresh scratch directory for one test.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("pickle-doctor-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+const HOSTILE: &[u8] = b"cposix\nsystem\n(S'id'\ntR.";
+
+/// Hidden files are scanned, `.git` is skipped, a symlink loop is a warning (its files are
+/// reached anyway), and text files met while walking are skipped.
+#[cfg(unix)]
+#[test]
+fn directory_walk_hidden_files_git_and_symlink_loops() {
+    let dir = scratch("walk");
+    std::fs::create_dir_all(dir.join("a/.hidden")).unwrap();
+    std::fs::create_dir_all(dir.join(".git/objects")).unwrap();
+    std::fs::write(dir.join("a/.hidden/.model.pkl"), HOSTILE).unwrap();
+    std::fs::write(dir.join(".git/objects/payload"), HOSTILE).unwrap();
+    std::fs::write(dir.join("README.md"), "# a model\n").unwrap();
+    std::os::unix::fs::symlink("..", dir.join("a/loop")).unwrap();
+    let out = scan(&["--format", "json", dir.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let paths: Vec<&str> = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths.len(), 1, "{paths:?}");
+    assert!(paths[0].ends_with("a/.hidden/.model.pkl"), "{paths:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("symlink loop"), "{stderr}");
+    // Text mode ends with the summary line.
+    let out = scan(&[dir.to_str().unwrap()], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.ends_with(
+            "1 file scanned (1 skipped: not model files): 1 unsafe, 0 clean, 0 errors\n"
+        ),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A Hugging Face cache: `snapshots/<rev>/NAME` links into `blobs/<hash>`. Each file is
+/// scanned once, under its snapshot name.
+#[cfg(unix)]
+#[test]
+fn hugging_face_cache_is_scanned_once_under_snapshot_names() {
+    let dir = scratch("hf");
+    let repo = dir.join("hub/models--org--model");
+    std::fs::create_dir_all(repo.join("blobs")).unwrap();
+    std::fs::create_dir_all(repo.join("refs")).unwrap();
+    std::fs::create_dir_all(repo.join("snapshots/0123abc")).unwrap();
+    std::fs::write(repo.join("refs/main"), "0123abc").unwrap();
+    std::fs::write(repo.join("blobs/9f86d081884c7d65"), HOSTILE).unwrap();
+    let clean = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../samples/logistic-regression.pkl"
+    ))
+    .unwrap();
+    std::fs::write(repo.join("blobs/2c26b46b68ffc68f"), clean).unwrap();
+    std::os::unix::fs::symlink(
+        "../../blobs/9f86d081884c7d65",
+        repo.join("snapshots/0123abc/pytorch_model.bin"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(
+        "../../blobs/2c26b46b68ffc68f",
+        repo.join("snapshots/0123abc/sklearn_model.joblib"),
+    )
+    .unwrap();
+    let out = scan(&["--format", "json", dir.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut got: Vec<(String, String)> = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let p = f["path"].as_str().unwrap();
+            let short = p.rsplit_once("models--org--model/").unwrap().1.to_owned();
+            (short, f["verdict"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            (
+                "snapshots/0123abc/pytorch_model.bin".to_owned(),
+                "unsafe".to_owned()
+            ),
+            (
+                "snapshots/0123abc/sklearn_model.joblib".to_owned(),
+                "clean".to_owned()
+            ),
+        ]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Files named on the command line are reported even when they are not models; a missing
+/// one is an error (exit 2 when nothing is unsafe).
+#[test]
+fn explicit_non_models_and_missing_files_are_errors() {
+    let out = scan(&["README.md", "does-not-exist.pkl"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("README.md: error:"), "{text}");
+    assert!(text.contains("does-not-exist.pkl: error:"), "{text}");
+}
+
+/// `--jobs 1` and the default give the same report.
+#[test]
+fn parallel_and_serial_scans_agree() {
+    let a = scan(
+        &["--format", "json", "-j", "1", "crates/cli/tests/data/scan"],
+        None,
+    );
+    let b = scan(&["--format", "json", "crates/cli/tests/data/scan"], None);
+    assert_eq!(a.stdout, b.stdout);
+    assert_eq!(a.status.code(), Some(1));
 }

@@ -245,7 +245,10 @@ pub fn open<'a>(data: &'a [u8], limits: &Limits) -> Result<Opened<'a>, OpenError
         }
         Sniffed::Pickle => {
             if torch::is_legacy(data) {
-                return torch::open_legacy(data);
+                // A damaged legacy checkpoint is still a stream of pickles: scanned as one.
+                if let Ok(opened) = torch::open_legacy(data) {
+                    return Ok(opened);
+                }
             }
             if joblib::mentions_wrapper(data) {
                 return Ok(whole(

@@ -91,6 +91,40 @@ pub fn sniff(data: &[u8]) -> Sniffed {
     }
 }
 
+/// Whether bytes without a PROTO opcode are a protocol 0/1 pickle rather than text that
+/// happens to start with an opcode letter: parsing reaches a STOP, or meets a GLOBAL or INST
+/// whose module and name are dotted identifiers. Looks at the first 1 MiB.
+pub(crate) fn looks_like_text_pickle(data: &[u8]) -> bool {
+    let head = &data[..data.len().min(1 << 20)];
+    if head
+        .first()
+        .is_none_or(|&b| pickle::Opcode::from_byte(b).is_none())
+    {
+        return false;
+    }
+    let dotted = |s: &[u8]| {
+        !s.is_empty()
+            && s.split(|&b| b == b'.').all(|part| {
+                part.first()
+                    .is_some_and(|&c| c == b'_' || c.is_ascii_alphabetic())
+                    && part.iter().all(|&c| c == b'_' || c.is_ascii_alphanumeric())
+            })
+    };
+    for op in pickle::Parser::new(head, 0) {
+        let Ok(op) = op else { return false };
+        match (op.opcode, &op.arg) {
+            (pickle::Opcode::STOP, _) => return true,
+            (pickle::Opcode::GLOBAL | pickle::Opcode::INST, pickle::Arg::Lines(m, n))
+                if dotted(m) && dotted(n) =>
+            {
+                return true;
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
 fn compression(data: &[u8]) -> Option<Compression> {
     if data.starts_with(b"\x1f\x8b") {
         Some(Compression::Gzip)

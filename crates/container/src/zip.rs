@@ -95,12 +95,22 @@ fn torch_prefix(entries: &[Entry]) -> Option<String> {
     (has("data.pkl") || has("version") || has("constants.pkl")).then(|| prefix.to_owned())
 }
 
+/// Whether a member holds a pickle: protocol 2+ by its PROTO, protocol 0/1 by parsing (see
+/// [`crate::sniff::looks_like_text_pickle`]).
 fn is_pickle(b: &[u8]) -> bool {
-    b.len() >= 2 && b[0] == 0x80 && (2..=5).contains(&b[1])
+    (b.len() >= 2 && b[0] == 0x80 && (2..=5).contains(&b[1]))
+        || crate::sniff::looks_like_text_pickle(b)
 }
+
+/// How deep zips inside zips are opened.
+const MAX_ZIP_DEPTH: usize = 3;
 
 /// Opens a zip archive and classifies it.
 pub(crate) fn open<'a>(data: &'a [u8], limits: &Limits) -> Result<Opened<'a>, OpenError> {
+    open_at(data, limits, 0)
+}
+
+fn open_at<'a>(data: &'a [u8], limits: &Limits, depth: usize) -> Result<Opened<'a>, OpenError> {
     let entries = entries(data)?;
     if let Some(prefix) = torch_prefix(&entries) {
         let script = entries.iter().any(|e| {
@@ -114,20 +124,23 @@ pub(crate) fn open<'a>(data: &'a [u8], limits: &Limits) -> Result<Opened<'a>, Op
                 .strip_prefix(&prefix)
                 .and_then(|r| r.strip_prefix('/'))
                 .unwrap_or(&e.name);
+            let bytes = member_bytes(data, e, limits)?;
+            // torch unpickles `data.pkl` (and TorchScript its other `.pkl`s); storages under
+            // `data/` are read as raw bytes and never unpickled. Any other member that starts
+            // like a pickle is scanned too: a payload must not hide behind a name.
             let kind = if rel.ends_with(".pkl") || rel.ends_with(".debug_pkl") {
                 MemberKind::Pickle(Loader::Torch)
-            } else if rel.starts_with("code/")
-                || rel.ends_with(".py")
-                || rel.ends_with(".debug_pkl")
-            {
+            } else if rel.starts_with("code/") || rel.ends_with(".py") {
                 MemberKind::Code
+            } else if !rel.starts_with("data/") && is_pickle(&bytes) {
+                MemberKind::Pickle(Loader::Pickle)
             } else {
                 MemberKind::Raw
             };
             members.push(Member {
                 name: e.name.clone(),
                 kind,
-                data: member_bytes(data, e, limits)?,
+                data: bytes,
                 file_offset: (e.method == CompressionMethod::Stored).then_some(e.start),
             });
         }
@@ -150,6 +163,21 @@ pub(crate) fn open<'a>(data: &'a [u8], limits: &Limits) -> Result<Opened<'a>, Op
         if bytes.starts_with(crate::npy::MAGIC) {
             members.push(npy::member(e.name.clone(), bytes, offset)?);
             continue;
+        }
+        if bytes.starts_with(b"PK\x03\x04") && depth < MAX_ZIP_DEPTH {
+            // A zip inside a zip (a zipped model folder holding a checkpoint): its members
+            // are listed as `outer/inner.zip/member`.
+            if let Ok(inner) = open_at(&bytes, limits, depth + 1) {
+                for m in inner.members {
+                    members.push(Member {
+                        name: format!("{}/{}", e.name, m.name),
+                        kind: m.kind,
+                        file_offset: m.file_offset.zip(offset).map(|(a, b)| a + b),
+                        data: Cow::Owned(m.data.into_owned()),
+                    });
+                }
+                continue;
+            }
         }
         let kind = if is_pickle(&bytes) {
             MemberKind::Pickle(Loader::Pickle)

@@ -133,8 +133,19 @@ impl Policy {
     #[must_use]
     pub fn deny_match(&self, module: &str, name: &str) -> Option<&Deny> {
         let mut best: Option<&Deny> = None;
-        for module in candidates(module) {
-            let full = format!("{module}.{name}");
+        // A dotted name is an attribute walk from the module (`pathlib` + `os.system` reaches
+        // `os.system` through `pathlib.os`), so every tail of the name is judged on its own
+        // as well: each may be a module re-exported under its own name.
+        let tails = name
+            .match_indices('.')
+            .map(|(i, _)| name[i + 1..].to_owned())
+            .chain(name.contains('.').then(|| name.to_owned()));
+        let roots: Vec<String> = candidates(module)
+            .into_iter()
+            .map(|m| format!("{m}.{name}"))
+            .chain(tails)
+            .collect();
+        for full in roots {
             let prefixes = full
                 .match_indices('.')
                 .map(|(i, _)| &full[..i])

@@ -76,3 +76,32 @@ pub(crate) fn run_cli(args: &[&str], stdin: Option<&[u8]>) -> std::process::Outp
 pub(crate) fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_pickle-doctor")
 }
+
+/// A corpus or tool named by an environment variable that `scripts/test.sh` sets. Missing: the
+/// test fails when `PICKLE_DOCTOR_REQUIRE_FIXTURES=1` (CI), and otherwise says why it did
+/// nothing.
+pub(crate) fn from_env(var: &str) -> Option<PathBuf> {
+    let required = std::env::var("PICKLE_DOCTOR_REQUIRE_FIXTURES").is_ok_and(|v| v == "1");
+    match std::env::var_os(var).map(PathBuf::from) {
+        Some(p) if p.exists() => Some(p),
+        _ if required => panic!("{var} is not set or missing (scripts/test.sh sets it)"),
+        _ => {
+            eprintln!("skipping: {var} not set; run scripts/test.sh");
+            None
+        }
+    }
+}
+
+/// Runs `pickle-doctor scan ARGS --format json` and parses the document.
+pub(crate) fn scan_json(args: &[&str]) -> (Option<i32>, serde_json::Value) {
+    let mut all = vec!["scan", "--format", "json"];
+    all.extend_from_slice(args);
+    let out = run_cli(&all, None);
+    let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "scan printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code(), doc)
+}

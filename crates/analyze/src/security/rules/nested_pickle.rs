@@ -13,7 +13,8 @@ pub(super) const RULE: Rule = Rule {
 Finds pickles embedded as bytes and handed to a loader inside the pickle (`pickle.loads`,
 `_pickle.loads`, `dill.loads`, `joblib.load`, `torch.load`, ...), also when the bytes are
 wrapped in `zlib.decompress` or `base64.b64decode`, and scans them with every rule. Each
-inner finding is reported at the offset of the loading call.
+inner finding is reported as PD106, with the inner rule's code and severity, at the offset of
+the loading call.
 
 ## Why is this bad?
 The outer pickle can look like it only calls `pickle.loads`; the payload that runs commands
@@ -37,6 +38,8 @@ const LOADERS: &[(&str, &str)] = &[
     ("torch.storage", "_load_from_bytes"),
     ("joblib", "load"),
     ("numpy", "load"),
+    ("torch._inductor.config", "load_config"),
+    ("torch._dynamo.config", "load_config"),
 ];
 
 /// Largest decoded payload followed, and how deep pickles may nest.
@@ -110,13 +113,13 @@ fn check(cx: &Context<'_, '_>, out: &mut Vec<Finding>) {
         let inner = vm::run_with(&payload, vm::Budgets::small());
         for f in scan_depth(&inner, policy, depth + 1) {
             out.push(Finding {
-                code: f.code,
+                code: RULE.code,
                 severity: f.severity,
                 global: f.global,
                 offset: o.offset,
                 message: format!(
-                    "nested pickle passed to `{module}.{name}` (its offset {}): {}",
-                    f.offset, f.message
+                    "nested pickle passed to `{module}.{name}`: {} at its offset {}: {}",
+                    f.code, f.offset, f.message
                 ),
                 help: f.help,
             });
