@@ -1,0 +1,21 @@
+//! A target Python environment, read without running the file under analysis.
+//!
+//! [`Environment`] knows the search path, the extension suffixes, the builtin modules and the
+//! installed distributions; [`finder`] finds modules as CPython's import system does;
+//! [`Resolver`] decides whether `module.attr` exists, from Python source parsed with ruff's
+//! parser, `.pyi` stubs, and the strings of extension binaries.
+
+mod dist;
+mod environment;
+pub mod extension;
+pub mod finder;
+pub mod names;
+mod probe;
+mod pth;
+mod resolve;
+
+pub use dist::{Distribution, normalize};
+pub use environment::{EnvError, Environment, Origin};
+pub use finder::{Module, ModuleKind};
+pub use probe::{Probe, ProbeError, probe};
+pub use resolve::{Attr, ImportFailure, Resolver};
