@@ -17,4 +17,5 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod load;
 pub mod security;

@@ -37,6 +37,78 @@ pub(crate) enum Command {
     Scan(ScanArgs),
     /// Print a rule's documentation, or list the rules.
     Rule(RuleArgs),
+    /// Predict whether a file loads in a target Python environment, without loading it.
+    ///
+    /// Prints the verdict (loads, fails, at-risk), the first error in the loader's exact
+    /// wording, every global with its status and distribution, and fixes. Exit 0 loads or
+    /// at-risk (1 with --strict), 1 fails, 2 error.
+    Check(CheckArgs),
+    /// Print the distributions a file needs, as requirement lines (`name==version`).
+    ///
+    /// The version is the one installed in the target environment when there is one, else
+    /// the producer version found in the data (scikit-learn's `_sklearn_version`).
+    Requirements(RequirementsArgs),
+}
+
+/// The target environment of `check`, `requirements` and `fix`.
+#[derive(Debug, Args)]
+pub(crate) struct TargetArgs {
+    /// The target interpreter (run once, isolated, to learn its search path). Default: the
+    /// interpreter of $VIRTUAL_ENV, else `python3` on PATH.
+    #[arg(long, value_name = "PY", conflicts_with = "site_packages")]
+    pub(crate) python: Option<PathBuf>,
+    /// Fully static target: these site-packages directories (with their .pth lines). Needs
+    /// --python-version.
+    #[arg(long, value_name = "DIR", num_args = 1.., requires = "python_version")]
+    pub(crate) site_packages: Vec<PathBuf>,
+    /// Python version of a static target, as X.Y.
+    #[arg(long, value_name = "X.Y")]
+    pub(crate) python_version: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    /// Pickles or model files (torch, joblib, npy/npz).
+    #[arg(required = true)]
+    pub(crate) files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub(crate) target: TargetArgs,
+    /// The script that will be `__main__` when the file is loaded; without it, `__main__`
+    /// names fail as in a fresh interpreter.
+    #[arg(long, value_name = "SCRIPT")]
+    pub(crate) main: Option<PathBuf>,
+    /// The loader: pickle, joblib, torch, numpy or pandas (pd.read_pickle). Default: chosen
+    /// from the content (torch zip → torch, NumpyArrayWrapper → joblib, .npy → numpy).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) loader: Option<String>,
+    /// Exit 1 for at-risk too.
+    #[arg(long)]
+    pub(crate) strict: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub(crate) format: CheckFormat,
+    #[command(flatten)]
+    pub(crate) limits: LimitArgs,
+}
+
+/// Output formats of `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum CheckFormat {
+    /// Human-readable.
+    Text,
+    /// One JSON document (DESIGN.md).
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RequirementsArgs {
+    /// Pickles or model files.
+    #[arg(required = true)]
+    pub(crate) files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub(crate) target: TargetArgs,
+    #[command(flatten)]
+    pub(crate) limits: LimitArgs,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@
 mod alloc;
 mod args;
 mod commands;
+mod environment;
 mod input;
 mod render;
 mod target;

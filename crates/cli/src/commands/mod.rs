@@ -1,6 +1,8 @@
 //! One module per subcommand.
 
+mod check;
 mod dis;
+mod requirements;
 mod rule;
 mod scan;
 mod show;
@@ -18,5 +20,7 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode> {
         Command::Show(a) => show::run(a),
         Command::Scan(a) => scan::run(a),
         Command::Rule(a) => rule::run(a),
+        Command::Check(a) => check::run(a),
+        Command::Requirements(a) => requirements::run(a),
     }
 }

@@ -1,0 +1,89 @@
+//! The loaders a model file meets, and how each words its errors.
+//!
+//! `pickle.load` and `np.load` use the C unpickler; `joblib.load` and pandas' compat retry
+//! subclass the pure-Python `pickle._Unpickler`; torch subclasses the C one. The two differ
+//! in how a missing attribute is reported below protocol 4 (loading.md §1).
+
+use std::fmt;
+
+/// A loader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Loader {
+    /// `pickle.load`.
+    Pickle,
+    /// `joblib.load`.
+    Joblib,
+    /// `torch.load`.
+    Torch,
+    /// `numpy.load(allow_pickle=True)`.
+    Numpy,
+    /// `pandas.read_pickle`: `pickle.load`, then a retry through `pickle_compat`.
+    Pandas,
+}
+
+impl Loader {
+    /// Name used in output and on the command line.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Loader::Pickle => "pickle",
+            Loader::Joblib => "joblib",
+            Loader::Torch => "torch",
+            Loader::Numpy => "numpy",
+            Loader::Pandas => "pandas",
+        }
+    }
+
+    /// Parses a name.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Loader> {
+        Some(match s {
+            "pickle" => Loader::Pickle,
+            "joblib" => Loader::Joblib,
+            "torch" => Loader::Torch,
+            "numpy" => Loader::Numpy,
+            "pandas" => Loader::Pandas,
+            _ => return None,
+        })
+    }
+
+    /// The package the loader itself needs.
+    #[must_use]
+    pub fn package(self) -> Option<&'static str> {
+        match self {
+            Loader::Pickle => None,
+            Loader::Joblib => Some("joblib"),
+            Loader::Torch => Some("torch"),
+            Loader::Numpy => Some("numpy"),
+            Loader::Pandas => Some("pandas"),
+        }
+    }
+
+    /// Whether the unpickler that reports errors is the pure-Python one.
+    #[must_use]
+    pub fn pure_python(self) -> bool {
+        matches!(self, Loader::Joblib | Loader::Pandas)
+    }
+
+    /// The `AttributeError` message for `name` missing on `module_repr`.
+    #[must_use]
+    pub fn attribute_error(
+        self,
+        protocol: u8,
+        module: &str,
+        module_repr: &str,
+        name: &str,
+    ) -> String {
+        if self.pure_python() && protocol < 4 {
+            format!("AttributeError: module '{module}' has no attribute '{name}'")
+        } else {
+            format!("AttributeError: Can't get attribute '{name}' on {module_repr}")
+        }
+    }
+}
+
+impl fmt::Display for Loader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}

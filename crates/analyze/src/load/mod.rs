@@ -1,0 +1,417 @@
+//! Load prediction: would this pickle load in that environment, and if not, the exact error.
+//!
+//! Globals are resolved in load order the way `find_class` does: `_compat_pickle` names below
+//! protocol 3, `__import__` of the module and every parent package, then `getattr` (or, from
+//! protocol 4, a walk of the dotted qualname). The first failure in load order, whatever its
+//! kind, is the error the loader raises, worded as that loader words it.
+
+mod loader;
+
+use std::collections::BTreeMap;
+
+use knowledge::Knowledge;
+use pyenv::{Attr, Resolver};
+use vm::{Name, Node, Trace};
+
+pub use loader::Loader;
+
+/// The verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every name resolves and nothing known breaks.
+    Loads,
+    /// The loader raises.
+    Fails,
+    /// Every name resolves as far as can be told, but something may still break.
+    AtRisk,
+}
+
+impl Verdict {
+    /// The name used in output.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Loads => "loads",
+            Verdict::Fails => "fails",
+            Verdict::AtRisk => "at-risk",
+        }
+    }
+}
+
+/// How one global resolves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Module and attribute exist.
+    Found,
+    /// The module (or a parent package) cannot be imported.
+    ModuleMissing,
+    /// The module imports but lacks the attribute.
+    AttributeMissing,
+    /// Cannot be decided statically.
+    Unverified,
+}
+
+impl Status {
+    /// The name used in output.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Found => "found",
+            Status::ModuleMissing => "module-missing",
+            Status::AttributeMissing => "attribute-missing",
+            Status::Unverified => "unverified",
+        }
+    }
+}
+
+/// One global of the pickle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GlobalRow {
+    /// Module as written.
+    pub module: String,
+    /// Name as written.
+    pub name: String,
+    /// The member it is in (empty for a whole-file pickle).
+    pub member: String,
+    /// Offset of the op that named it.
+    pub offset: u64,
+    /// How it resolves.
+    pub status: Status,
+    /// `name version` of the distribution providing the module, if known.
+    pub distribution: Option<String>,
+    /// Why (how it was decided, or why it cannot be).
+    pub reason: String,
+}
+
+/// Something that may break the load or the object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Risk {
+    /// Stable identifier.
+    pub code: String,
+    /// What.
+    pub message: String,
+    /// What to do.
+    pub fix: String,
+}
+
+/// A repair.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fix {
+    /// `rename` or `install`.
+    pub kind: &'static str,
+    /// For a rename: `module:Name` as written. For an install: the distribution.
+    pub from: String,
+    /// For a rename: `module:Name` that resolves in the target. For an install: a pip line.
+    pub to: String,
+}
+
+/// The prediction for one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prediction {
+    /// The loader assumed.
+    pub loader: Loader,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The first error in load order, in the loader's wording (`Type: message`).
+    pub error: Option<String>,
+    /// Every global, in load order.
+    pub globals: Vec<GlobalRow>,
+    /// Risks.
+    pub risks: Vec<Risk>,
+    /// Repairs.
+    pub fixes: Vec<Fix>,
+}
+
+/// One pickle stream of the file, as the loader reads it.
+pub struct Stream<'t, 'a> {
+    /// Member name (empty for a whole-file pickle).
+    pub member: &'t str,
+    /// Its trace.
+    pub trace: &'t Trace<'a>,
+}
+
+/// Options that change how a load behaves.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The names a `__main__` script defines (`--main`), and its path.
+    pub main: Option<(String, pyenv::names::Namespace)>,
+}
+
+/// Predicts loading `streams` with `loader` in the resolver's environment.
+pub fn predict(
+    streams: &[Stream<'_, '_>],
+    loader: Loader,
+    resolver: &mut Resolver<'_>,
+    knowledge: &Knowledge,
+    options: &Options,
+) -> Prediction {
+    let mut out = Prediction {
+        loader,
+        verdict: Verdict::Loads,
+        error: None,
+        globals: Vec::new(),
+        risks: Vec::new(),
+        fixes: Vec::new(),
+    };
+    // The loader's own package is imported before anything is read.
+    if let Some(pkg) = loader.package()
+        && let Err(f) = resolver.import(pkg)
+    {
+        out.error = Some(format!(
+            "ModuleNotFoundError: No module named '{}'",
+            f.missing
+        ));
+        out.verdict = Verdict::Fails;
+        out.fixes.push(Fix {
+            kind: "install",
+            from: pkg.to_owned(),
+            to: format!("pip install {pkg}"),
+        });
+    }
+    let mut first_error: Option<((usize, usize, u64), String)> = None;
+    let mut note_error = |key: (usize, usize, u64), text: String| {
+        if first_error.as_ref().is_none_or(|(k, _)| key < *k) {
+            first_error = Some((key, text));
+        }
+    };
+    for (si, s) in streams.iter().enumerate() {
+        let trace = s.trace;
+        let read = |p: usize| p == 0 || trace.pickles.get(p).is_some_and(|r| r.parent.is_some());
+        for g in &trace.globals {
+            if !read(g.pickle) {
+                continue;
+            }
+            let protocol = trace
+                .pickles
+                .get(g.pickle)
+                .and_then(|p| p.protocol)
+                .unwrap_or(0);
+            let (Name::Literal(module), Name::Literal(name)) = (&g.module, &g.name) else {
+                out.globals.push(GlobalRow {
+                    module: g.module.literal().unwrap_or("<computed>").to_owned(),
+                    name: g.name.literal().unwrap_or("<computed>").to_owned(),
+                    member: s.member.to_owned(),
+                    offset: g.offset,
+                    status: Status::Unverified,
+                    distribution: None,
+                    reason: "the name is computed at load time".to_owned(),
+                });
+                continue;
+            };
+            let row = resolve_global(resolver, knowledge, options, loader, protocol, module, name);
+            if let Some(err) = &row.error {
+                note_error((si, g.pickle, g.offset), err.clone());
+            }
+            out.fixes.extend(row.fixes);
+            out.globals.push(GlobalRow {
+                module: module.to_string(),
+                name: name.to_string(),
+                member: s.member.to_owned(),
+                offset: g.offset,
+                status: row.status,
+                distribution: row.distribution,
+                reason: row.reason,
+            });
+        }
+        // Stream-level errors: persistent ids without a persistent_load, broken streams.
+        if matches!(loader, Loader::Pickle | Loader::Numpy | Loader::Pandas)
+            && let Some(offset) = first_persistent_id(trace)
+        {
+            note_error(
+                (si, 0, offset),
+                "UnpicklingError: A load persistent id instruction was encountered,\nbut no persistent_load function was specified.".to_owned(),
+            );
+        }
+        if let Some(run) = trace.pickles.first()
+            && let Some(e) = &run.error
+        {
+            note_error((si, 0, e.offset), stream_error(e, run.start));
+        }
+    }
+    if let Some((_, e)) = first_error
+        && out.error.is_none()
+    {
+        out.error = Some(e);
+        out.verdict = Verdict::Fails;
+    }
+    if out.verdict == Verdict::Loads
+        && let Some(g) = out.globals.iter().find(|g| g.status == Status::Unverified)
+    {
+        out.verdict = Verdict::AtRisk;
+        out.risks.push(Risk {
+            code: "unverified-global".to_owned(),
+            message: format!(
+                "`{}.{}` cannot be checked statically: {}",
+                g.module, g.name, g.reason
+            ),
+            fix: "load it once in the target environment to be sure".to_owned(),
+        });
+    }
+    dedupe(&mut out.fixes);
+    out
+}
+
+/// What resolving one global decided.
+struct Resolved {
+    status: Status,
+    distribution: Option<String>,
+    reason: String,
+    error: Option<String>,
+    fixes: Vec<Fix>,
+}
+
+fn resolve_global(
+    resolver: &mut Resolver<'_>,
+    knowledge: &Knowledge,
+    options: &Options,
+    loader: Loader,
+    protocol: u8,
+    module: &str,
+    name: &str,
+) -> Resolved {
+    let (module, name) = if protocol < 3 {
+        knowledge.compat_map(module, name)
+    } else {
+        (module.to_owned(), name.to_owned())
+    };
+    let distribution = resolver
+        .env()
+        .distribution_of(&module)
+        .map(|d| format!("{} {}", d.name, d.version));
+    let mut r = Resolved {
+        status: Status::Found,
+        distribution,
+        reason: String::new(),
+        error: None,
+        fixes: Vec::new(),
+    };
+    if module == "__main__" {
+        return main_global(options, loader, protocol, &name, r);
+    }
+    let m = match resolver.import(&module) {
+        Ok(m) => m,
+        Err(f) => {
+            r.status = Status::ModuleMissing;
+            r.reason = format!("no module named '{}' in the target", f.missing);
+            r.error = Some(format!(
+                "ModuleNotFoundError: No module named '{}'",
+                f.missing
+            ));
+            r.fixes = renames(resolver, knowledge, &module, &name);
+            return r;
+        }
+    };
+    // Below protocol 4 a dotted name is one attribute, which never exists.
+    let attr = if protocol < 4 && name.contains('.') {
+        Attr::Missing("a dotted name below protocol 4 is looked up as one attribute")
+    } else {
+        resolver.attribute(&m, &name)
+    };
+    match attr {
+        Attr::Found(how) => r.reason = how.to_owned(),
+        Attr::Missing(how) => {
+            r.status = Status::AttributeMissing;
+            r.reason = how.to_owned();
+            r.error = Some(loader.attribute_error(protocol, &module, &m.repr(), &name));
+            r.fixes = renames(resolver, knowledge, &module, &name);
+        }
+        Attr::Unverified(why) => {
+            r.status = Status::Unverified;
+            r.reason = why;
+        }
+    }
+    r
+}
+
+/// `__main__` names: defined by the `--main` script, else missing as in a fresh interpreter.
+fn main_global(
+    options: &Options,
+    loader: Loader,
+    protocol: u8,
+    name: &str,
+    mut r: Resolved,
+) -> Resolved {
+    let first = name.split('.').next().unwrap_or(name);
+    let (repr, defined) = match &options.main {
+        Some((path, ns)) => (
+            format!("<module '__main__' from '{path}'>"),
+            ns.binds(first),
+        ),
+        None => ("<module '__main__' (built-in)>".to_owned(), false),
+    };
+    if defined {
+        r.reason = "defined by the --main script".to_owned();
+        return r;
+    }
+    r.status = Status::AttributeMissing;
+    r.reason = "`__main__` is whatever script loads the file; it must define this name".to_owned();
+    r.error = Some(loader.attribute_error(protocol, "__main__", &repr, name));
+    r.fixes.push(Fix {
+        kind: "rename",
+        from: format!("__main__:{name}"),
+        to: format!("YOUR_MODULE:{name} (pickle-doctor fix --map __main__=YOUR_MODULE)"),
+    });
+    r
+}
+
+/// Knowledge-base renames whose target resolves in the environment.
+fn renames(
+    resolver: &mut Resolver<'_>,
+    knowledge: &Knowledge,
+    module: &str,
+    name: &str,
+) -> Vec<Fix> {
+    let mut out = Vec::new();
+    for (_, (to_module, to_name)) in knowledge.renames_for(module, name) {
+        let ok = resolver
+            .import(&to_module)
+            .is_ok_and(|m| matches!(resolver.attribute(&m, &to_name), Attr::Found(_)));
+        if ok {
+            out.push(Fix {
+                kind: "rename",
+                from: format!("{module}:{name}"),
+                to: format!("{to_module}:{to_name}"),
+            });
+        }
+    }
+    out
+}
+
+fn first_persistent_id(trace: &Trace<'_>) -> Option<u64> {
+    trace.nodes.iter().find_map(|n| match n {
+        Node::PersistentId { offset, .. } => Some(*offset),
+        _ => None,
+    })
+}
+
+/// The C unpickler's words for a broken stream.
+fn stream_error(e: &vm::VmError, start: u64) -> String {
+    use pickle::ErrorKind;
+    match &e.kind {
+        vm::VmErrorKind::Parse(p) => match p.kind {
+            ErrorKind::MissingStop if e.offset == start => "EOFError: Ran out of input".to_owned(),
+            ErrorKind::MissingStop | ErrorKind::Truncated { .. } => {
+                "UnpicklingError: pickle data was truncated".to_owned()
+            }
+            ErrorKind::UnknownOpcode(b) => {
+                format!(
+                    "UnpicklingError: invalid load key, '{}'.",
+                    char::from(b).escape_default()
+                )
+            }
+            _ => format!("UnpicklingError: {e}"),
+        },
+        vm::VmErrorKind::UnsupportedProtocol(p) => {
+            format!("ValueError: unsupported pickle protocol: {p}")
+        }
+        _ => format!("UnpicklingError: {e}"),
+    }
+}
+
+fn dedupe(fixes: &mut Vec<Fix>) {
+    let mut seen = BTreeMap::new();
+    fixes.retain(|f| {
+        seen.insert((f.kind, f.from.clone(), f.to.clone()), ())
+            .is_none()
+    });
+}
