@@ -62,3 +62,15 @@ pub(crate) fn loaded_members<'o, 'a>(opened: &'o Opened<'a>) -> Vec<&'o Member<'
     }
     pickles
 }
+
+/// The torch archive kind, for `weights_only`.
+pub(crate) fn torch_archive(opened: &Opened<'_>) -> Option<analyze::load::TorchArchive> {
+    use analyze::load::TorchArchive;
+    match opened.format {
+        Format::TorchZip { .. } => Some(TorchArchive::Zip),
+        Format::TorchScript { .. } => Some(TorchArchive::Script),
+        Format::TorchLegacy => Some(TorchArchive::Legacy),
+        Format::TorchTar => Some(TorchArchive::Tar),
+        _ => None,
+    }
+}

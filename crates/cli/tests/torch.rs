@@ -182,3 +182,55 @@ fn tolerates_bad_crcs_flags_and_mismatched_local_names() {
     let got: Vec<J> = tensors(&opened).iter().map(json_row).collect();
     assert_eq!(got, want);
 }
+
+/// `torch.load(f)` with torch's default `weights_only=True`: what torch 2.15 said about each
+/// fixture (`weights_only_truth.json`, recorded by `weights_only_truth.py` in the torch venv)
+/// against what the knowledge data (its allowlist and error texts) predicts from the bytes.
+#[test]
+fn weights_only_refusals_match_torch() {
+    use analyze::load::{Stream, TorchArchive, weights_only_refusal};
+    let truth: J = serde_json::from_str(
+        &std::fs::read_to_string(dir().join("weights_only_truth.json")).unwrap(),
+    )
+    .unwrap();
+    let knowledge = knowledge::Knowledge::embedded();
+    let files = truth["files"].as_object().unwrap();
+    assert_eq!(files.len(), 10);
+    let mut failures = String::new();
+    for (name, want) in files {
+        let data = std::fs::read(dir().join("files").join(name)).unwrap();
+        let opened = container::open(&data, &container::Limits::default()).unwrap();
+        let archive = match opened.format {
+            Format::TorchZip { .. } => TorchArchive::Zip,
+            Format::TorchScript { .. } => TorchArchive::Script,
+            Format::TorchLegacy => TorchArchive::Legacy,
+            Format::TorchTar => TorchArchive::Tar,
+            _ => panic!("{name}: not a torch file"),
+        };
+        let traces: Vec<_> = opened
+            .pickles()
+            .filter(|m| m.name.ends_with("data.pkl") || m.name == "pickle")
+            .map(|m| (m.name.clone(), vm::run(&m.data)))
+            .collect();
+        let streams: Vec<Stream<'_, '_>> = traces
+            .iter()
+            .map(|(n, t)| Stream {
+                member: n,
+                trace: t,
+            })
+            .collect();
+        let got = weights_only_refusal(Some(archive), &streams, &knowledge).map(|(e, _)| e);
+        let expected = match want["outcome"].as_str().unwrap() {
+            "loads" => None,
+            _ => Some(format!(
+                "{}: {}",
+                want["type"].as_str().unwrap(),
+                want["message"].as_str().unwrap()
+            )),
+        };
+        if got != expected {
+            let _ = writeln!(failures, "{name}: got {got:?}\n  want {expected:?}");
+        }
+    }
+    assert!(failures.is_empty(), "{failures}");
+}

@@ -103,6 +103,49 @@ struct CompatFile {
     name_mapping: HashMap<String, String>,
 }
 
+/// torch's `weights_only=True` allowlist and error texts.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WeightsOnly {
+    /// The torch release the data was taken from.
+    pub torch: String,
+    /// The first release where `weights_only=True` is `torch.load`'s default.
+    pub default_since: String,
+    /// Where the allowlist comes from.
+    pub source: String,
+    /// `module.name` of every global accepted without `add_safe_globals`.
+    pub allowed: Vec<String>,
+    /// Error texts.
+    pub errors: WeightsOnlyErrors,
+}
+
+/// torch's words when `weights_only=True` refuses a file.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WeightsOnlyErrors {
+    /// A global outside the allowlist (`{global}` is `module.name`).
+    pub unsupported_global: String,
+    /// A legacy `.tar` checkpoint.
+    pub legacy_tar: String,
+    /// A TorchScript archive.
+    pub torchscript: String,
+}
+
+impl WeightsOnly {
+    /// Whether `module.name` is accepted.
+    #[must_use]
+    pub fn allows(&self, module: &str, name: &str) -> bool {
+        let full = format!("{module}.{name}");
+        self.allowed.iter().any(|a| *a == full)
+    }
+
+    /// The error for a refused global.
+    #[must_use]
+    pub fn unsupported(&self, module: &str, name: &str) -> String {
+        self.errors
+            .unsupported_global
+            .replace("{global}", &format!("{module}.{name}"))
+    }
+}
+
 #[derive(Debug, Deserialize)]
 struct RenamesFile {
     #[serde(default)]
@@ -118,6 +161,8 @@ pub struct Knowledge {
     name_mapping: HashMap<(String, String), (String, String)>,
     /// Renames.
     pub renames: Vec<Rename>,
+    /// torch's `weights_only` allowlist.
+    pub weights_only: WeightsOnly,
 }
 
 impl Knowledge {
@@ -144,6 +189,8 @@ impl Knowledge {
                 .map(|(k, v)| (split(k), split(v)))
                 .collect(),
             renames: renames.rename,
+            weights_only: toml::from_str(include_str!("../data/torch_weights_only.toml"))
+                .expect("torch_weights_only.toml"),
         }
     }
 

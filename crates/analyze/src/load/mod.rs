@@ -135,6 +135,21 @@ pub struct Stream<'t, 'a> {
 pub struct Options {
     /// The names a `__main__` script defines (`--main`), and its path.
     pub main: Option<(String, pyenv::names::Namespace)>,
+    /// The kind of torch archive, for `torch.load`'s `weights_only` rules.
+    pub torch_archive: Option<TorchArchive>,
+}
+
+/// Kinds of torch files, which `weights_only=True` treats differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TorchArchive {
+    /// The zip format (torch >= 1.6).
+    Zip,
+    /// A TorchScript archive.
+    Script,
+    /// The legacy stacked-pickle format.
+    Legacy,
+    /// The 0.1.x tar format.
+    Tar,
 }
 
 /// Predicts loading `streams` with `loader` in the resolver's environment.
@@ -228,6 +243,9 @@ pub fn predict(
             note_error((si, 0, e.offset), stream_error(e, run.start));
         }
     }
+    if loader == Loader::Torch && out.error.is_none() {
+        weights_only(streams, resolver, knowledge, options, &mut out);
+    }
     if let Some((_, e)) = first_error
         && out.error.is_none()
     {
@@ -249,6 +267,62 @@ pub fn predict(
     }
     dedupe(&mut out.fixes);
     out
+}
+
+/// torch >= 2.6 loads with `weights_only=True` by default: globals outside its allowlist,
+/// TorchScript archives and tar checkpoints are refused before anything is imported.
+fn weights_only(
+    streams: &[Stream<'_, '_>],
+    resolver: &Resolver<'_>,
+    knowledge: &Knowledge,
+    options: &Options,
+    out: &mut Prediction,
+) {
+    let wo = &knowledge.weights_only;
+    let Some(torch) = resolver.env().distribution("torch") else {
+        return;
+    };
+    if !knowledge::in_range(&torch.version, &wo.default_since, "") {
+        return;
+    }
+    let refused = weights_only_refusal(options.torch_archive, streams, knowledge);
+    let Some((error, global)) = refused else {
+        return;
+    };
+    out.error = Some(error);
+    out.verdict = Verdict::Fails;
+    out.fixes.push(Fix {
+        kind: "weights-only",
+        from: global.clone().unwrap_or_else(|| "torch.load(f)".to_owned()),
+        to: match global {
+            Some(g) => format!(
+                "torch.serialization.add_safe_globals([{g}]) before torch.load, or torch.load(f, weights_only=False) if you trust the file"
+            ),
+            None => "torch.load(f, weights_only=False) if you trust the file".to_owned(),
+        },
+    });
+}
+
+/// What `torch.load(f)` with `weights_only=True` refuses, before importing anything: the
+/// error in torch's words and the refused global, if any.
+#[must_use]
+pub fn weights_only_refusal(
+    archive: Option<TorchArchive>,
+    streams: &[Stream<'_, '_>],
+    knowledge: &Knowledge,
+) -> Option<(String, Option<String>)> {
+    let wo = &knowledge.weights_only;
+    match archive {
+        Some(TorchArchive::Tar) => Some((wo.errors.legacy_tar.clone(), None)),
+        Some(TorchArchive::Script) => Some((wo.errors.torchscript.clone(), None)),
+        _ => streams.iter().find_map(|s| {
+            s.trace.globals.iter().find_map(|g| {
+                let (module, name) = (g.module.literal()?, g.name.literal()?);
+                let (m, n) = knowledge.compat_map(module, name);
+                (!wo.allows(&m, &n)).then(|| (wo.unsupported(&m, &n), Some(format!("{m}.{n}"))))
+            })
+        }),
+    }
 }
 
 /// What resolving one global decided.
@@ -316,8 +390,20 @@ fn resolve_global(
             r.fixes = renames(resolver, knowledge, &module, &name);
         }
         Attr::Unverified(why) => {
-            r.status = Status::Unverified;
-            r.reason = why;
+            // torch builds its weights_only allowlist from its own attributes: a name on the
+            // list of this torch release (or an older one) exists.
+            let wo = &knowledge.weights_only;
+            let listed = wo.allows(&module, &name)
+                && resolver
+                    .env()
+                    .distribution("torch")
+                    .is_some_and(|t| knowledge::in_range(&t.version, &wo.torch, ""));
+            if listed {
+                r.reason = format!("in torch {}'s weights_only allowlist", wo.torch);
+            } else {
+                r.status = Status::Unverified;
+                r.reason = why;
+            }
         }
     }
     r

@@ -37,6 +37,7 @@ pub(crate) fn run(args: &CheckArgs) -> Result<ExitCode> {
             }
             None => None,
         },
+        torch_archive: None,
     };
     let mut resolver = pyenv::Resolver::new(&env);
     let mut results = Vec::new();
@@ -48,6 +49,10 @@ pub(crate) fn run(args: &CheckArgs) -> Result<ExitCode> {
             bail!("{}: {why}", path.display());
         }
         let loader = forced.unwrap_or_else(|| environment::loader_for(&opened));
+        let options = Options {
+            torch_archive: environment::torch_archive(&opened),
+            ..options.clone()
+        };
         let members = environment::loaded_members(&opened);
         let runs: Vec<_> = members
             .iter()

@@ -1,0 +1,534 @@
+#!/usr/bin/env python3
+"""Write the fixtures of the differential load matrix with the libraries of one venv.
+
+Usage:  <writer venv python> tests/matrix/write_fixtures.py OUTDIR [--writer NAME]
+
+Run once per *writer* venv (scripts/setup-matrix-envs.sh: old, current, localpkg).
+NAME defaults to the venv's directory name without its `matrix-` prefix. The script
+deletes and rewrites OUTDIR/NAME/ and writes OUTDIR/NAME/manifest.json:
+
+  {"writer": NAME, "python": "3.11.7 ...", "versions": {"numpy": "2.4.6", ...},
+   "fixtures": [{"file": "NAME/sk-forest-p4.pkl", "writer": NAME, "loader": "pickle",
+                 "protocol": 4, "group": "sklearn", "description": "...",
+                 "size": 1234, "sha256": "..."}, ...]}
+
+`file` is relative to OUTDIR. `loader` says how a user would load the file and how
+tests/matrix/load_truth.py loads it: `pickle` (pickle.load), `joblib` (joblib.load),
+`pandas` (pandas.read_pickle) or `numpy` (numpy.load(allow_pickle=True)).
+`protocol` is the pickle protocol of the (outermost) pickle stream, read back from the
+written bytes (decompressed for joblib compress=3, after the header for .npy), or null
+for a .npy file that holds no pickle.
+
+What gets written depends on what the venv has (each group is skipped if its library
+is missing): numpy, sklearn, joblib, pandas, cloudpickle, `__main__` objects, plain
+data (current writer only: plain data is the same bytes from any CPython 3.11), and
+mlkit (the local package of the localpkg/renamed venvs).
+
+Deterministic: fixed seeds and data; the script re-executes itself with
+PYTHONHASHSEED=0 so that set order inside pickles is stable. cloudpickle fixtures
+embed this script's path (co_filename), so they differ between checkouts.
+
+Classes and functions defined below at module level (Point, Pair, main_scale, ...)
+are pickled as `__main__.<name>`: this file must be run as a script.
+"""
+
+import os
+import sys
+
+if os.environ.get("PYTHONHASHSEED") != "0":
+    _env = dict(os.environ, PYTHONHASHSEED="0")
+    os.execve(sys.executable, [sys.executable] + sys.argv, _env)
+
+import argparse
+import collections
+import datetime
+import decimal
+import fractions
+import hashlib
+import importlib
+import importlib.metadata
+import json
+import pickle
+import shutil
+import struct
+import warnings
+import zlib
+
+sys.dont_write_bytecode = True
+
+OFFSET = 10
+
+
+# --------------------------------------------------------------------------
+# __main__ objects: pickled by reference as __main__.<name> (plain pickle, joblib)
+# or by value (cloudpickle).
+# --------------------------------------------------------------------------
+
+class Point:
+    """A plain class from the training script."""
+
+    def __init__(self, x, y):
+        self.x = x
+        self.y = y
+
+
+class Pair:
+    """Defined in the writer script; cloudpickle pickles it by value."""
+
+    scale = 3
+
+    def __init__(self, a, b):
+        self.a = a
+        self.b = b
+
+    def total(self):
+        return (self.a + self.b) * self.scale
+
+
+def main_scale(x):
+    """A plain function from the training script (uses the module global OFFSET)."""
+    return 2 * x + OFFSET
+
+
+class Outer:
+    class Inner:
+        """Nested class: qualname Outer.Inner (dotted lookup from protocol 4 on)."""
+
+        def __init__(self, v):
+            self.v = v
+
+
+# --------------------------------------------------------------------------
+# Bookkeeping
+# --------------------------------------------------------------------------
+
+def have(module):
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
+
+
+def dist_version(name):
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def pickle_protocol(data):
+    """Protocol of a pickle stream: the PROTO argument, or 0/1 from the opcodes."""
+    if data[:1] == b"\x80" and len(data) >= 2:
+        return data[1]
+    import pickletools
+
+    binary = False
+    try:
+        for op, _arg, _pos in pickletools.genops(data):
+            if op.proto >= 1:
+                binary = True
+    except Exception:  # noqa: BLE001
+        pass
+    return 1 if binary else 0
+
+
+def npy_pickle_offset(data):
+    """Offset of the payload after a .npy header, or None if not .npy."""
+    if data[:6] != b"\x93NUMPY":
+        return None
+    major = data[6]
+    if major == 1:
+        (hlen,) = struct.unpack("<H", data[8:10])
+        return 10 + hlen
+    (hlen,) = struct.unpack("<I", data[8:12])
+    return 12 + hlen
+
+
+def file_protocol(path, loader):
+    with open(path, "rb") as f:
+        data = f.read()
+    if loader == "numpy":
+        off = npy_pickle_offset(data)
+        if off is None or data[off:off + 1] != b"\x80":
+            return None  # not a pickled (object) array
+        return pickle_protocol(data[off:])
+    if loader == "joblib" and data[:1] == b"\x78":  # zlib stream (compress=3)
+        return pickle_protocol(zlib.decompressobj().decompress(data, 64))
+    return pickle_protocol(data)
+
+
+class Writer:
+    def __init__(self, root, writer):
+        self.root = root
+        self.writer = writer
+        self.dir = os.path.join(root, writer)
+        self.entries = []
+
+    def add(self, name, loader, group, description, write, protocol=None):
+        path = os.path.join(self.dir, name)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            write(path)
+        with open(path, "rb") as f:
+            data = f.read()
+        got = file_protocol(path, loader)
+        if protocol is not None and got != protocol:
+            raise SystemExit(f"{name}: wrote protocol {got}, wanted {protocol}")
+        self.entries.append({
+            "file": f"{self.writer}/{name}",
+            "writer": self.writer,
+            "loader": loader,
+            "protocol": got,
+            "group": group,
+            "description": description,
+            "size": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+        })
+
+    # Shorthands per loader ------------------------------------------------
+    def pickle(self, name, group, description, obj, protocol):
+        def write(path):
+            with open(path, "wb") as f:
+                pickle.dump(obj, f, protocol=protocol)
+        self.add(name, "pickle", group, description, write, protocol)
+
+    def raw(self, name, group, description, data, loader="pickle"):
+        def write(path):
+            with open(path, "wb") as f:
+                f.write(data)
+        self.add(name, loader, group, description, write)
+
+
+# --------------------------------------------------------------------------
+# Fixture groups
+# --------------------------------------------------------------------------
+
+def training_data():
+    import numpy as np
+
+    rs = np.random.RandomState(0)
+    X = rs.standard_normal((40, 3))
+    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(np.int64)
+    return X, y
+
+
+def write_numpy(w):
+    import numpy as np
+
+    g = "numpy"
+    core = "numpy._core" if np.__version__ >= "2" else "numpy.core"
+    arr = np.arange(6, dtype=np.float64).reshape(2, 3)
+    for p in (2, 4, 5):
+        how = ("numpy.core.numeric._frombuffer + PickleBuffer" if p == 5 and core == "numpy.core"
+               else "numpy._core.numeric._frombuffer + PickleBuffer" if p == 5
+               else f"{core}.multiarray._reconstruct + BUILD")
+        w.pickle(f"np-array-f8-p{p}.pkl", g, f"float64 2x3 array at protocol {p} ({how})", arr, p)
+    w.pickle("np-array-object-p4.pkl", g, "object-dtype array [1, 'a', None, 2.5]",
+             np.array([1, "a", None, 2.5], dtype=object), 4)
+    scalars = [np.float64(1.5), np.int32(7), np.bool_(True), np.dtype("<M8[ns]"),
+               np.datetime64("2024-01-02", "D")]
+    for p in (2, 4):
+        w.pickle(f"np-scalars-p{p}.pkl", g,
+                 f"numpy scalars float64/int32/bool_, a datetime64 dtype and value ({core}.multiarray.scalar)",
+                 scalars, p)
+    w.pickle("np-randomstate-p4.pkl", g,
+             "np.random.RandomState(42) (numpy.random._pickle.__randomstate_ctor; BitGenerator "
+             "passed as a name in numpy 1.x, as the class in numpy 2.x)",
+             np.random.RandomState(42), 4)
+    w.pickle("np-generator-p4.pkl", g,
+             "np.random.default_rng(42) Generator (__generator_ctor + PCG64 bit generator)",
+             np.random.default_rng(42), 4)
+
+    def save(obj):
+        return lambda path: np.save(path, obj, allow_pickle=True)
+
+    w.add("np-object.npy", "numpy", g, "np.save of an object array (pickle inside the .npy)",
+          save(np.array([{"a": 1}, [1, 2], None], dtype=object)))
+    w.add("np-float.npy", "numpy", g, "np.save of a float64 array (no pickle inside)",
+          save(np.linspace(0, 1, 5)))
+
+
+def sklearn_models():
+    import numpy as np
+    from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression, SGDClassifier
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.tree import DecisionTreeClassifier
+
+    X, y = training_data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return {
+            "logreg": LogisticRegression().fit(X, y),
+            "sgd": SGDClassifier(max_iter=5, tol=None, random_state=np.random.RandomState(0)).fit(X, y),
+            "dtree": DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, y),
+            "forest": RandomForestClassifier(n_estimators=3, max_depth=3, random_state=0).fit(X, y),
+            "gb": GradientBoostingClassifier(n_estimators=3, max_depth=2, random_state=0).fit(X, y),
+            "knn": KNeighborsClassifier(n_neighbors=3, algorithm="kd_tree").fit(X, y),
+            "scaler": StandardScaler().fit(X),
+            "pipeline": Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression())]).fit(X, y),
+        }
+
+
+def write_sklearn(w, models):
+    g = "sklearn"
+    w.pickle("sk-logreg-p4.pkl", g, "fitted LogisticRegression", models["logreg"], 4)
+    w.pickle("sk-logreg-p5.pkl", g, "fitted LogisticRegression at protocol 5 (arrays via _frombuffer)",
+             models["logreg"], 5)
+    w.pickle("sk-sgd-randomstate-p4.pkl", g,
+             "SGDClassifier whose random_state is a np.random.RandomState (BitGenerator ctor inside)",
+             models["sgd"], 4)
+    w.pickle("sk-dtree-p4.pkl", g, "DecisionTreeClassifier(max_depth=3): Tree state with the node dtype",
+             models["dtree"], 4)
+    w.pickle("sk-forest-p4.pkl", g, "RandomForestClassifier(n_estimators=3): trees + node dtype",
+             models["forest"], 4)
+    w.pickle("sk-gb-p4.pkl", g,
+             "GradientBoostingClassifier(n_estimators=3) (sklearn < 1.4: sklearn.ensemble._gb_losses)",
+             models["gb"], 4)
+    w.pickle("sk-knn-p4.pkl", g,
+             "KNeighborsClassifier(algorithm='kd_tree'): KDTree + dist metric (EuclideanDistance64)",
+             models["knn"], 4)
+    w.pickle("sk-scaler-p4.pkl", g, "fitted StandardScaler", models["scaler"], 4)
+    w.pickle("sk-pipeline-p4.pkl", g, "Pipeline(StandardScaler, LogisticRegression)",
+             models["pipeline"], 4)
+    w.pickle("sk-pipeline-p2.pkl", g,
+             "Pipeline(StandardScaler, LogisticRegression) at protocol 2 (copy_reg/__builtin__ names)",
+             models["pipeline"], 2)
+
+
+def write_joblib(w, models):
+    import joblib
+    import numpy as np
+
+    g = "joblib"
+
+    def dump(obj, **kw):
+        return lambda path: joblib.dump(obj, path, **kw)
+
+    arrays = {"f8": np.arange(12, dtype=np.float64).reshape(3, 4),
+              "i4": np.arange(5, dtype=np.int32), "obj": np.array(["a", None], dtype=object)}
+    w.add("np-arrays.joblib", "joblib", g,
+          "joblib.dump of a dict of arrays (float64, int32, object), compress=0: raw array bytes inline",
+          dump(arrays))
+    w.add("np-arrays-c3.joblib", "joblib", g, "the same dict of arrays, compress=3 (zlib)",
+          dump(arrays, compress=3))
+    if models:
+        w.add("sk-forest.joblib", "joblib", g, "joblib.dump of the RandomForestClassifier, compress=0",
+              dump(models["forest"]))
+        w.add("sk-forest-c3.joblib", "joblib", g, "the RandomForestClassifier, compress=3 (zlib)",
+              dump(models["forest"], compress=3))
+        w.add("sk-pipeline.joblib", "joblib", g, "joblib.dump of the Pipeline, compress=0",
+              dump(models["pipeline"]))
+    w.add("main-point.joblib", "joblib", g,
+          "joblib.dump of __main__.Point(1, 2) (default protocol; joblib uses the pure-Python unpickler)",
+          dump(Point(1, 2)))
+    w.add("main-point-p2.joblib", "joblib", g,
+          "joblib.dump of __main__.Point(1, 2) at protocol 2 (pure-Python getattr wording)",
+          dump(Point(1, 2), protocol=2), protocol=2)
+
+
+def write_pandas(w):
+    import numpy as np
+    import pandas as pd
+
+    g = "pandas"
+    df = pd.DataFrame({
+        "i": np.arange(4, dtype=np.int64),
+        "f": [0.5, 1.5, np.nan, 3.0],
+        "s": ["a", "b", "c", None],
+        "c": pd.Categorical(["x", "y", "x", "z"]),
+        "t": pd.date_range("2024-01-01", periods=4, freq="D"),
+    })
+    dfdesc = ("DataFrame with int64, float64, inferred string (object in pandas 2, str in pandas 3), "
+              "category and datetime64 columns")
+    w.pickle("pd-dataframe-p4.pkl", g, dfdesc, df, 4)
+    w.add("pd-dataframe.to_pickle.pkl", "pandas", g, dfdesc + "; written with DataFrame.to_pickle",
+          df.to_pickle)
+    s_string = pd.Series(["a", None, "c"], dtype="string", name="s")
+    sdesc = "Series with dtype='string' (StringDtype; pandas 3 also pickles its na_value)"
+    w.pickle("pd-series-string-p4.pkl", g, sdesc, s_string, 4)
+    w.add("pd-series-string.to_pickle.pkl", "pandas", g, sdesc + "; written with Series.to_pickle",
+          s_string.to_pickle)
+    w.pickle("pd-series-inferred-str-p4.pkl", g,
+             "Series(['a', 'b', None]) without a dtype (object in pandas 2, str = StringDtype(na_value=nan) in 3)",
+             pd.Series(["a", "b", None], name="t"), 4)
+    idx = pd.date_range("2024-01-01", periods=3, freq="D", name="day")
+    w.pickle("pd-datetimeindex-p4.pkl", g, "tz-naive DatetimeIndex (freq D)", idx, 4)
+    tz = pd.date_range("2024-03-30", periods=3, freq="D", tz="Europe/Berlin")
+    tzdesc = "tz-aware DatetimeIndex, Europe/Berlin (pytz in pandas 2, zoneinfo in pandas 3)"
+    w.pickle("pd-datetimeindex-tz-p4.pkl", g, tzdesc, tz, 4)
+    w.add("pd-datetimeindex-tz.to_pickle.pkl", "pandas", g, tzdesc + "; written with pandas.to_pickle",
+          lambda path: pd.to_pickle(tz, path))
+    w.pickle("pd-categorical-p4.pkl", g, "ordered Categorical ['lo', 'hi', 'lo']",
+             pd.Categorical(["lo", "hi", "lo"], categories=["lo", "hi"], ordered=True), 4)
+
+
+def write_cloudpickle(w):
+    import cloudpickle
+
+    g = "cloudpickle"
+    v = cloudpickle.__version__
+
+    def cp(obj):
+        def write(path):
+            with open(path, "wb") as f:
+                cloudpickle.dump(obj, f)
+        return write
+
+    w.add("cp-lambda.pkl", "pickle", g,
+          f"cloudpickle {v} of `lambda x: x * 2 + OFFSET` (code object by value)",
+          cp(lambda x: x * 2 + OFFSET))
+    w.add("cp-function.pkl", "pickle", g,
+          f"cloudpickle {v} of __main__.main_scale, a plain function (by value, with its global)",
+          cp(main_scale))
+    w.add("cp-class.pkl", "pickle", g,
+          f"cloudpickle {v} of the class __main__.Pair itself (dynamic class by value)", cp(Pair))
+    w.add("cp-instance.pkl", "pickle", g,
+          f"cloudpickle {v} of Pair(1, 2), an instance of a __main__ class (class by value)",
+          cp(Pair(1, 2)))
+
+
+def write_main(w):
+    g = "main"
+    for p in (0, 2, 4):
+        w.pickle(f"main-point-p{p}.pkl", g, f"plain pickle of __main__.Point(1, 2) at protocol {p}",
+                 Point(1, 2), p)
+    w.pickle("main-function-p4.pkl", g, "plain pickle of the function __main__.main_scale (by reference)",
+             main_scale, 4)
+    w.pickle("main-nested-p4.pkl", g,
+             "plain pickle of __main__.Outer.Inner(5) (dotted qualname, protocol 4)", Outer.Inner(5), 4)
+
+
+def plain_data():
+    return {
+        "ints": [0, 1, -1, 255, 65536, 2**40, -(2**70)],
+        "floats": [0.5, -1e300, float("inf")],
+        "text": "héllo ✓",
+        "bytes": b"\x00\xffabc",
+        "list": [1, [2, [3]]],
+        "tuple": (1, "two", 3.0),
+        "set": {1, 2, 3},
+        "frozenset": frozenset({"a", "b"}),
+        "none_bool": [None, True, False],
+        "datetime": datetime.datetime(2024, 1, 2, 3, 4, 5, 6),
+        "date": datetime.date(2024, 2, 29),
+        "timedelta": datetime.timedelta(days=1, seconds=2),
+        "utc": datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc),
+        "decimal": decimal.Decimal("3.14159"),
+        "fraction": fractions.Fraction(1, 3),
+        "ordered": collections.OrderedDict([("b", 1), ("a", 2)]),
+        "complex": 1 + 2j,
+    }
+
+
+def write_plain(w):
+    for p in range(0, pickle.HIGHEST_PROTOCOL + 1):
+        w.pickle(f"plain-data-p{p}.pkl", "plain",
+                 f"stdlib data (dict/list/set/tuple/frozenset/datetime/Decimal/Fraction/OrderedDict/complex) at protocol {p}",
+                 plain_data(), p)
+
+
+def write_mlkit(w):
+    import numpy as np
+    import mlkit
+    import mlkit.compat
+    from mlkit.models import Pipeline, Scaler, make_default
+    from mlkit.nn.layers import Dense
+
+    g = "mlkit"
+    X, _ = training_data()
+    scaler = Scaler().fit(X)
+    dense = Dense(3, 2)
+    pipe = Pipeline([("scale", scaler), ("dense", dense)])
+    for p in (2, 4):
+        w.pickle(f"mlkit-scaler-p{p}.pkl", g, f"fitted mlkit.models.Scaler (numpy arrays inside), protocol {p}",
+                 scaler, p)
+        w.pickle(f"mlkit-dense-p{p}.pkl", g, f"mlkit.nn.layers.Dense(3, 2), protocol {p}", dense, p)
+        w.pickle(f"mlkit-make-default-p{p}.pkl", g,
+                 f"the function mlkit.models.make_default by reference, protocol {p}", make_default, p)
+        w.pickle(f"mlkit-compat-removed-helper-p{p}.pkl", g,
+                 f"the function mlkit.compat.removed_helper (absent in v2, whose compat.__getattr__ "
+                 f"raises AttributeError), protocol {p}", mlkit.compat.removed_helper, p)
+    w.pickle("mlkit-pipeline-p4.pkl", g, "mlkit.models.Pipeline of a fitted Scaler and a Dense", pipe, 4)
+    w.pickle("mlkit-encoder-p4.pkl", g,
+             "mlkit.Encoder instance (class defined in mlkit._api with __module__ 'mlkit', reached via "
+             "`from ._api import *` and __all__)", mlkit.Encoder(["a", "b"]), 4)
+    w.pickle("mlkit-encode-p4.pkl", g, "the function mlkit.encode (defined in mlkit._api, exported via __all__)",
+             mlkit.encode, 4)
+    w.pickle("mlkit-compat-legacy-scaler-p4.pkl", g,
+             "mlkit.compat.LegacyScaler instance (v2 serves the name from compat.__getattr__, with a "
+             "DeprecationWarning)", mlkit.compat.LegacyScaler().fit(X), 4)
+    w.pickle("mlkit-compat-legacy-default-p4.pkl", g,
+             "the function mlkit.compat.legacy_default (v2: compat.__getattr__)", mlkit.compat.legacy_default, 4)
+    w.pickle("mlkit-classes-p0.pkl", g, "the classes mlkit.models.Scaler and mlkit.nn.layers.Dense at protocol 0",
+             [Scaler, Dense], 0)
+    w.add("mlkit-objects.npy", "numpy", g, "np.save of an object array holding a Scaler and a Dense",
+          lambda path: np.save(path, np.array([scaler, dense, None], dtype=object), allow_pickle=True))
+
+
+# --------------------------------------------------------------------------
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("outdir")
+    ap.add_argument("--writer", help="writer name (default: venv dir name without 'matrix-')")
+    args = ap.parse_args()
+
+    if Point.__module__ != "__main__":
+        raise SystemExit("run write_fixtures.py as a script")
+    writer = args.writer or os.path.basename(sys.prefix).removeprefix("matrix-")
+    w = Writer(os.path.abspath(args.outdir), writer)
+    shutil.rmtree(w.dir, ignore_errors=True)
+    os.makedirs(w.dir)
+
+    groups = []
+    models = None
+    local = have("mlkit")  # the localpkg writer writes mlkit objects only (its numpy is current's)
+    if have("numpy") and not local:
+        write_numpy(w)
+        groups.append("numpy")
+    if have("sklearn"):
+        models = sklearn_models()
+        write_sklearn(w, models)
+        groups.append("sklearn")
+    if have("joblib") and have("numpy"):
+        write_joblib(w, models)
+        groups.append("joblib")
+    if have("pandas"):
+        write_pandas(w)
+        groups.append("pandas")
+    if have("cloudpickle"):
+        write_cloudpickle(w)
+        groups.append("cloudpickle")
+    if local:
+        write_mlkit(w)
+        groups.append("mlkit")
+    else:
+        write_main(w)
+        groups.append("main")
+    if writer == "current":
+        write_plain(w)
+        groups.append("plain")
+
+    versions = {name: dist_version(name) for name in (
+        "numpy", "scipy", "scikit-learn", "pandas", "joblib", "cloudpickle", "mlkit",
+        "python-dateutil", "pytz", "tzdata", "threadpoolctl")}
+    manifest = {
+        "writer": writer,
+        "python": sys.version,
+        "executable": sys.executable,
+        "versions": {k: v for k, v in versions.items() if v is not None},
+        "groups": groups,
+        "fixtures": sorted(w.entries, key=lambda e: e["file"]),
+    }
+    with open(os.path.join(w.dir, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=1, sort_keys=True)
+        f.write("\n")
+    print(f"write_fixtures: {writer}: {len(w.entries)} files in {w.dir}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
