@@ -134,7 +134,7 @@ impl WeightsOnly {
     #[must_use]
     pub fn allows(&self, module: &str, name: &str) -> bool {
         let full = format!("{module}.{name}");
-        self.allowed.iter().any(|a| *a == full)
+        self.allowed.contains(&full)
     }
 
     /// The error for a refused global.
