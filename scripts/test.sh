@@ -8,7 +8,9 @@
 # 2. Generates the fixture corpus with it: pickles of real objects at every protocol,
 #    hand-assembled opcode cases, CPython's pickletester vectors, and plain data, each with
 #    what CPython itself says about it (pickletools listing, pickle.loads result), and the
-#    hostile corpus (raw-opcode payloads in every container, never loaded).
+#    hostile corpus (raw-opcode payloads in every container, never loaded), and the check
+#    matrix (scripts/matrix.sh: pinned reference venvs, fixtures written in them, every
+#    fixture really loaded in every venv).
 # 3. Checks formatting and lints, then runs the Rust test suite against that corpus.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +28,11 @@ rm -rf "$hostile"
 echo "test.sh: writing the hostile corpus into $hostile" >&2
 "$python" tests/hostile/generate.py "$hostile"
 
+echo "test.sh: the check matrix (real venvs, real loads)" >&2
+matrix_truth="$(scripts/matrix.sh | tail -n 1)"
+
 export PICKLE_DOCTOR_FIXTURES="$fixtures"
+export PICKLE_DOCTOR_MATRIX="$matrix_truth"
 export PICKLE_DOCTOR_HOSTILE="$hostile"
 export PICKLE_DOCTOR_PYTHON="$python"
 export PICKLE_DOCTOR_REQUIRE_FIXTURES=1

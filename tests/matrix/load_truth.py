@@ -32,12 +32,13 @@ superset of what a user sees with the default filters (which hide most
 DeprecationWarnings); repeats are folded into `count`.
 
 Output: one JSON document
-  {"targets": {NAME: {python, version, platform, extension_suffixes, sys_path,
-                      site_packages, distributions}},
+  {"target_names": [NAME, ...] (in the order given),
+   "targets": {NAME: {python, version, platform, extension_suffixes, sys_path,
+                      site_packages, purelib, distributions}},
    "rows": [{fixture, writer, target, loader, protocol, outcome, loader_missing,
              error_type, error_type_qualified, error_message, error_line, error_full,
              error_traceback, error_context, error_frame, warnings, loader_warnings,
-             loaded_type, seconds}, ...]}
+             loaded_type, seconds, cpu_seconds}, ...]}
 
   outcome        "loads" or "fails" ("crash"/"timeout" if the interpreter died or hung)
   loader_missing true when the failure is the loader's own import (`import joblib`, ...)
@@ -48,9 +49,17 @@ Output: one JSON document
   error_full     "<error_type>: <str(exc)>" (every line)
   error_traceback  traceback.format_exception_only(): the last line(s) of the traceback
   error_context  error_line of each chained exception (__cause__ or __context__), innermost last
-  error_frame    "file:function" of the innermost traceback frame (file relative to site-packages)
-  warnings       [{category, category_qualified, message, filename, lineno, count}] during load
+  error_frame    "file:function" of the innermost Python traceback frame (file relative to
+                 site-packages; "<caller>:load" when the error came straight out of the C
+                 unpickler called by the runner)
+  warnings       [{category, category_qualified, message, filename, lineno, count,
+                  shown_by_default}] during load; filename is relative to site-packages,
+                  or "<caller>" when the warning is attributed to the code that called the
+                  loader (stacklevel past C code); shown_by_default applies the
+                  interpreter's default filters, taking "<caller>" to be a __main__ script
   loader_warnings  the same, while importing the loader
+  loaded_type    for `loads`: the loaded object's type ("sklearn.pipeline.Pipeline")
+  seconds, cpu_seconds  wall time of the subprocess, CPU time it used (not part of the truth)
 """
 
 import argparse
@@ -100,7 +109,13 @@ def _loader(name):
     raise ValueError("unknown loader %r" % (name,))
 
 
+_RUNNER_FILE = __file__
+_DEFAULT_FILTERS = None  # warnings.filters as the interpreter started (snapshot in _main)
+
+
 def _site_relative(path):
+    if path == _RUNNER_FILE:
+        return "<caller>"
     for entry in sorted(sys.path, key=len, reverse=True):
         if entry and path.startswith(entry.rstrip("/") + "/"):
             return path[len(entry.rstrip("/")) + 1:]
@@ -165,13 +180,39 @@ def _warnings(caught):
             continue
         index[key] = len(out)
         out.append({"category": qual, "category_qualified": full_type, "message": str(w.message),
-                    "filename": _site_relative(str(w.filename)), "lineno": w.lineno, "count": 1})
+                    "filename": _site_relative(str(w.filename)), "lineno": w.lineno, "count": 1,
+                    "shown_by_default": _shown_by_default(w)})
     return out
 
 
+def _shown_by_default(w):
+    """Would the interpreter's default filters show this warning to a script calling the loader?
+
+    A warning attributed to the loader's caller (filename "<caller>") is taken to come from
+    a user's __main__ script, which is what the default DeprecationWarning filter keys on.
+    """
+    module = "__main__" if w.filename == _RUNNER_FILE else w.filename
+    if module.endswith(".py"):
+        module = module[:-3]
+    def matched(pattern, text):  # as warnings.py / _warnings.c: str compares equal, re matches
+        if pattern is None:
+            return True
+        if isinstance(pattern, str):
+            return pattern == text
+        return bool(pattern.match(text))
+
+    for action, msg, cat, mod, ln in _DEFAULT_FILTERS:
+        if (matched(msg, str(w.message)) and issubclass(w.category, cat) and matched(mod, module)
+                and (ln == 0 or ln == w.lineno)):
+            return action != "ignore"
+    return True
+
+
 def _main():
+    global _DEFAULT_FILTERS
     import warnings
 
+    _DEFAULT_FILTERS = list(warnings.filters)
     loader_name, path, result_path = sys.argv[1:4]
     res = {"outcome": None, "loader_missing": False}
     with warnings.catch_warnings(record=True) as caught:
@@ -196,7 +237,10 @@ def _main():
                 res["loaded_type"] = _type_names(t)[1]
         res["warnings"] = _warnings(caught)
     import json
+    import resource
 
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    res["cpu_seconds"] = round(usage.ru_utime + usage.ru_stime, 3)
     with open(result_path, "w") as f:
         json.dump(res, f)
 
@@ -240,8 +284,11 @@ def read_fixtures(fixtures_dir, torch_dir):
             continue
         with open(manifest) as f:
             doc = json.load(f)
+        root = os.path.realpath(fixtures_dir)
         for e in doc["fixtures"]:
             path = os.path.join(fixtures_dir, e["file"])
+            if not os.path.realpath(path).startswith(root + os.sep):
+                raise SystemExit(f"load_truth: {manifest}: {e['file']!r} is outside {fixtures_dir}")
             refuse_hostile(path)
             fixtures.append({"fixture": e["file"], "writer": e["writer"], "loader": e["loader"],
                              "protocol": e.get("protocol"), "path": path})
@@ -295,6 +342,7 @@ def run_one(runner_path, target, python, fx, timeout):
     row["loader_warnings"] = res["loader_warnings"]
     row["loaded_type"] = res.get("loaded_type")
     row["seconds"] = seconds
+    row["cpu_seconds"] = res.get("cpu_seconds")
     return row
 
 
@@ -328,6 +376,7 @@ def run(args):
         "torch_dir": os.path.abspath(torch_dir) if torch_dir else None,
         "fixture_count": len(fixtures),
         "target_count": len(targets),
+        "target_names": [name for name, _ in targets],
         "row_count": len(rows),
         "seconds": round(elapsed, 1),
         "targets": envs,
@@ -348,7 +397,7 @@ def run(args):
 
 def summarize(doc, out):
     rows = doc["rows"]
-    targets = list(doc["targets"]) if isinstance(doc.get("targets"), dict) else sorted({r["target"] for r in rows})
+    targets = doc.get("target_names") or sorted({r["target"] for r in rows})
     writers = sorted({r["writer"] for r in rows})
     counts = collections.Counter((r["writer"], r["target"], r["outcome"]) for r in rows)
     print("\nwriter -> target: loads/fails (loader missing)", file=out)
@@ -362,12 +411,32 @@ def summarize(doc, out):
             miss = sum(1 for r in rows if r["writer"] == w and r["target"] == t and r.get("loader_missing"))
             cells.append((f"{ok}/{bad}" + (f" ({miss})" if miss else "")).rjust(14))
         print(w.ljust(16) + "".join(cells), file=out)
+    cpu = collections.Counter()
+    for r in rows:
+        cpu[r["target"]] += r.get("cpu_seconds") or 0
+    print("\nCPU seconds of the loads per target: "
+          + ", ".join(f"{t} {cpu[t]:.0f}" for t in targets) + f"; total {sum(cpu.values()):.0f}", file=out)
     total = collections.Counter(r["outcome"] for r in rows)
     print("\noutcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(total.items())), file=out)
-    lines = collections.Counter(r["error_line"] for r in rows if r["outcome"] == "fails")
-    print(f"\ndistinct error lines ({len(lines)}):", file=out)
+    envs = doc.get("targets") if isinstance(doc.get("targets"), dict) else {}
+
+    def portable(r):
+        line = r["error_line"]
+        purelib = envs.get(r["target"], {}).get("purelib")
+        return line.replace(purelib, "<site-packages>") if purelib else line
+
+    lines = collections.Counter(portable(r) for r in rows if r["outcome"] == "fails")
+    print(f"\ndistinct error lines ({len(lines)}; the target's site-packages shown as <site-packages>):",
+          file=out)
     for line, n in sorted(lines.items(), key=lambda kv: (-kv[1], kv[0])):
         print(f"{n:5d}  {line}", file=out)
+    warns = collections.Counter()
+    for r in rows:
+        for w in r["warnings"]:
+            warns[(w["category"], w["shown_by_default"])] += w["count"]
+    print("\nwarnings during loads (category, shown by default: count):", file=out)
+    for (cat, shown), n in sorted(warns.items()):
+        print(f"{n:5d}  {cat} {'shown' if shown else 'hidden'}", file=out)
     others = [r for r in rows if r["outcome"] in ("crash", "timeout")]
     for r in others:
         print(f"  {r['outcome']}: {r['target']} {r['fixture']}", file=out)

@@ -20,13 +20,15 @@ written bytes (decompressed for joblib compress=3, after the header for .npy), o
 for a .npy file that holds no pickle.
 
 What gets written depends on what the venv has (each group is skipped if its library
-is missing): numpy, sklearn, joblib, pandas, cloudpickle, `__main__` objects, plain
-data (current writer only: plain data is the same bytes from any CPython 3.11), and
-mlkit (the local package of the localpkg/renamed venvs).
+is missing): numpy, sklearn, joblib, pandas, cloudpickle, `__main__` objects, and plain
+data (current writer only: plain data is the same bytes from any CPython 3.11). A venv
+with mlkit (the local package of the localpkg venv) writes mlkit objects only: its numpy
+is the current venv's, so its numpy fixtures would repeat current's byte for byte.
 
 Deterministic: fixed seeds and data; the script re-executes itself with
-PYTHONHASHSEED=0 so that set order inside pickles is stable. cloudpickle fixtures
-embed this script's path (co_filename), so they differ between checkouts.
+PYTHONHASHSEED=0 so that set order inside pickles is stable, and feeds cloudpickle a
+seeded uuid4 for its class tracker ids. cloudpickle fixtures embed this script's path
+(co_filename), so they differ between checkouts, not between runs.
 
 Classes and functions defined below at module level (Point, Pair, main_scale, ...)
 are pickled as `__main__.<name>`: this file must be run as a script.
@@ -374,8 +376,19 @@ def write_cloudpickle(w):
 
     def cp(obj):
         def write(path):
-            with open(path, "wb") as f:
-                cloudpickle.dump(obj, f)
+            # cloudpickle tags each class pickled by value with uuid.uuid4().hex (its
+            # "class tracker id"); a fixed sequence keeps the output deterministic.
+            import random
+            import uuid
+
+            rng = random.Random(f"{w.writer}/{os.path.basename(path)}")
+            real = uuid.uuid4
+            uuid.uuid4 = lambda: uuid.UUID(int=rng.getrandbits(128), version=4)
+            try:
+                with open(path, "wb") as f:
+                    cloudpickle.dump(obj, f)
+            finally:
+                uuid.uuid4 = real
         return write
 
     w.add("cp-lambda.pkl", "pickle", g,

@@ -42,14 +42,31 @@ impl Target {
     }
 }
 
+/// How a rename's `from` matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Match {
+    /// `module:Name`, that global only.
+    Exact,
+    /// Every global of exactly this module (name kept).
+    Module,
+    /// This module and its submodules (suffix kept).
+    Prefix,
+}
+
 /// A module or class that moved between releases.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Rename {
+    /// Stable identifier.
+    pub id: String,
     /// `module` or `module:Name` as pickles written by one side name it.
     pub from: String,
     /// Where the other side has it.
     pub to: String,
-    /// The distribution whose releases decide it (`python` for the standard library).
+    /// How `from` matches.
+    #[serde(rename = "match")]
+    pub matching: Match,
+    /// The distribution whose version in the target decides it (`python`: the interpreter).
     pub dist: String,
     /// The target releases where `from` is missing and `to` works: `since <= v < until`.
     #[serde(default)]
@@ -57,11 +74,27 @@ pub struct Rename {
     /// See `since`.
     #[serde(default)]
     pub until: String,
+    /// A loader that applies this rename itself (`pandas.read_pickle`, `dill.load`).
+    #[serde(default)]
+    pub applied_by: Option<String>,
+    /// Releases of the loader's distribution that apply it.
+    #[serde(default)]
+    pub applied_since: String,
+    /// See `applied_since`.
+    #[serde(default)]
+    pub applied_until: String,
+    /// `false` for loader-table entries whose target no longer exists anywhere.
+    #[serde(default = "yes")]
+    pub usable_as_plain_rename: bool,
     /// Where the fact comes from.
     pub source: String,
     /// How it was verified.
     #[serde(default)]
     pub note: String,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Rename {
@@ -77,23 +110,141 @@ impl Rename {
         Target::parse(&self.to)
     }
 
-    /// Rewrites `module.name` if this entry covers it: a whole-module entry also covers
-    /// its submodules.
+    /// Rewrites `module.name` if this entry covers it.
     #[must_use]
     pub fn apply(&self, module: &str, name: &str) -> Option<(String, String)> {
         let (from, to) = (self.from_target(), self.to_target());
-        match (&from.name, &to.name) {
-            (Some(fname), Some(tname)) => {
-                (from.module == module && fname == name).then(|| (to.module.clone(), tname.clone()))
+        match self.matching {
+            Match::Exact => {
+                let tname = to.name.clone().unwrap_or_else(|| name.to_owned());
+                (from.module == module && from.name.as_deref() == Some(name))
+                    .then(|| (to.module.clone(), tname))
             }
-            (None, None) => {
+            Match::Module => (from.module == module).then(|| (to.module.clone(), name.to_owned())),
+            Match::Prefix => {
                 let rest = module.strip_prefix(&from.module)?;
                 (rest.is_empty() || rest.starts_with('.'))
                     .then(|| (format!("{}{rest}", to.module), name.to_owned()))
             }
-            _ => None,
         }
     }
+
+    fn specificity(&self) -> (u8, usize) {
+        let rank = match self.matching {
+            Match::Exact => 2,
+            Match::Module => 1,
+            Match::Prefix => 0,
+        };
+        (rank, self.from.len())
+    }
+}
+
+/// A numpy 2 `numpy.core.*` module that still resolves through `__getattr__`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Shim {
+    /// Stable identifier.
+    pub id: String,
+    /// The shim module.
+    pub module: String,
+    /// Where its names really live.
+    pub target: String,
+    /// The distribution and target releases where the shim exists.
+    pub dist: String,
+    /// See `dist`.
+    #[serde(default)]
+    pub since: String,
+    /// See `dist`.
+    #[serde(default)]
+    pub until: String,
+    /// The warning each lookup raises, if any.
+    #[serde(default)]
+    pub warning: String,
+    /// Where the fact comes from.
+    pub source: String,
+}
+
+/// A state-level break: the pickle names the right class, but what it passes no longer fits.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Break {
+    /// Stable identifier.
+    pub id: String,
+    /// The distribution whose target version decides.
+    pub dist: String,
+    /// Target releases where the break fires.
+    #[serde(default)]
+    pub since: String,
+    /// See `since`.
+    #[serde(default)]
+    pub until: String,
+    /// `warning`, `module-added`, `container`, `loader-policy`; absent: the load fails.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Globals involved (`module:Name`).
+    #[serde(default)]
+    pub affects: Vec<String>,
+    /// The trace pattern (keys documented in `breaks.toml`).
+    pub detect: toml::Table,
+    /// The target loader's message, with `{placeholders}`.
+    #[serde(default)]
+    pub error: Option<String>,
+    /// The message under `pandas.read_pickle`, when it differs.
+    #[serde(default)]
+    pub error_read_pickle: Option<String>,
+    /// A filled-in example of `error`.
+    #[serde(default)]
+    pub error_example: Option<String>,
+    /// What can be done.
+    #[serde(default)]
+    pub fix: String,
+    /// `rewrite`, `rename`, `environment` or `none`.
+    #[serde(default)]
+    pub fix_kind: String,
+    /// Where the fact comes from.
+    pub source: String,
+    /// Further message variants (`error_target_3_11plus_from_16`, ...).
+    #[serde(flatten)]
+    pub extra: toml::Table,
+}
+
+/// `types.CodeType`'s positional arguments in one CPython minor.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CodeType {
+    /// `X.Y`.
+    pub python: String,
+    /// Most positional arguments `code()` takes.
+    pub max_positional_args: usize,
+    /// Fewest it takes.
+    pub required_args: usize,
+    /// Where the fact comes from.
+    pub source: String,
+}
+
+impl Break {
+    /// A string field of `detect`.
+    #[must_use]
+    pub fn detect_str(&self, key: &str) -> Option<&str> {
+        self.detect.get(key).and_then(toml::Value::as_str)
+    }
+
+    /// An integer field of `detect`.
+    #[must_use]
+    pub fn detect_int(&self, key: &str) -> Option<i64> {
+        self.detect.get(key).and_then(toml::Value::as_integer)
+    }
+}
+
+/// An import name whose PyPI distribution differs.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DistributionName {
+    /// Top-level (or two-level) import name.
+    pub module: String,
+    /// The PyPI distribution.
+    pub dist: String,
+    /// Other distributions providing the same module.
+    #[serde(default)]
+    pub alternatives: Vec<String>,
+    /// Where the fact comes from.
+    pub source: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -150,6 +301,22 @@ impl WeightsOnly {
 struct RenamesFile {
     #[serde(default)]
     rename: Vec<Rename>,
+    #[serde(default)]
+    shim: Vec<Shim>,
+}
+
+#[derive(Debug, Deserialize)]
+struct BreaksFile {
+    #[serde(rename = "break", default)]
+    breaks: Vec<Break>,
+    #[serde(default)]
+    codetype: Vec<CodeType>,
+}
+
+#[derive(Debug, Deserialize)]
+struct DistributionsFile {
+    #[serde(default)]
+    distribution: Vec<DistributionName>,
 }
 
 /// Everything known, loaded from the embedded data files.
@@ -159,8 +326,16 @@ pub struct Knowledge {
     pub compat_python: String,
     import_mapping: HashMap<String, String>,
     name_mapping: HashMap<(String, String), (String, String)>,
-    /// Renames.
+    /// Renames, most specific first.
     pub renames: Vec<Rename>,
+    /// numpy 2's `numpy.core` shims.
+    pub shims: Vec<Shim>,
+    /// State-level breaks.
+    pub breaks: Vec<Break>,
+    /// `types.CodeType` layouts per CPython minor.
+    pub codetypes: Vec<CodeType>,
+    /// Import names whose distribution differs.
+    pub distributions: Vec<DistributionName>,
     /// torch's `weights_only` allowlist.
     pub weights_only: WeightsOnly,
 }
@@ -174,8 +349,18 @@ impl Knowledge {
     pub fn embedded() -> Knowledge {
         let compat: CompatFile =
             toml::from_str(include_str!("../data/compat_pickle.toml")).expect("compat_pickle.toml");
-        let renames: RenamesFile =
+        let mut renames: RenamesFile =
             toml::from_str(include_str!("../data/renames.toml")).expect("renames.toml");
+        renames
+            .rename
+            .sort_by_key(|r| std::cmp::Reverse(r.specificity()));
+        let breaks: BreaksFile =
+            toml::from_str(include_str!("../data/breaks.toml")).expect("breaks.toml");
+        let mut distributions: DistributionsFile =
+            toml::from_str(include_str!("../data/distributions.toml")).expect("distributions.toml");
+        distributions
+            .distribution
+            .sort_by_key(|d| std::cmp::Reverse(d.module.len()));
         let split = |s: &str| {
             let (m, n) = s.split_once(':').unwrap_or((s, ""));
             (m.to_owned(), n.to_owned())
@@ -189,6 +374,10 @@ impl Knowledge {
                 .map(|(k, v)| (split(k), split(v)))
                 .collect(),
             renames: renames.rename,
+            shims: renames.shim,
+            breaks: breaks.breaks,
+            codetypes: breaks.codetype,
+            distributions: distributions.distribution,
             weights_only: toml::from_str(include_str!("../data/torch_weights_only.toml"))
                 .expect("torch_weights_only.toml"),
         }
@@ -206,15 +395,61 @@ impl Knowledge {
         }
     }
 
-    /// Renames that could repair a missing `module.name`.
+    /// Renames usable as plain renames that cover `module.name`, most specific first, for a
+    /// target where `version_of(dist)` gives installed versions (entries whose distribution is
+    /// not installed are skipped: `to` could not resolve).
     pub fn renames_for<'a>(
         &'a self,
         module: &'a str,
         name: &'a str,
+        version_of: &'a dyn Fn(&str) -> Option<String>,
     ) -> impl Iterator<Item = (&'a Rename, (String, String))> + 'a {
-        self.renames
+        self.renames.iter().filter_map(move |r| {
+            if !r.usable_as_plain_rename {
+                return None;
+            }
+            let v = version_of(&r.dist)?;
+            if !in_range(&v, &r.since, &r.until) {
+                return None;
+            }
+            r.apply(module, name).map(|to| (r, to))
+        })
+    }
+
+    /// What pandas' `read_pickle` retry looks up for `module.name` (its `_class_locations_map`),
+    /// for a target pandas version.
+    #[must_use]
+    pub fn pandas_class_location(
+        &self,
+        module: &str,
+        name: &str,
+        pandas: &str,
+    ) -> Option<(String, String)> {
+        self.renames.iter().find_map(|r| {
+            (r.applied_by.as_deref() == Some("pandas.read_pickle")
+                && in_range(pandas, &r.applied_since, &r.applied_until))
+            .then(|| r.apply(module, name))
+            .flatten()
+        })
+    }
+
+    /// The numpy shim serving `module`, for a target numpy version.
+    #[must_use]
+    pub fn shim_for(&self, module: &str, version: &str) -> Option<&Shim> {
+        self.shims
             .iter()
-            .filter_map(move |r| r.apply(module, name).map(|to| (r, to)))
+            .find(|s| s.module == module && in_range(version, &s.since, &s.until))
+    }
+
+    /// The PyPI distribution for an import name that is not installed.
+    #[must_use]
+    pub fn distribution_for(&self, module: &str) -> Option<&DistributionName> {
+        self.distributions.iter().find(|d| {
+            module == d.module
+                || module
+                    .strip_prefix(&d.module)
+                    .is_some_and(|r| r.starts_with('.'))
+        })
     }
 }
 
@@ -244,20 +479,25 @@ mod tests {
     }
 
     #[test]
-    fn module_renames_cover_submodules() {
-        let r = Rename {
-            from: "numpy._core".into(),
-            to: "numpy.core".into(),
-            dist: "numpy".into(),
-            since: String::new(),
-            until: "1.26.1".into(),
-            source: String::new(),
-            note: String::new(),
-        };
+    fn renames_match_exact_module_and_prefix() {
+        let k = Knowledge::embedded();
+        let numpy = |d: &str| (d == "numpy").then(|| "1.26.4".to_owned());
+        let hits: Vec<_> = k
+            .renames_for("numpy._core.numeric", "_frombuffer", &numpy)
+            .map(|(_, to)| to)
+            .collect();
+        assert_eq!(hits[0], ("numpy.core.numeric".into(), "_frombuffer".into()));
+        let none = |_: &str| None;
         assert_eq!(
-            r.apply("numpy._core.numeric", "_frombuffer"),
-            Some(("numpy.core.numeric".into(), "_frombuffer".into()))
+            k.renames_for("numpy._core.numeric", "_frombuffer", &none)
+                .count(),
+            0
         );
-        assert_eq!(r.apply("numpy._corex", "a"), None);
+        let sk = |d: &str| (d == "scikit-learn").then(|| "1.9.1".to_owned());
+        let hits: Vec<_> = k
+            .renames_for("sklearn.metrics._dist_metrics", "EuclideanDistance", &sk)
+            .map(|(_, to)| to)
+            .collect();
+        assert_eq!(hits[0].1, "EuclideanDistance64");
     }
 }

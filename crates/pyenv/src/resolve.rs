@@ -114,7 +114,12 @@ impl<'e> Resolver<'e> {
         }
         let bytes = std::fs::read(file).ok()?;
         let text = String::from_utf8_lossy(&bytes);
-        let ns = Rc::new(names::analyse(&text, module, is_package));
+        let stub = file.extension().is_some_and(|x| x == "pyi");
+        let ns = Rc::new(if stub {
+            names::analyse_stub(&text, module, is_package)
+        } else {
+            names::analyse(&text, module, is_package)
+        });
         self.namespaces.insert(key, ns.clone());
         Some(ns)
     }
@@ -246,6 +251,18 @@ impl<'e> Resolver<'e> {
         }
         let mut unverified = None;
         if depth < MAX_STAR_DEPTH {
+            for source in ns.copies_all_of.clone() {
+                let Ok(m) = self.import(&source) else {
+                    continue;
+                };
+                match self.top_attribute(&m, name, depth + 1) {
+                    Attr::Found(_) => {
+                        return Attr::Found("copied from another module by a loop over its names");
+                    }
+                    Attr::Unverified(r) => unverified = Some(r),
+                    Attr::Missing(_) => {}
+                }
+            }
             for star in ns.star_imports.clone() {
                 match self.star_exports(&star, name, depth + 1) {
                     Attr::Found(_) => return Attr::Found("re-exported by `from ... import *`"),
@@ -253,6 +270,13 @@ impl<'e> Resolver<'e> {
                     Attr::Missing(_) => {}
                 }
             }
+        }
+        if let Some(served) = &ns.getattr_serves {
+            return if served.iter().any(|n| n == name) {
+                Attr::Found("served by the module's `__getattr__` from its literal table")
+            } else {
+                Attr::Missing("not in the table the module's `__getattr__` serves")
+            };
         }
         if let Some(reason) = &ns.dynamic {
             return Attr::Unverified(reason.clone());
@@ -303,6 +327,11 @@ impl<'e> Resolver<'e> {
         let Some(bin) = self.binary(&file) else {
             return Attr::Unverified(format!("cannot read {}", file.display()));
         };
+        // Cython sources shipped next to the binary (`.pyx`, `.pyx.tp`, `.pxd`) name aliases
+        // that the binary's strings may not (`KDTree = KDTree64`).
+        if cython_source_mentions(&file, name) {
+            return Attr::Found("named in the Cython source shipped with the extension");
+        }
         match extension::evidence(&bin, &module.name, name) {
             Evidence::Present => Attr::Found("named in the extension binary"),
             Evidence::Absent => Attr::Missing("the Cython module's class names do not include it"),
@@ -312,4 +341,27 @@ impl<'e> Resolver<'e> {
             )),
         }
     }
+}
+
+/// Whether a Cython source next to the extension mentions `name` as a whole word.
+fn cython_source_mentions(so: &Path, name: &str) -> bool {
+    let Some(dir) = so.parent() else { return false };
+    let Some(stem) = so
+        .file_name()
+        .and_then(|f| f.to_str())
+        .and_then(|f| f.split('.').next())
+    else {
+        return false;
+    };
+    ["pyx", "pyx.tp", "pxd", "pxd.tp"].iter().any(|ext| {
+        std::fs::read(dir.join(format!("{stem}.{ext}"))).is_ok_and(|text| {
+            memchr::memmem::find_iter(&text, name.as_bytes()).any(|i| {
+                let before = i.checked_sub(1).and_then(|j| text.get(j)).copied();
+                let after = text.get(i + name.len()).copied();
+                let ident =
+                    |b: Option<u8>| b.is_some_and(|b| b == b'_' || b.is_ascii_alphanumeric());
+                !ident(before) && !ident(after)
+            })
+        })
+    })
 }

@@ -5,6 +5,7 @@
 //! protocol 4, a walk of the dotted qualname). The first failure in load order, whatever its
 //! kind, is the error the loader raises, worded as that loader words it.
 
+mod breaks;
 mod loader;
 
 use std::collections::BTreeMap;
@@ -242,6 +243,36 @@ pub fn predict(
         {
             note_error((si, 0, e.offset), stream_error(e, run.start));
         }
+        for fired in breaks::detect(trace, resolver.env(), knowledge, loader) {
+            let b = fired.brk;
+            if let Some(w) = fired.warning {
+                out.risks.push(Risk {
+                    code: b.id.clone(),
+                    message: w,
+                    fix: b.fix.clone(),
+                });
+                if let Some((dist, v)) = fired.producer {
+                    out.fixes.push(Fix {
+                        kind: "install",
+                        from: dist.clone(),
+                        to: format!("pip install '{dist}=={v}'"),
+                    });
+                }
+                continue;
+            }
+            let error = fired
+                .error
+                .unwrap_or_else(|| format!("state-level break {}", b.id));
+            note_error((si, 0, fired.offset), error);
+            out.risks.push(Risk {
+                code: b.id.clone(),
+                message: format!(
+                    "{} (target {} {}..{})",
+                    b.fix_kind, b.dist, b.since, b.until
+                ),
+                fix: b.fix.clone(),
+            });
+        }
     }
     if loader == Loader::Torch && out.error.is_none() {
         weights_only(streams, resolver, knowledge, options, &mut out);
@@ -251,6 +282,9 @@ pub fn predict(
     {
         out.error = Some(e);
         out.verdict = Verdict::Fails;
+    }
+    if out.verdict == Verdict::Loads && !out.risks.is_empty() {
+        out.verdict = Verdict::AtRisk;
     }
     if out.verdict == Verdict::Loads
         && let Some(g) = out.globals.iter().find(|g| g.status == Status::Unverified)
@@ -343,10 +377,18 @@ fn resolve_global(
     module: &str,
     name: &str,
 ) -> Resolved {
+    // pandas' retry unpickler maps class locations first, then `pickle._Unpickler` applies
+    // the `_compat_pickle` names below protocol 3.
+    let (module, name) = match (loader, target_version(resolver.env(), "pandas")) {
+        (Loader::Pandas, Some(v)) => knowledge
+            .pandas_class_location(module, name, &v)
+            .unwrap_or_else(|| (module.to_owned(), name.to_owned())),
+        _ => (module.to_owned(), name.to_owned()),
+    };
     let (module, name) = if protocol < 3 {
-        knowledge.compat_map(module, name)
+        knowledge.compat_map(&module, &name)
     } else {
-        (module.to_owned(), name.to_owned())
+        (module, name)
     };
     let distribution = resolver
         .env()
@@ -389,6 +431,10 @@ fn resolve_global(
             r.error = Some(loader.attribute_error(protocol, &module, &m.repr(), &name));
             r.fixes = renames(resolver, knowledge, &module, &name);
         }
+        Attr::Unverified(_) if shim_resolves(resolver, knowledge, &module, &name) => {
+            r.reason =
+                "served by numpy's numpy.core compatibility shim (DeprecationWarning)".to_owned();
+        }
         Attr::Unverified(why) => {
             // torch builds its weights_only allowlist from its own attributes: a name on the
             // list of this torch release (or an older one) exists.
@@ -407,6 +453,25 @@ fn resolve_global(
         }
     }
     r
+}
+
+/// numpy 2's `numpy.core.*` shims serve names of `numpy._core.*` through `__getattr__`.
+fn shim_resolves(
+    resolver: &mut Resolver<'_>,
+    knowledge: &Knowledge,
+    module: &str,
+    name: &str,
+) -> bool {
+    let Some(numpy) = target_version(resolver.env(), "numpy") else {
+        return false;
+    };
+    let Some(shim) = knowledge.shim_for(module, &numpy) else {
+        return false;
+    };
+    let target = shim.target.clone();
+    resolver
+        .import(&target)
+        .is_ok_and(|m| matches!(resolver.attribute(&m, name), Attr::Found(_)))
 }
 
 /// `__main__` names: defined by the `--main` script, else missing as in a fresh interpreter.
@@ -440,15 +505,21 @@ fn main_global(
     r
 }
 
-/// Knowledge-base renames whose target resolves in the environment.
+/// Knowledge-base renames, valid for the target's versions, whose target resolves there.
 fn renames(
     resolver: &mut Resolver<'_>,
     knowledge: &Knowledge,
     module: &str,
     name: &str,
 ) -> Vec<Fix> {
+    let env = resolver.env();
+    let version_of = |dist: &str| target_version(env, dist);
+    let candidates: Vec<(String, String)> = knowledge
+        .renames_for(module, name, &version_of)
+        .map(|(_, to)| to)
+        .collect();
     let mut out = Vec::new();
-    for (_, (to_module, to_name)) in knowledge.renames_for(module, name) {
+    for (to_module, to_name) in candidates {
         let ok = resolver
             .import(&to_module)
             .is_ok_and(|m| matches!(resolver.attribute(&m, &to_name), Attr::Found(_)));
@@ -458,9 +529,19 @@ fn renames(
                 from: format!("{module}:{name}"),
                 to: format!("{to_module}:{to_name}"),
             });
+            break;
         }
     }
     out
+}
+
+/// The installed version of `dist` in the target (`python`: the interpreter's).
+pub(crate) fn target_version(env: &pyenv::Environment, dist: &str) -> Option<String> {
+    if dist == "python" {
+        let (a, b, c) = env.version;
+        return Some(format!("{a}.{b}.{c}"));
+    }
+    env.distribution(dist).map(|d| d.version.clone())
 }
 
 fn first_persistent_id(trace: &Trace<'_>) -> Option<u64> {

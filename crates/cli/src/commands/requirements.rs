@@ -11,6 +11,7 @@ use crate::{environment, input, target};
 
 pub(crate) fn run(args: &RequirementsArgs) -> Result<ExitCode> {
     let env = environment::target(&args.target)?;
+    let knowledge = knowledge::Knowledge::embedded();
     // distribution → (version, where the version comes from)
     let mut needed: BTreeMap<String, Option<(String, &'static str)>> = BTreeMap::new();
     for path in &args.files {
@@ -34,7 +35,9 @@ pub(crate) fn run(args: &RequirementsArgs) -> Result<ExitCode> {
                         Some((d.version.clone(), "installed in the target")),
                     ),
                     None => {
-                        let name = distribution_name(top);
+                        let name = knowledge
+                            .distribution_for(module)
+                            .map_or_else(|| top.to_owned(), |d| d.dist.clone());
                         let v = (name == "scikit-learn")
                             .then(|| {
                                 producer_sklearn
@@ -67,20 +70,6 @@ fn is_stdlib(env: &pyenv::Environment, top: &str) -> bool {
         || top == "__builtin__"
         || top == "copy_reg"
         || ruff_python_stdlib::sys::is_known_standard_library(minor, top)
-}
-
-/// The PyPI name for an import name that is not installed in the target.
-fn distribution_name(top: &str) -> String {
-    match top {
-        "sklearn" => "scikit-learn",
-        "cv2" => "opencv-python",
-        "PIL" => "Pillow",
-        "yaml" => "PyYAML",
-        "skimage" => "scikit-image",
-        "dateutil" => "python-dateutil",
-        other => other,
-    }
-    .to_owned()
 }
 
 /// `_sklearn_version` from any estimator state in the trace.

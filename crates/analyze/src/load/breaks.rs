@@ -1,0 +1,355 @@
+//! State-level breaks from `breaks.toml`: the pickle names classes that exist, but what it
+//! passes to them no longer fits the target's version (numpy's BitGenerator argument,
+//! pandas' `StringDtype` arity and array states, scikit-learn's tree node layout), plus the
+//! producer/target version skew scikit-learn warns about.
+
+use knowledge::{Break, Knowledge, in_range};
+use vm::{Node, Object, Trace, Value};
+
+use super::{Loader, target_version};
+
+/// A break that fires, at an offset of the stream.
+pub(crate) struct Fired<'k> {
+    pub(crate) brk: &'k Break,
+    pub(crate) offset: u64,
+    /// The error text, placeholders filled where the trace allows.
+    pub(crate) error: Option<String>,
+    /// For warnings: the message.
+    pub(crate) warning: Option<String>,
+    /// A producer version found in the data, for an install fix.
+    pub(crate) producer: Option<(String, String)>,
+}
+
+/// Every break of the knowledge base that fires for this trace in this environment.
+pub(crate) fn detect<'k>(
+    trace: &Trace<'_>,
+    env: &pyenv::Environment,
+    knowledge: &'k Knowledge,
+    loader: Loader,
+) -> Vec<Fired<'k>> {
+    let mut out = Vec::new();
+    for brk in &knowledge.breaks {
+        let Some(version) = target_version(env, &brk.dist) else {
+            continue;
+        };
+        if !in_range(&version, &brk.since, &brk.until) {
+            continue;
+        }
+        match brk.kind.as_deref() {
+            None if brk.detect_str("arg0") == Some("CodeType") => {
+                code_object(trace, brk, env, knowledge, &mut out);
+            }
+            None => detect_failure(trace, brk, loader, &mut out),
+            Some("warning") => detect_version_warning(trace, brk, &version, &mut out),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn callee<'t>(trace: &'t Trace<'_>, o: &Object) -> Option<(&'t str, &'t str)> {
+    let g = trace.as_global(o.callable)?;
+    Some((g.module.literal()?, g.name.literal()?))
+}
+
+/// `module:Name`, `a|b` alternatives, and a trailing `*` on the name.
+fn matches_global(pattern: &str, module: &str, name: &str) -> bool {
+    pattern.split('|').any(|p| {
+        let Some((pm, pn)) = p.split_once(':') else {
+            return false;
+        };
+        pm == module
+            && match pn.strip_suffix('*') {
+                Some(prefix) => name.starts_with(prefix),
+                None => pn == name,
+            }
+    })
+}
+
+fn args<'t>(trace: &'t Trace<'_>, o: &Object) -> &'t [Value] {
+    match trace.node(o.args) {
+        Some(Node::Tuple(a) | Node::List(a)) => a,
+        _ => &[],
+    }
+}
+
+fn detect_failure<'k>(trace: &Trace<'_>, brk: &'k Break, loader: Loader, out: &mut Vec<Fired<'k>>) {
+    let template = match (loader, &brk.error_read_pickle) {
+        (Loader::Pandas, Some(e)) => Some(e.clone()),
+        _ => brk.error.clone(),
+    };
+    if let Some(pattern) = brk.detect_str("reduce_global") {
+        let exclude = brk.detect_str("exclude");
+        for &id in &trace.calls {
+            let Some(Node::Object(o)) = trace.nodes.get(id.index()) else {
+                continue;
+            };
+            let Some((m, n)) = callee(trace, o) else {
+                continue;
+            };
+            if !matches_global(pattern, m, n) || exclude.is_some_and(|e| matches_global(e, m, n)) {
+                continue;
+            }
+            let a = args(trace, o);
+            if let Some(len) = brk.detect_int("args_len")
+                && i64::try_from(a.len()).ok() != Some(len)
+            {
+                continue;
+            }
+            let mut error = template.clone();
+            if let Some(kind) = brk.detect_str("arg0_kind") {
+                let first = a.first().copied();
+                let arg_global = first.and_then(|v| trace.as_global(v));
+                let ok = match kind {
+                    "global" => arg_global.is_some(),
+                    "str" => first
+                        .and_then(|v| trace.node(v))
+                        .is_some_and(|n| matches!(n, Node::Str(_))),
+                    _ => true,
+                };
+                if !ok {
+                    continue;
+                }
+                if let (Some(g), Some(e)) = (arg_global, &error) {
+                    error =
+                        Some(e.replace("{bit_generator!s}", &format!("<class '{}'>", g.dotted())));
+                }
+            }
+            if let Some(arg0) = brk.detect_str("arg0") {
+                let is = a
+                    .first()
+                    .and_then(|v| trace.node(*v))
+                    .is_some_and(|n| matches!(n, Node::Str(s) if s.as_ref() == arg0.as_bytes()));
+                if !is {
+                    continue;
+                }
+            }
+            let mut offset = o.offset;
+            if let Some(kind) = brk.detect_str("state_kind") {
+                let len = brk.detect_int("state_len");
+                let hit = o
+                    .state
+                    .iter()
+                    .zip(&o.built_at)
+                    .find(|(s, _)| match trace.node(**s) {
+                        Some(Node::Tuple(t)) => {
+                            kind == "tuple"
+                                && len.is_none_or(|l| i64::try_from(t.len()).ok() == Some(l))
+                        }
+                        Some(Node::Dict(_)) => kind == "dict",
+                        _ => false,
+                    });
+                let Some((_, &at)) = hit else { continue };
+                offset = at;
+            }
+            out.push(Fired {
+                brk,
+                offset,
+                error,
+                warning: None,
+                producer: None,
+            });
+            break;
+        }
+    }
+    if let Some(pattern) = brk.detect_str("build_global") {
+        let key = brk.detect_str("state_key");
+        for &id in &trace.calls {
+            let Some(Node::Object(o)) = trace.nodes.get(id.index()) else {
+                continue;
+            };
+            let Some((m, n)) = callee(trace, o) else {
+                continue;
+            };
+            if !matches_global(pattern, m, n) {
+                continue;
+            }
+            for (&state, &at) in o.state.iter().zip(&o.built_at) {
+                let Some(value) = key.and_then(|k| dict_value(trace, state, k)) else {
+                    continue;
+                };
+                let has = |word: &str| mentions(trace, value, word.as_bytes(), 64);
+                let fires = brk.detect_str("ndarray_names_have").is_none_or(has)
+                    && brk.detect_str("ndarray_names_lack").is_none_or(|w| !has(w));
+                if fires {
+                    out.push(Fired {
+                        brk,
+                        offset: at,
+                        error: template.clone(),
+                        warning: None,
+                        producer: None,
+                    });
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Code pickled by value (cloudpickle's `_builtin_type('CodeType')(...)`): the number of
+/// arguments tells the producer's Python family, and `code()` of another family refuses them.
+fn code_object<'k>(
+    trace: &Trace<'_>,
+    brk: &'k Break,
+    env: &pyenv::Environment,
+    knowledge: &'k Knowledge,
+    out: &mut Vec<Fired<'k>>,
+) {
+    let Some(pattern) = brk.detect_str("reduce_global") else {
+        return;
+    };
+    let target_minor = format!("{}.{}", env.version.0, env.version.1);
+    let Some(target) = knowledge
+        .codetypes
+        .iter()
+        .find(|c| c.python == target_minor)
+    else {
+        return;
+    };
+    for &id in &trace.calls {
+        let Some(Node::Object(o)) = trace.nodes.get(id.index()) else {
+            continue;
+        };
+        // The call whose callable is the result of `_builtin_type('CodeType')`.
+        let Some(Node::Object(maker)) = trace.node(o.callable) else {
+            continue;
+        };
+        let Some((m, n)) = callee(trace, maker) else {
+            continue;
+        };
+        if !matches_global(pattern, m, n) {
+            continue;
+        }
+        let is_code = args(trace, maker)
+            .first()
+            .and_then(|v| trace.node(*v))
+            .is_some_and(|n| matches!(n, Node::Str(s) if s.as_ref() == b"CodeType"));
+        if !is_code {
+            continue;
+        }
+        let given = args(trace, o).len();
+        if (target.required_args..=target.max_positional_args).contains(&given) {
+            continue;
+        }
+        let variant = |key: &str| {
+            brk.extra
+                .get(key)
+                .and_then(toml::Value::as_str)
+                .map(str::to_owned)
+        };
+        let modern = knowledge::in_range(&target_minor, "3.11", "");
+        let error = match (modern, given) {
+            (true, 16) => variant("error_target_3_11plus_from_16"),
+            (true, 15) => variant("error_target_3_11plus_from_15"),
+            (false, 18) if target_minor == "3.10" => variant("error_target_3_10_from_18"),
+            (false, 18) => variant("error_target_3_8_3_9_from_18"),
+            _ => None,
+        }
+        .unwrap_or_else(|| {
+            format!(
+                "TypeError: code() takes {}..{} arguments in Python {target_minor}, the pickle gives {given}",
+                target.required_args, target.max_positional_args
+            )
+        });
+        out.push(Fired {
+            brk,
+            offset: o.offset,
+            error: Some(error),
+            warning: None,
+            producer: None,
+        });
+        return;
+    }
+}
+
+/// scikit-learn's `_sklearn_version` against the target's scikit-learn.
+fn detect_version_warning<'k>(
+    trace: &Trace<'_>,
+    brk: &'k Break,
+    target: &str,
+    out: &mut Vec<Fired<'k>>,
+) {
+    let (Some(key), Some(prefix)) = (
+        brk.detect_str("state_key"),
+        brk.detect_str("build_global_module_prefix"),
+    ) else {
+        return;
+    };
+    for &id in &trace.calls {
+        let Some(Node::Object(o)) = trace.nodes.get(id.index()) else {
+            continue;
+        };
+        // copyreg._reconstructor(cls, ...) and NEWOBJ both leave the class in the call.
+        let class = callee(trace, o)
+            .filter(|(m, _)| m.starts_with(prefix))
+            .or_else(|| {
+                args(trace, o)
+                    .first()
+                    .and_then(|v| trace.as_global(*v))
+                    .and_then(|g| Some((g.module.literal()?, g.name.literal()?)))
+                    .filter(|(m, _)| m.starts_with(prefix))
+            });
+        let Some((_, name)) = class else { continue };
+        for (&state, &at) in o.state.iter().zip(&o.built_at) {
+            let Some(v) = dict_value(trace, state, key) else {
+                continue;
+            };
+            let Some(Node::Str(s)) = trace.node(v) else {
+                continue;
+            };
+            let producer = String::from_utf8_lossy(s).into_owned();
+            if producer == target {
+                continue;
+            }
+            out.push(Fired {
+                brk,
+                offset: at,
+                error: None,
+                warning: Some(format!(
+                    "Trying to unpickle estimator {name} from version {producer} when using version {target}. This might lead to breaking code or invalid results. Use at your own risk."
+                )),
+                producer: Some((brk.dist.clone(), producer)),
+            });
+            return;
+        }
+    }
+}
+
+/// `state[key]` for a dict state or the dict of a `(state, slotstate)` pair.
+fn dict_value(trace: &Trace<'_>, state: Value, key: &str) -> Option<Value> {
+    let items = match trace.node(state)? {
+        Node::Dict(items) => items,
+        Node::Tuple(t) => match t.first().and_then(|v| trace.node(*v)) {
+            Some(Node::Dict(items)) => items,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    items.iter().find_map(|(k, v)| match trace.node(*k) {
+        Some(Node::Str(s)) if s.as_ref() == key.as_bytes() => Some(*v),
+        _ => None,
+    })
+}
+
+/// Whether a string equal to `word` is reachable from `v` within `depth` steps.
+fn mentions(trace: &Trace<'_>, v: Value, word: &[u8], depth: usize) -> bool {
+    if depth == 0 {
+        return false;
+    }
+    let Some(n) = trace.node(v) else { return false };
+    let children: Vec<Value> = match n {
+        Node::Str(s) => return s.as_ref() == word,
+        Node::List(x) | Node::Tuple(x) | Node::Set(x) | Node::FrozenSet(x) => x.clone(),
+        Node::Dict(items) => items.iter().flat_map(|(a, b)| [*a, *b]).collect(),
+        Node::Object(o) => {
+            let mut c = vec![o.args];
+            c.extend(o.state.iter().copied());
+            c.extend(o.items.iter().copied());
+            c
+        }
+        _ => return false,
+    };
+    children
+        .into_iter()
+        .any(|c| mentions(trace, c, word, depth - 1))
+}
