@@ -7,15 +7,15 @@ Payloads are assembled from raw opcode bytes, never pickled from live objects an
 loaded: the ground truth ("this file runs code or reaches a dangerous name when loaded") comes
 from how each file is built. Each payload is then wrapped in every container pickle-doctor
 reads (raw pickle, torch zip and its tricks, TorchScript, legacy torch, torch tar, joblib with
-every compressor, npy/npz object arrays, generic and nested zips).
+every compressor, npy/npz object arrays, generic and nested zips, 7z).
 
 OUTDIR/manifest.json lists every file with its technique, its container, the rule codes a
 scanner must report, and `compare: true` for the subset the peer comparison runs on (every
 technique as a raw pickle, and every container with three techniques), since the peers
 start a Python process per file.
 
-Only the standard library is needed, plus `lz4` for joblib's lz4 framing (in the pinned test
-venv).
+Only the standard library is needed, plus `lz4` for joblib's lz4 framing and `py7zr` for 7z
+(both in the pinned test venv).
 """
 
 import base64
@@ -33,6 +33,7 @@ import zipfile
 import zlib
 
 import lz4.frame
+import py7zr
 
 # --- opcode helpers ---------------------------------------------------------------------------
 
@@ -329,6 +330,15 @@ def lzma_alone(payload):
     return lzma.compress(payload, format=lzma.FORMAT_ALONE)
 
 
+def sevenz(entries):
+    """A 7z archive (LZMA2) of (name, bytes) entries."""
+    buf = io.BytesIO()
+    with py7zr.SevenZipFile(buf, "w") as z:
+        for name, data in entries:
+            z.writestr(data, name)
+    return buf.getvalue()
+
+
 def containers():
     """(name, extension, wrap(payload) -> bytes, whether the comparison uses it)."""
     return [
@@ -361,6 +371,8 @@ def containers():
         ("npz-deflated", "npz", lambda p: zip_bytes([("arr_0.npy", npy_object(p))], zipfile.ZIP_DEFLATED), True),
         ("zip-generic", "zip", lambda p: zip_bytes([("model/weights.pkl", p)], zipfile.ZIP_DEFLATED), False),
         ("zip-nested", "zip", lambda p: zip_bytes([("bundle/model.pt", torch_zip(p))], zipfile.ZIP_DEFLATED), True),
+        ("7z-pickle", "7z", lambda p: sevenz([("model/data.pkl", p)]), True),
+        ("7z-torch-zip", "7z", lambda p: sevenz([("pytorch_model.bin", torch_zip(p))]), False),
     ]
 
 

@@ -24,6 +24,7 @@ pub mod fuzzing;
 pub mod joblib;
 pub mod npy;
 pub mod numpy;
+mod sevenz;
 mod sniff;
 pub mod torch;
 mod zip;
@@ -65,6 +66,8 @@ pub enum Format {
     Npz,
     /// Any other zip archive; members whose bytes are pickles are read.
     Zip,
+    /// A 7z archive; every entry is opened as a container.
+    SevenZip,
     /// A Git-LFS pointer file: the real content was never downloaded.
     GitLfsPointer,
     /// An HTML page (a failed download).
@@ -87,6 +90,7 @@ impl Format {
             Format::Npy => "npy",
             Format::Npz => "npz",
             Format::Zip => "zip",
+            Format::SevenZip => "7z",
             Format::GitLfsPointer => "git-lfs-pointer",
             Format::Html => "html",
             Format::Empty => "empty",
@@ -183,6 +187,18 @@ impl<'a> Opened<'a> {
 /// A container that is damaged beyond what its own reader tolerates, or a decompression that
 /// exceeds `limits`. Unknown content is an error that says what the first bytes look like.
 pub fn open<'a>(data: &'a [u8], limits: &Limits) -> Result<Opened<'a>, OpenError> {
+    open_nested(data, limits, 0)
+}
+
+/// How deep archives inside archives (zip in zip, zip in 7z) are opened.
+pub(crate) const MAX_NESTING: usize = 3;
+
+/// [`open`] for content found `depth` archives deep.
+pub(crate) fn open_nested<'a>(
+    data: &'a [u8],
+    limits: &Limits,
+    depth: usize,
+) -> Result<Opened<'a>, OpenError> {
     let whole = |format, kind| Opened {
         format,
         members: vec![Member {
@@ -209,7 +225,13 @@ pub fn open<'a>(data: &'a [u8], limits: &Limits) -> Result<Opened<'a>, OpenError
             members: Vec::new(),
             storages: Vec::new(),
         }),
-        Sniffed::Zip => zip::open(data, limits),
+        Sniffed::Zip => zip::open_at(data, limits, depth),
+        Sniffed::SevenZip if depth < MAX_NESTING => sevenz::open(data, limits, depth),
+        Sniffed::SevenZip => Err(OpenError::Damaged {
+            what: "7z archive".to_owned(),
+            offset: 0,
+            reason: format!("nested more than {MAX_NESTING} archives deep"),
+        }),
         Sniffed::Tar => torch::open_tar(data),
         Sniffed::Npy => npy::open(data),
         Sniffed::Compressed(c) => {

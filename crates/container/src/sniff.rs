@@ -45,6 +45,8 @@ pub enum Sniffed {
     Pickle,
     /// A zip archive (torch, TorchScript, npz, or generic).
     Zip,
+    /// A 7z archive.
+    SevenZip,
     /// A tar archive (legacy torch, 0.1.x era).
     Tar,
     /// numpy `.npy`.
@@ -70,6 +72,9 @@ pub fn sniff(data: &[u8]) -> Sniffed {
     }
     if data.starts_with(crate::npy::MAGIC) {
         return Sniffed::Npy;
+    }
+    if data.starts_with(crate::sevenz::MAGIC) {
+        return Sniffed::SevenZip;
     }
     if data.starts_with(b"version https://git-lfs.github.com/spec/") {
         return Sniffed::GitLfsPointer;

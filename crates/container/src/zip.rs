@@ -102,15 +102,12 @@ fn is_pickle(b: &[u8]) -> bool {
         || crate::sniff::looks_like_text_pickle(b)
 }
 
-/// How deep zips inside zips are opened.
-const MAX_ZIP_DEPTH: usize = 3;
-
-/// Opens a zip archive and classifies it.
-pub(crate) fn open<'a>(data: &'a [u8], limits: &Limits) -> Result<Opened<'a>, OpenError> {
-    open_at(data, limits, 0)
-}
-
-fn open_at<'a>(data: &'a [u8], limits: &Limits, depth: usize) -> Result<Opened<'a>, OpenError> {
+/// Opens a zip archive `depth` archives deep and classifies it.
+pub(crate) fn open_at<'a>(
+    data: &'a [u8],
+    limits: &Limits,
+    depth: usize,
+) -> Result<Opened<'a>, OpenError> {
     let entries = entries(data)?;
     if let Some(prefix) = torch_prefix(&entries) {
         let script = entries.iter().any(|e| {
@@ -164,10 +161,12 @@ fn open_at<'a>(data: &'a [u8], limits: &Limits, depth: usize) -> Result<Opened<'
             members.push(npy::member(e.name.clone(), bytes, offset)?);
             continue;
         }
-        if bytes.starts_with(b"PK\x03\x04") && depth < MAX_ZIP_DEPTH {
-            // A zip inside a zip (a zipped model folder holding a checkpoint): its members
-            // are listed as `outer/inner.zip/member`.
-            if let Ok(inner) = open_at(&bytes, limits, depth + 1) {
+        if (bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(crate::sevenz::MAGIC))
+            && depth < crate::MAX_NESTING
+        {
+            // An archive inside a zip (a zipped model folder holding a checkpoint): its
+            // members are listed as `outer/inner.zip/member`.
+            if let Ok(inner) = crate::open_nested(&bytes, limits, depth + 1) {
                 for m in inner.members {
                     members.push(Member {
                         name: format!("{}/{}", e.name, m.name),
