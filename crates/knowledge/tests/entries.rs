@@ -1,0 +1,83 @@
+//! Every knowledge entry is well-formed: a unique id, a source URL, version bounds that parse,
+//! and (for renames) `from` and `to` that differ. What the entries claim about real packages
+//! is checked in the reference venvs by `crates/cli/tests/knowledge.rs`.
+
+use std::collections::HashSet;
+
+use knowledge::{Knowledge, Version};
+
+fn version_ok(v: &str) -> bool {
+    v.is_empty() || Version::parse(v).is_some()
+}
+
+#[test]
+fn renames_are_well_formed() {
+    let k = Knowledge::embedded();
+    assert!(k.renames.len() > 400);
+    let mut ids = HashSet::new();
+    for r in &k.renames {
+        assert!(ids.insert(r.id.clone()), "duplicate id {}", r.id);
+        assert!(r.source.starts_with("https://"), "{}", r.id);
+        assert!(version_ok(&r.since) && version_ok(&r.until), "{}", r.id);
+        assert!(
+            version_ok(&r.applied_since) && version_ok(&r.applied_until),
+            "{}",
+            r.id
+        );
+        assert_ne!(r.from, r.to, "{}", r.id);
+        assert!(!r.note.is_empty(), "{} says how it was verified", r.id);
+    }
+    for s in &k.shims {
+        assert!(ids.insert(s.id.clone()), "duplicate id {}", s.id);
+        assert!(s.source.starts_with("https://"), "{}", s.id);
+    }
+}
+
+#[test]
+fn breaks_are_well_formed() {
+    let k = Knowledge::embedded();
+    assert!(k.breaks.len() >= 38);
+    let mut ids = HashSet::new();
+    for b in &k.breaks {
+        assert!(ids.insert(b.id.clone()), "duplicate id {}", b.id);
+        assert!(b.source.starts_with("https://"), "{}", b.id);
+        assert!(version_ok(&b.since) && version_ok(&b.until), "{}", b.id);
+        assert!(!b.detect.is_empty(), "{} has a detect pattern", b.id);
+        // A load failure says how the loader words it.
+        if b.kind.is_none() {
+            assert!(b.error.is_some(), "{} has an error text", b.id);
+        }
+    }
+    // CodeType layouts for every minor from 3.7.
+    let minors: Vec<&str> = k.codetypes.iter().map(|c| c.python.as_str()).collect();
+    for m in ["3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13"] {
+        assert!(minors.contains(&m), "{m}");
+    }
+}
+
+#[test]
+fn distribution_names_are_well_formed() {
+    let k = Knowledge::embedded();
+    assert!(k.distributions.len() > 200);
+    let mut modules = HashSet::new();
+    for d in &k.distributions {
+        assert!(modules.insert(d.module.clone()), "duplicate {}", d.module);
+        assert!(d.source.starts_with("https://"), "{}", d.module);
+    }
+    assert_eq!(
+        k.distribution_for("sklearn.tree._classes").unwrap().dist,
+        "scikit-learn"
+    );
+    assert_eq!(
+        k.distribution_for("google.protobuf.message").unwrap().dist,
+        "protobuf"
+    );
+}
+
+#[test]
+fn weights_only_allowlist_is_torchs() {
+    let k = Knowledge::embedded();
+    assert!(k.weights_only.allowed.len() > 100);
+    assert!(k.weights_only.allows("torch._utils", "_rebuild_tensor_v2"));
+    assert!(!k.weights_only.allows("builtins", "eval"));
+}
