@@ -32,19 +32,23 @@ pub(crate) fn run(args: &RequirementsArgs) -> Result<ExitCode> {
                 let (dist, version) = match env.distribution_of(module) {
                     Some(d) => (
                         d.name.clone(),
-                        Some((d.version.clone(), "installed in the target")),
+                        Some((format!("=={}", d.version), "installed in the target")),
                     ),
                     None => {
                         let name = knowledge
                             .distribution_for(module)
                             .map_or_else(|| top.to_owned(), |d| d.dist.clone());
-                        let v = (name == "scikit-learn")
-                            .then(|| {
-                                producer_sklearn
-                                    .clone()
-                                    .map(|v| (v, "producer version in the data"))
-                            })
-                            .flatten();
+                        let v = match name.as_str() {
+                            "scikit-learn" => producer_sklearn
+                                .clone()
+                                .map(|v| (format!("=={v}"), "producer version in the data")),
+                            // numpy 2 renamed numpy.core to numpy._core; pickles name it.
+                            "numpy" if module.starts_with("numpy._core") => Some((
+                                ">=2".to_owned(),
+                                "the data names numpy._core: written by numpy 2",
+                            )),
+                            _ => None,
+                        };
                         (name, v)
                     }
                 };
@@ -57,7 +61,7 @@ pub(crate) fn run(args: &RequirementsArgs) -> Result<ExitCode> {
     }
     for (dist, version) in &needed {
         match version {
-            Some((v, why)) => println!("{dist}=={v}  # {why}"),
+            Some((v, why)) => println!("{dist}{v}  # {why}"),
             None => println!("{dist}  # not installed in the target; version unknown"),
         }
     }

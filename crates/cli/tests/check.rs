@@ -1,0 +1,215 @@
+//! `check` and `requirements` against real venvs: the JSON contract of DESIGN.md, exit codes,
+//! the static target (`--site-packages`) agreeing with the interpreter target, and
+//! requirement lines whose versions come from the venv's own metadata.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn venv(name: &str) -> Option<PathBuf> {
+    let truth = common::from_env("PICKLE_DOCTOR_MATRIX")?;
+    let cache = truth.parent()?.parent()?;
+    Some(cache.join("venvs").join(name).join("bin/python"))
+}
+
+/// What the venv's own `importlib.metadata` says.
+fn installed(python: &PathBuf, dist: &str) -> String {
+    let out = Command::new(python)
+        .args([
+            "-I",
+            "-c",
+            &format!("import importlib.metadata as m; print(m.version({dist:?}))"),
+        ])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+#[test]
+fn json_follows_the_contract_and_exit_codes_follow_the_verdict() {
+    let Some(bare) = venv("matrix-bare") else {
+        return;
+    };
+    let py = bare.display().to_string();
+    let out = common::run_cli(
+        &[
+            "check",
+            "--format",
+            "json",
+            "--python",
+            &py,
+            "samples/logistic-regression.pkl",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        doc["environment"]["python"]
+            .as_str()
+            .unwrap()
+            .starts_with("3.11.")
+    );
+    let f = &doc["files"][0];
+    assert_eq!(f["verdict"], "fails");
+    assert_eq!(f["loader"], "pickle");
+    assert_eq!(f["error"], "ModuleNotFoundError: No module named 'sklearn'");
+    let g = &f["globals"][0];
+    for key in [
+        "module",
+        "name",
+        "member",
+        "offset",
+        "status",
+        "distribution",
+        "reason",
+    ] {
+        assert!(g.get(key).is_some(), "{key}");
+    }
+    assert_eq!(g["status"], "module-missing");
+    // In the venv that has scikit-learn it loads (exit 0); at-risk exits 1 only with --strict.
+    let Some(old) = venv("matrix-old") else {
+        return;
+    };
+    let py = old.display().to_string();
+    let out = common::run_cli(
+        &["check", "--python", &py, "samples/logistic-regression.pkl"],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains(": at-risk"));
+    let out = common::run_cli(
+        &[
+            "check",
+            "--strict",
+            "--python",
+            &py,
+            "samples/logistic-regression.pkl",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn static_target_agrees_with_the_interpreter() {
+    let Some(old) = venv("matrix-old") else {
+        return;
+    };
+    let site = old
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("lib/python3.11/site-packages");
+    let files = [
+        "samples/logistic-regression.pkl",
+        "samples/array-p5.pkl",
+        "tests/fixtures/torch/files/checkpoint.pt",
+    ];
+    let py = old.display().to_string();
+    let site = site.display().to_string();
+    let mut a = vec!["check", "--format", "json", "--python", &py];
+    a.extend(files);
+    let mut b = vec![
+        "check",
+        "--format",
+        "json",
+        "--site-packages",
+        &site,
+        "--python-version",
+        "3.11",
+    ];
+    b.extend(files);
+    let verdicts = |args: &[&str]| -> Vec<(String, String)> {
+        let out = common::run_cli(args, None);
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        doc["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["verdict"].as_str().unwrap().to_owned(),
+                    f["error"].to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(verdicts(&a), verdicts(&b));
+}
+
+#[test]
+fn requirements_give_installed_or_producer_versions() {
+    let (Some(full), Some(bare)) = (venv("fixtures"), venv("matrix-bare")) else {
+        return;
+    };
+    let py = full.display().to_string();
+    let out = common::run_cli(
+        &[
+            "requirements",
+            "--python",
+            &py,
+            "samples/logistic-regression.pkl",
+        ],
+        None,
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(&format!(
+            "numpy=={}  # installed",
+            installed(&full, "numpy")
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "scikit-learn=={}  # installed",
+            installed(&full, "scikit-learn")
+        )),
+        "{text}"
+    );
+    // Nothing installed: the producer's scikit-learn version, from `_sklearn_version`.
+    let py = bare.display().to_string();
+    let out = common::run_cli(
+        &[
+            "requirements",
+            "--python",
+            &py,
+            "samples/logistic-regression.pkl",
+        ],
+        None,
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let data = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../samples/logistic-regression.pkl"
+    ))
+    .unwrap();
+    let producer = {
+        let i = memchr_find(&data, b"_sklearn_version").unwrap();
+        // SHORT_BINUNICODE key, memo op, then SHORT_BINUNICODE value: read the value.
+        let rest = &data[i + 16..];
+        let j = rest.iter().position(|&b| b == 0x8c).unwrap();
+        let len = rest[j + 1] as usize;
+        String::from_utf8(rest[j + 2..j + 2 + len].to_vec()).unwrap()
+    };
+    assert!(
+        text.contains(&format!("scikit-learn=={producer}  # producer version")),
+        "{text}"
+    );
+    assert!(
+        text.contains("numpy>=2  # the data names numpy._core"),
+        "{text}"
+    );
+}
+
+fn memchr_find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
