@@ -213,3 +213,72 @@ fn requirements_give_installed_or_producer_versions() {
 fn memchr_find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
+
+/// `--main SCRIPT`: `__main__` names resolve against the script that will load the file. The
+/// truth is a real `python SCRIPT FILE` run: one script defines the classes, one does not.
+#[test]
+fn main_script_decides_main_names() {
+    let Some(truth) = common::from_env("PICKLE_DOCTOR_MATRIX") else {
+        return;
+    };
+    let Some(python) = venv("fixtures") else {
+        return;
+    };
+    let fixtures = truth.parent().unwrap().join("fixtures/current");
+    let dir = std::env::temp_dir().join(format!("pickle-doctor-main-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let loader = "import pickle, sys\npickle.load(open(sys.argv[1], 'rb'))\n";
+    let full = dir.join("defines.py");
+    std::fs::write(
+        &full,
+        format!(
+            "class Point:\n    pass\n\nclass Outer:\n    class Inner:\n        pass\n\n{loader}"
+        ),
+    )
+    .unwrap();
+    let partial = dir.join("partial.py");
+    std::fs::write(&partial, format!("class Point:\n    pass\n\n{loader}")).unwrap();
+    let py = python.display().to_string();
+    for fixture in [
+        "main-point-p4.pkl",
+        "main-nested-p4.pkl",
+        "main-point-p2.pkl",
+    ] {
+        let file = fixtures.join(fixture);
+        for script in [&full, &partial] {
+            let real = Command::new(&python)
+                .arg(script)
+                .arg(&file)
+                .current_dir(&dir)
+                .output()
+                .unwrap();
+            let real_error = String::from_utf8_lossy(&real.stderr)
+                .lines()
+                .last()
+                .unwrap_or_default()
+                .to_owned();
+            let out = common::run_cli(
+                &[
+                    "check",
+                    "--format",
+                    "json",
+                    "--python",
+                    &py,
+                    "--main",
+                    script.to_str().unwrap(),
+                    file.to_str().unwrap(),
+                ],
+                None,
+            );
+            let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            let f = &doc["files"][0];
+            if real.status.success() {
+                assert_ne!(f["verdict"], "fails", "{fixture} with {}", script.display());
+            } else {
+                assert_eq!(f["verdict"], "fails", "{fixture} with {}", script.display());
+                assert_eq!(f["error"].as_str().unwrap(), real_error, "{fixture}");
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
