@@ -5,13 +5,16 @@
 #   scripts/matrix.sh --force    # rewrite fixtures and truth even if nothing changed
 #
 # 1. scripts/setup-matrix-envs.sh creates (once) the venvs of tests/envs/matrix/*.txt:
-#    old, current, bare, localpkg, renamed; scripts/setup-test-env.sh the `fixtures` venv.
-# 2. tests/matrix/write_fixtures.py runs in each writer venv (old, current, localpkg) and
-#    writes $cache/matrix/fixtures/<writer>/ with a manifest.json.
+#    old, current, bare, localpkg, renamed, legacy; scripts/setup-test-env.sh the
+#    `fixtures` venv.
+# 2. tests/matrix/write_fixtures.py runs in each writer venv (old, current, localpkg,
+#    legacy) and writes $cache/matrix/fixtures/<writer>/ with a manifest.json.
 # 3. tests/matrix/load_truth.py loads every fixture, plus the committed torch files
 #    (tests/fixtures/torch/files), in every target venv (old, current, bare, localpkg,
-#    renamed, fixtures), each in a fresh `python -I` subprocess in an empty cwd, and
-#    writes $cache/matrix/truth.json. Nothing from tests/hostile is ever loaded.
+#    renamed, legacy, fixtures), each in a fresh `python -I` subprocess in an empty cwd,
+#    and writes $cache/matrix/truth.json. Nothing from tests/hostile is ever loaded.
+#    Every writer is also a target, so the venvs built in step 1 (and their stamps,
+#    hashed below) cover the writers.
 #
 # Re-runs: venvs are reused while their stamps match, and when the inputs of steps 2-3
 # (venv stamps, the two scripts, the torch files) hash to the value stored next to
@@ -39,8 +42,8 @@ fixtures="$out/fixtures"
 truth="$out/truth.json"
 stamp="$out/.truth-inputs.sha256"
 torch_dir="tests/fixtures/torch/files"
-writers=(old current localpkg)
-targets=(old current bare localpkg renamed)
+writers=(old current localpkg legacy)
+targets=(old current bare localpkg renamed legacy)
 
 log() { printf 'matrix: %s\n' "$*" >&2; }
 t0=$SECONDS

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Create (or reuse) the reference venvs of the differential test matrix (tests/matrix/).
 #
-#   scripts/setup-matrix-envs.sh                 # all of: old current bare localpkg renamed
+#   scripts/setup-matrix-envs.sh                 # all of: old current bare localpkg renamed legacy
 #   scripts/setup-matrix-envs.sh old bare        # only these
 #
 # stdout: one line per venv, `NAME /path/to/venv/bin/python`, in the order asked for;
@@ -38,7 +38,7 @@ repo_root="$(cd -- "$script_dir/.." && pwd)"
 envs_dir="$repo_root/tests/envs/matrix"
 cache_root="${PICKLE_DOCTOR_CACHE:-$HOME/.cache/pickle-doctor}"
 base_python="${PYTHON:-python3}"
-all_names=(old current bare localpkg renamed)
+all_names=(old current bare localpkg renamed legacy)
 
 log() { printf 'setup-matrix-envs: %s\n' "$*" >&2; }
 

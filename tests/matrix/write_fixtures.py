@@ -3,7 +3,7 @@
 
 Usage:  <writer venv python> tests/matrix/write_fixtures.py OUTDIR [--writer NAME]
 
-Run once per *writer* venv (scripts/setup-matrix-envs.sh: old, current, localpkg).
+Run once per *writer* venv (scripts/setup-matrix-envs.sh: old, current, localpkg, legacy).
 NAME defaults to the venv's directory name without its `matrix-` prefix. The script
 deletes and rewrites OUTDIR/NAME/ and writes OUTDIR/NAME/manifest.json:
 
@@ -23,7 +23,11 @@ What gets written depends on what the venv has (each group is skipped if its lib
 is missing): numpy, sklearn, joblib, pandas, cloudpickle, `__main__` objects, and plain
 data (current writer only: plain data is the same bytes from any CPython 3.11). A venv
 with mlkit (the local package of the localpkg venv) writes mlkit objects only: its numpy
-is the current venv's, so its numpy fixtures would repeat current's byte for byte.
+is the current venv's, so its numpy fixtures would repeat current's byte for byte. The
+legacy writer (scikit-learn 1.2.2, numpy 1.24) writes a small set of its own only
+(write_legacy): the pre-1.3 tree node dtype and EuclideanDistance that the matrix is
+there for, at protocols 4 and 2, and one joblib dump; nothing more, to keep the matrix
+(every fixture times every target) small.
 
 Deterministic: fixed seeds and data; the script re-executes itself with
 PYTHONHASHSEED=0 so that set order inside pickles is stable, and feeds cloudpickle a
@@ -444,6 +448,48 @@ def write_plain(w):
                  plain_data(), p)
 
 
+def write_legacy(w, models):
+    """The legacy writer's own small set (scikit-learn 1.2.2): the classic 1.2 -> 1.3 breaks.
+
+    Trees pickle the pre-1.3 node dtype (no `missing_go_to_left`); the kd-tree of the
+    KNeighborsClassifier (default metric: minkowski, p=2) holds a
+    sklearn.metrics._dist_metrics.EuclideanDistance (EuclideanDistance64 from 1.3 on).
+    """
+    import joblib
+    import numpy as np
+
+    arr = np.arange(6, dtype=np.float64).reshape(2, 3)
+    for p in (4, 2):
+        w.pickle(f"np-array-f8-p{p}.pkl", "numpy",
+                 f"float64 2x3 array at protocol {p} (numpy 1.24: numpy.core.multiarray._reconstruct)",
+                 arr, p)
+        w.pickle(f"sk-logreg-p{p}.pkl", "sklearn", f"fitted LogisticRegression (sklearn 1.2.2), protocol {p}",
+                 models["logreg"], p)
+        w.pickle(f"sk-dtree-p{p}.pkl", "sklearn",
+                 f"DecisionTreeClassifier(max_depth=3): pre-1.3 node dtype (7 fields, no missing_go_to_left), "
+                 f"protocol {p}", models["dtree"], p)
+        w.pickle(f"sk-forest-p{p}.pkl", "sklearn",
+                 f"RandomForestClassifier(n_estimators=3): trees with the pre-1.3 node dtype, protocol {p}",
+                 models["forest"], p)
+        w.pickle(f"sk-knn-p{p}.pkl", "sklearn",
+                 f"KNeighborsClassifier(algorithm='kd_tree'), default metric: KDTree + EuclideanDistance "
+                 f"(pre-1.3 name), protocol {p}", models["knn"], p)
+    w.add("sk-forest.joblib", "joblib", "joblib",
+          "joblib.dump of the RandomForestClassifier (pre-1.3 node dtype), compress=0",
+          lambda path: joblib.dump(models["forest"], path))
+
+    # The set is only worth having while it really holds the old names and layout.
+    def data(name):
+        with open(os.path.join(w.dir, name), "rb") as f:
+            return f.read()
+    for p in (4, 2):
+        knn = data(f"sk-knn-p{p}.pkl")
+        if b"EuclideanDistance" not in knn or b"EuclideanDistance64" in knn:
+            raise SystemExit(f"legacy: sk-knn-p{p}.pkl does not reference EuclideanDistance")
+        if b"missing_go_to_left" in data(f"sk-dtree-p{p}.pkl"):
+            raise SystemExit(f"legacy: sk-dtree-p{p}.pkl has the 1.3 node dtype")
+
+
 def write_mlkit(w):
     import numpy as np
     import mlkit
@@ -500,31 +546,35 @@ def main():
     groups = []
     models = None
     local = have("mlkit")  # the localpkg writer writes mlkit objects only (its numpy is current's)
-    if have("numpy") and not local:
-        write_numpy(w)
-        groups.append("numpy")
-    if have("sklearn"):
-        models = sklearn_models()
-        write_sklearn(w, models)
-        groups.append("sklearn")
-    if have("joblib") and have("numpy"):
-        write_joblib(w, models)
-        groups.append("joblib")
-    if have("pandas"):
-        write_pandas(w)
-        groups.append("pandas")
-    if have("cloudpickle"):
-        write_cloudpickle(w)
-        groups.append("cloudpickle")
-    if local:
-        write_mlkit(w)
-        groups.append("mlkit")
+    if writer == "legacy":  # a small set of its own only (see write_legacy)
+        write_legacy(w, sklearn_models())
+        groups += ["numpy", "sklearn", "joblib"]
     else:
-        write_main(w)
-        groups.append("main")
-    if writer == "current":
-        write_plain(w)
-        groups.append("plain")
+        if have("numpy") and not local:
+            write_numpy(w)
+            groups.append("numpy")
+        if have("sklearn"):
+            models = sklearn_models()
+            write_sklearn(w, models)
+            groups.append("sklearn")
+        if have("joblib") and have("numpy"):
+            write_joblib(w, models)
+            groups.append("joblib")
+        if have("pandas"):
+            write_pandas(w)
+            groups.append("pandas")
+        if have("cloudpickle"):
+            write_cloudpickle(w)
+            groups.append("cloudpickle")
+        if local:
+            write_mlkit(w)
+            groups.append("mlkit")
+        else:
+            write_main(w)
+            groups.append("main")
+        if writer == "current":
+            write_plain(w)
+            groups.append("plain")
 
     versions = {name: dist_version(name) for name in (
         "numpy", "scipy", "scikit-learn", "pandas", "joblib", "cloudpickle", "mlkit",

@@ -13,7 +13,7 @@ fn reference_pythons() -> Option<Vec<PathBuf>> {
     let truth = common::from_env("PICKLE_DOCTOR_MATRIX")?;
     let cache = truth.parent()?.parent()?.to_path_buf();
     let mut out = vec![cache.join("venvs/fixtures/bin/python")];
-    for t in ["old", "current", "bare", "localpkg", "renamed"] {
+    for t in ["old", "current", "bare", "localpkg", "renamed", "legacy"] {
         out.push(cache.join(format!("venvs/matrix-{t}/bin/python")));
     }
     Some(out)

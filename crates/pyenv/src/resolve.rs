@@ -343,7 +343,10 @@ impl<'e> Resolver<'e> {
     }
 }
 
-/// Whether a Cython source next to the extension mentions `name` as a whole word.
+/// Whether a Cython source next to the extension defines `name` at module level: a line
+/// `class NAME`, `cdef class NAME`, `def`/`cpdef ... NAME(`, `NAME = ...`, or `NAME` quoted in
+/// an `__all__` line. Mentions in docstrings and `.pyx.tp` template names
+/// (`EuclideanDistance{{name_suffix}}`) do not count.
 fn cython_source_mentions(so: &Path, name: &str) -> bool {
     let Some(dir) = so.parent() else { return false };
     let Some(stem) = so
@@ -354,14 +357,30 @@ fn cython_source_mentions(so: &Path, name: &str) -> bool {
         return false;
     };
     ["pyx", "pyx.tp", "pxd", "pxd.tp"].iter().any(|ext| {
-        std::fs::read(dir.join(format!("{stem}.{ext}"))).is_ok_and(|text| {
-            memchr::memmem::find_iter(&text, name.as_bytes()).any(|i| {
-                let before = i.checked_sub(1).and_then(|j| text.get(j)).copied();
-                let after = text.get(i + name.len()).copied();
-                let ident =
-                    |b: Option<u8>| b.is_some_and(|b| b == b'_' || b.is_ascii_alphanumeric());
-                !ident(before) && !ident(after)
-            })
-        })
+        std::fs::read_to_string(dir.join(format!("{stem}.{ext}")))
+            .is_ok_and(|text| text.lines().any(|line| defines(line, name)))
     })
+}
+
+fn defines(line: &str, name: &str) -> bool {
+    let is_ident = |c: char| c == '_' || c.is_ascii_alphanumeric();
+    let starts_name = |rest: &str| {
+        rest.strip_prefix(name)
+            .is_some_and(|after| !after.starts_with(|c: char| is_ident(c) || c == '{'))
+    };
+    if line.starts_with("__all__") {
+        return line.contains(&format!("'{name}'")) || line.contains(&format!("\"{name}\""));
+    }
+    for prefix in ["class ", "cdef class ", "def ", "cpdef "] {
+        if let Some(rest) = line.strip_prefix(prefix) {
+            // `cpdef double NAME(`: the name is the last word before the parenthesis.
+            let head = rest.split('(').next().unwrap_or(rest);
+            let word = head.split_whitespace().last().unwrap_or("");
+            let word = word.split(':').next().unwrap_or(word);
+            return word == name || starts_name(rest);
+        }
+    }
+    starts_name(line)
+        && line[name.len()..].trim_start().starts_with('=')
+        && !line[name.len()..].trim_start().starts_with("==")
 }

@@ -1,4 +1,4 @@
-use super::{Context, Rule, use_phrase};
+use super::{Context, Rule, literal_globals, use_phrase};
 use crate::security::Finding;
 
 pub(super) const RULE: Rule = Rule {
@@ -31,10 +31,7 @@ on the same Python minor version, and prefer formats without code (safetensors, 
 
 fn check(cx: &Context<'_, '_>, out: &mut Vec<Finding>) {
     let (trace, policy) = (cx.trace, cx.policy);
-    for g in &trace.globals {
-        let (Some(module), Some(name)) = (g.module.literal(), g.name.literal()) else {
-            continue;
-        };
+    for (g, module, name) in literal_globals(trace) {
         let Some(d) = policy.deny_match(module, name) else {
             continue;
         };

@@ -1,4 +1,4 @@
-use super::{Context, Rule, use_phrase};
+use super::{Context, Rule, literal_globals, use_phrase};
 use crate::security::Finding;
 
 pub(super) const RULE: Rule = Rule {
@@ -31,10 +31,7 @@ re-export the model to a data-only format (safetensors, ONNX).
 
 fn check(cx: &Context<'_, '_>, out: &mut Vec<Finding>) {
     let (trace, policy) = (cx.trace, cx.policy);
-    for g in &trace.globals {
-        let (Some(module), Some(name)) = (g.module.literal(), g.name.literal()) else {
-            continue;
-        };
+    for (g, module, name) in literal_globals(trace) {
         // Code builders have their own rule (PD107).
         if let Some(d) = policy.deny_match(module, name).filter(|d| !d.builds_code) {
             out.push(Finding {

@@ -50,6 +50,16 @@ pub fn by_code(code: &str) -> Option<&'static Rule> {
     ALL.iter().find(|r| r.code.eq_ignore_ascii_case(code))
 }
 
+/// Every global whose module and name are literal, with them: the names the policy judges.
+pub(crate) fn literal_globals<'t>(
+    trace: &'t Trace<'_>,
+) -> impl Iterator<Item = (&'t vm::Global<'t>, &'t str, &'t str)> + 't {
+    trace
+        .globals
+        .iter()
+        .filter_map(|g| Some((g, g.module.literal()?, g.name.literal()?)))
+}
+
 /// How a global is used, in words, most telling first.
 pub(crate) fn use_phrase(uses: Uses) -> &'static str {
     if uses.contains(Uses::CALLED) {

@@ -1,6 +1,6 @@
 use vm::Uses;
 
-use super::{Context, Rule, use_phrase};
+use super::{Context, Rule, literal_globals, use_phrase};
 use crate::security::{Finding, Severity};
 
 pub(super) const RULE: Rule = Rule {
@@ -30,10 +30,7 @@ policy file's `allow` list.",
 
 fn check(cx: &Context<'_, '_>, out: &mut Vec<Finding>) {
     let (trace, policy) = (cx.trace, cx.policy);
-    for g in &trace.globals {
-        let (Some(module), Some(name)) = (g.module.literal(), g.name.literal()) else {
-            continue;
-        };
+    for (g, module, name) in literal_globals(trace) {
         if policy.deny_match(module, name).is_some() || policy.allowed(module, name) {
             continue;
         }
