@@ -145,12 +145,9 @@ fn static_target_agrees_with_the_interpreter() {
     assert_eq!(verdicts(&a), verdicts(&b));
 }
 
-#[test]
-fn requirements_give_installed_or_producer_versions() {
-    let (Some(full), Some(bare)) = (venv("fixtures"), venv("matrix-bare")) else {
-        return;
-    };
-    let py = full.display().to_string();
+/// `pickle-doctor requirements` of the sample for the venv of `python`.
+fn requirements(python: &std::path::Path) -> String {
+    let py = python.display().to_string();
     let out = common::run_cli(
         &[
             "requirements",
@@ -160,7 +157,15 @@ fn requirements_give_installed_or_producer_versions() {
         ],
         None,
     );
-    let text = String::from_utf8(out.stdout).unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn requirements_give_installed_or_producer_versions() {
+    let (Some(full), Some(bare)) = (venv("fixtures"), venv("matrix-bare")) else {
+        return;
+    };
+    let text = requirements(&full);
     assert!(
         text.contains(&format!(
             "numpy=={}  # installed",
@@ -176,17 +181,7 @@ fn requirements_give_installed_or_producer_versions() {
         "{text}"
     );
     // Nothing installed: the producer's scikit-learn version, from `_sklearn_version`.
-    let py = bare.display().to_string();
-    let out = common::run_cli(
-        &[
-            "requirements",
-            "--python",
-            &py,
-            "samples/logistic-regression.pkl",
-        ],
-        None,
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = requirements(&bare);
     let data = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../samples/logistic-regression.pkl"
