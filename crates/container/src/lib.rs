@@ -190,6 +190,30 @@ pub fn open<'a>(data: &'a [u8], limits: &Limits) -> Result<Opened<'a>, OpenError
     open_nested(data, limits, 0)
 }
 
+/// The members of an archive found inside another, named `outer/member` (the outer name alone
+/// for a whole-file member), owning their bytes. Offsets stay in file coordinates only when
+/// both levels store their bytes as is.
+pub(crate) fn nested_members(
+    outer: &str,
+    outer_offset: Option<u64>,
+    inner: Opened<'_>,
+) -> Vec<Member<'static>> {
+    inner
+        .members
+        .into_iter()
+        .map(|m| Member {
+            name: if m.name.is_empty() {
+                outer.to_owned()
+            } else {
+                format!("{outer}/{}", m.name)
+            },
+            kind: m.kind,
+            file_offset: m.file_offset.zip(outer_offset).map(|(a, b)| a + b),
+            data: Cow::Owned(m.data.into_owned()),
+        })
+        .collect()
+}
+
 /// How deep archives inside archives (zip in zip, zip in 7z) are opened.
 pub(crate) const MAX_NESTING: usize = 3;
 

@@ -68,18 +68,7 @@ pub(crate) fn open<'a>(
     for (name, bytes) in entries {
         match crate::open_nested(&bytes, limits, depth + 1) {
             Ok(inner) if !inner.members.is_empty() => {
-                for m in inner.members {
-                    members.push(Member {
-                        name: if m.name.is_empty() {
-                            name.clone()
-                        } else {
-                            format!("{name}/{}", m.name)
-                        },
-                        kind: m.kind,
-                        data: Cow::Owned(m.data.into_owned()),
-                        file_offset: None,
-                    });
-                }
+                members.extend(crate::nested_members(&name, None, inner));
             }
             _ => members.push(Member {
                 name,

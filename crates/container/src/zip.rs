@@ -167,14 +167,7 @@ pub(crate) fn open_at<'a>(
             // An archive inside a zip (a zipped model folder holding a checkpoint): its
             // members are listed as `outer/inner.zip/member`.
             if let Ok(inner) = crate::open_nested(&bytes, limits, depth + 1) {
-                for m in inner.members {
-                    members.push(Member {
-                        name: format!("{}/{}", e.name, m.name),
-                        kind: m.kind,
-                        file_offset: m.file_offset.zip(offset).map(|(a, b)| a + b),
-                        data: Cow::Owned(m.data.into_owned()),
-                    });
-                }
+                members.extend(crate::nested_members(&e.name, offset, inner));
                 continue;
             }
         }

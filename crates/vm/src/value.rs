@@ -195,6 +195,12 @@ impl Global<'_> {
         matches!(self.module, Name::Dynamic(_)) || matches!(self.name, Name::Dynamic(_))
     }
 
+    /// `(module, name)` when both are literal.
+    #[must_use]
+    pub fn literal(&self) -> Option<(&str, &str)> {
+        Some((self.module.literal()?, self.name.literal()?))
+    }
+
     /// `module.name`, with `<dynamic>` for computed parts.
     #[must_use]
     pub fn dotted(&self) -> String {

@@ -48,8 +48,7 @@ pub(crate) fn detect<'k>(
 }
 
 fn callee<'t>(trace: &'t Trace<'_>, o: &Object) -> Option<(&'t str, &'t str)> {
-    let g = trace.as_global(o.callable)?;
-    Some((g.module.literal()?, g.name.literal()?))
+    trace.as_global(o.callable)?.literal()
 }
 
 /// `module:Name`, `a|b` alternatives, and a trailing `*` on the name.
@@ -286,7 +285,7 @@ fn detect_version_warning<'k>(
                 args(trace, o)
                     .first()
                     .and_then(|v| trace.as_global(*v))
-                    .and_then(|g| Some((g.module.literal()?, g.name.literal()?)))
+                    .and_then(vm::Global::literal)
                     .filter(|(m, _)| m.starts_with(prefix))
             });
         let Some((_, name)) = class else { continue };

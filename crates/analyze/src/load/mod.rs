@@ -351,7 +351,7 @@ pub fn weights_only_refusal(
         Some(TorchArchive::Script) => Some((wo.errors.torchscript.clone(), None)),
         _ => streams.iter().find_map(|s| {
             s.trace.globals.iter().find_map(|g| {
-                let (module, name) = (g.module.literal()?, g.name.literal()?);
+                let (module, name) = g.literal()?;
                 let (m, n) = knowledge.compat_map(module, name);
                 (!wo.allows(&m, &n)).then(|| (wo.unsupported(&m, &n), Some(format!("{m}.{n}"))))
             })

@@ -57,7 +57,7 @@ pub(crate) fn literal_globals<'t>(
     trace
         .globals
         .iter()
-        .filter_map(|g| Some((g, g.module.literal()?, g.name.literal()?)))
+        .filter_map(|g| g.literal().map(|(m, n)| (g, m, n)))
 }
 
 /// How a global is used, in words, most telling first.

@@ -46,9 +46,8 @@ const LOADERS: &[(&str, &str)] = &[
 const MAX_PAYLOAD: u64 = 64 << 20;
 const MAX_DEPTH: usize = 4;
 
-fn callee(trace: &Trace<'_>, v: Value) -> Option<(String, String)> {
-    let g = trace.as_global(v)?;
-    Some((g.module.literal()?.to_owned(), g.name.literal()?.to_owned()))
+fn callee<'t>(trace: &'t Trace<'_>, v: Value) -> Option<(&'t str, &'t str)> {
+    trace.as_global(v)?.literal()
 }
 
 /// The bytes a value evaluates to: a bytes literal, or `zlib.decompress` / base64 decoding
@@ -62,7 +61,7 @@ fn bytes_value(trace: &Trace<'_>, v: Value, depth: usize) -> Option<Vec<u8>> {
                 return None;
             };
             let inner = bytes_value(trace, *args.first()?, depth + 1)?;
-            match (module.as_str(), name.as_str()) {
+            match (module, name) {
                 ("zlib", "decompress") => {
                     let mut out = Vec::new();
                     flate2::read::ZlibDecoder::new(&inner[..])
