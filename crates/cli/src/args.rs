@@ -48,6 +48,18 @@ pub(crate) enum Command {
     /// The version is the one installed in the target environment when there is one, else
     /// the producer version found in the data (scikit-learn's `_sklearn_version`).
     Requirements(RequirementsArgs),
+    /// Repair module paths (and known state-level breaks) so that a file loads in the target
+    /// environment, then prove it with `check` on the result.
+    ///
+    /// Renames come from the knowledge base (only those valid for the target's installed
+    /// versions) and from `--map`. Only the ops that name a renamed global change; memo indices
+    /// and every other byte stay as they were. Containers are written back the way their
+    /// library writes them (torch zip: stored, 64-byte aligned; joblib: same compressor).
+    /// OUT is written atomically, and only when the result is predicted to load.
+    ///
+    /// Exit 0 written (or would be, with --dry-run), 1 refused or still failing (nothing is
+    /// written unless --force), 2 error.
+    Fix(FixArgs),
 }
 
 /// The target environment of `check`, `requirements` and `fix`.
@@ -98,6 +110,48 @@ pub(crate) enum CheckFormat {
     Text,
     /// One JSON document (DESIGN.md).
     Json,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FixArgs {
+    /// The pickle or model file to repair.
+    pub(crate) file: PathBuf,
+    /// Where to write the repaired file (never the input, unless --in-place).
+    #[arg(
+        short,
+        long,
+        value_name = "OUT",
+        required_unless_present_any = ["dry_run", "in_place"],
+        conflicts_with = "in_place"
+    )]
+    pub(crate) output: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) target: TargetArgs,
+    /// A rename of your own, repeatable: `old.module=new.module` (the module and its
+    /// submodules) or `old.module:Name=new.module:Name`. Example: `__main__=mypkg.models`
+    /// for classes defined in the training script. Wins over the knowledge base.
+    #[arg(long = "map", value_name = "FROM=TO")]
+    pub(crate) maps: Vec<String>,
+    /// Print the plan and the predicted result; write nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Write OUT even when the result is still predicted to fail (exit code stays 1).
+    #[arg(long)]
+    pub(crate) force: bool,
+    /// Replace FILE itself (atomically) instead of writing OUT.
+    #[arg(long)]
+    pub(crate) in_place: bool,
+    /// The script that will be `__main__` at load time (as for `check`).
+    #[arg(long, value_name = "SCRIPT")]
+    pub(crate) main: Option<PathBuf>,
+    /// The loader (as for `check`). Default: chosen from the content.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) loader: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub(crate) format: CheckFormat,
+    #[command(flatten)]
+    pub(crate) limits: LimitArgs,
 }
 
 #[derive(Debug, Args)]

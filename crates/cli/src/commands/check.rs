@@ -16,17 +16,55 @@ struct FileResult {
     prediction: Prediction,
 }
 
-pub(crate) fn run(args: &CheckArgs) -> Result<ExitCode> {
-    let env = environment::target(&args.target)?;
-    let knowledge = knowledge::Knowledge::embedded();
-    let forced = match &args.loader {
-        Some(l) => Some(Loader::parse(l).with_context(|| {
-            format!("unknown loader {l:?} (pickle, joblib, torch, numpy, pandas)")
-        })?),
-        None => None,
-    };
+/// Predicts loading an opened file: the loader its content calls for (or `forced`), the
+/// members that loader reads, each run through the symbolic machine. `fix` verifies its
+/// output with the same call.
+pub(crate) fn predict_opened(
+    opened: &container::Opened<'_>,
+    forced: Option<Loader>,
+    options: &Options,
+    resolver: &mut pyenv::Resolver<'_>,
+    knowledge: &knowledge::Knowledge,
+    budgets: vm::Budgets,
+) -> Result<Prediction> {
+    if let Some(why) = opened.format.not_a_model() {
+        bail!("{why}");
+    }
+    let loader = forced.unwrap_or_else(|| environment::loader_for(opened));
     let options = Options {
-        main: match &args.main {
+        torch_archive: environment::torch_archive(opened),
+        ..options.clone()
+    };
+    let members = environment::loaded_members(opened);
+    let runs: Vec<_> = members
+        .iter()
+        .map(|m| (m.name.as_str(), target::run(m, budgets)))
+        .collect();
+    let streams: Vec<Stream<'_, '_>> = runs
+        .iter()
+        .map(|(name, run)| Stream {
+            member: name,
+            trace: &run.trace,
+        })
+        .collect();
+    Ok(load::predict(&streams, loader, resolver, knowledge, &options))
+}
+
+/// The `--loader` flag.
+pub(crate) fn forced_loader(loader: Option<&str>) -> Result<Option<Loader>> {
+    loader
+        .map(|l| {
+            Loader::parse(l).with_context(|| {
+                format!("unknown loader {l:?} (pickle, joblib, torch, numpy, pandas)")
+            })
+        })
+        .transpose()
+}
+
+/// The `--main` flag: the script's path and the names it defines.
+pub(crate) fn main_options(main: Option<&std::path::Path>) -> Result<Options> {
+    Ok(Options {
+        main: match main {
             Some(p) => {
                 let src = std::fs::read_to_string(p)
                     .with_context(|| format!("cannot read --main {}", p.display()))?;
@@ -38,34 +76,29 @@ pub(crate) fn run(args: &CheckArgs) -> Result<ExitCode> {
             None => None,
         },
         torch_archive: None,
-    };
+    })
+}
+
+pub(crate) fn run(args: &CheckArgs) -> Result<ExitCode> {
+    let env = environment::target(&args.target)?;
+    let knowledge = knowledge::Knowledge::embedded();
+    let forced = forced_loader(args.loader.as_deref())?;
+    let options = main_options(args.main.as_deref())?;
     let mut resolver = pyenv::Resolver::new(&env);
     let mut results = Vec::new();
     for path in &args.files {
         let data = input::open(path)?;
         let opened = container::open(&data, &args.limits.limits())
             .with_context(|| format!("{}", path.display()))?;
-        if let Some(why) = opened.format.not_a_model() {
-            bail!("{}: {why}", path.display());
-        }
-        let loader = forced.unwrap_or_else(|| environment::loader_for(&opened));
-        let options = Options {
-            torch_archive: environment::torch_archive(&opened),
-            ..options.clone()
-        };
-        let members = environment::loaded_members(&opened);
-        let runs: Vec<_> = members
-            .iter()
-            .map(|m| (m.name.as_str(), target::run(m, args.limits.budgets())))
-            .collect();
-        let streams: Vec<Stream<'_, '_>> = runs
-            .iter()
-            .map(|(name, run)| Stream {
-                member: name,
-                trace: &run.trace,
-            })
-            .collect();
-        let prediction = load::predict(&streams, loader, &mut resolver, &knowledge, &options);
+        let prediction = predict_opened(
+            &opened,
+            forced,
+            &options,
+            &mut resolver,
+            &knowledge,
+            args.limits.budgets(),
+        )
+        .with_context(|| format!("{}", path.display()))?;
         results.push(FileResult {
             path: path.display().to_string(),
             format: opened.format.name(),

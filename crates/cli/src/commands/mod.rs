@@ -1,7 +1,8 @@
 //! One module per subcommand.
 
-mod check;
+pub(crate) mod check;
 mod dis;
+mod fix;
 mod requirements;
 mod rule;
 mod scan;
@@ -22,5 +23,6 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitCode> {
         Command::Rule(a) => rule::run(a),
         Command::Check(a) => check::run(a),
         Command::Requirements(a) => requirements::run(a),
+        Command::Fix(a) => fix::run(a),
     }
 }
