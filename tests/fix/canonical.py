@@ -41,8 +41,9 @@ copy (module paths renamed) loaded in another venv with other library versions (
   None and float nan are all "NA" and timestamps their isoformat string. Categorical adds
   "categories" and "ordered"; a DatetimeIndex adds "freq" (freqstr) and "tz" (str).
 * scikit-learn-like estimators (instances with callable get_params and fit):
-  {"estimator": qualname, "params": get_params(deep=False) minus the parameters equal to
-  their __init__ default in the running version, "outputs": {method: result}}
+  {"estimator": qualname, "params": the public attributes of vars(obj) that do not end
+  in "_" (scikit-learn's hyper-parameters; get_params() depends on the running release),
+  "outputs": {method: result}}
   for predict, predict_proba, decision_function, transform, score_samples, called on
   X = np.linspace(-2, 2, 5 * n).reshape(5, n) with n = n_features_in_ (no outputs
   without n_features_in_). A method that raises gives {"raises": exception qualname}.
@@ -63,7 +64,6 @@ if __name__ == "__main__":
 import contextlib
 import copy
 import datetime
-import inspect
 import json
 import math
 import re
@@ -327,30 +327,26 @@ class _Canon:
         return None
 
     # -- estimators ----------------------------------------------------------
-    def _explicit_params(self, obj):
-        """get_params(deep=False) without the parameters left at their __init__ default.
+    def _params(self, obj):
+        """The estimator's hyper-parameters, as stored in the object.
 
-        Releases add parameters (monotonic_cst, transform_input, ...) and drop others
-        (LogisticRegression.multi_class); whatever a user left at its default says nothing
-        about the model, and would make every cross-version comparison differ.
+        scikit-learn keeps every __init__ parameter as a public attribute of the same name
+        (fitted state ends in `_`, private state starts with `_`), so these are the public
+        entries of vars(obj). get_params() itself is not used: it walks the *running*
+        version's __init__ signature, so releases that add a parameter (monotonic_cst,
+        transform_input, ...) make it raise AttributeError on older pickles, and releases
+        that add, drop (LogisticRegression.multi_class) or re-default parameters change its
+        result for the very same stored object.
         """
-        params = obj.get_params(deep=False)
-        try:
-            sig = inspect.signature(type(obj).__init__).parameters
-        except (TypeError, ValueError):
-            return params
-        out = {}
-        for name, value in params.items():
-            p = sig.get(name)
-            if p is not None and p.default is not inspect.Parameter.empty:
-                if _key(self(value)) == _key(self(p.default)):
-                    continue
-            out[name] = value
-        return out
+        d = getattr(obj, "__dict__", None)
+        if not isinstance(d, dict):
+            return obj.get_params(deep=False)
+        return {k: v for k, v in d.items()
+                if isinstance(k, str) and not k.startswith("_") and not k.endswith("_")}
 
     def _estimator(self, obj):
         try:
-            params = self(self._explicit_params(obj))
+            params = self(self._params(obj))
         except Exception as e:  # noqa: BLE001
             params = {"raises": _tname(e)}
         out = {"estimator": _tname(obj), "params": params}

@@ -173,7 +173,7 @@ impl Plan {
             .filter_map(|m| match m {
                 UserMap::Module { from, to } => {
                     let rest = module.strip_prefix(from.as_str())?;
-                    (rest.is_empty() || rest.starts_with('.')).then(|| (from.len(), to, rest, m))
+                    (rest.is_empty() || rest.starts_with('.')).then_some((from.len(), to, rest, m))
                 }
                 UserMap::Name { .. } => None,
             })

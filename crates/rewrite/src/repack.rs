@@ -27,8 +27,10 @@ fn io(e: impl std::fmt::Display) -> RewriteError {
     RewriteError::new(0, format!("cannot write the repaired file: {e}"))
 }
 
-/// Whether [`write`] can repack this format.
-#[must_use]
+/// Whether [`write`] can repack this format, and if not, why.
+///
+/// # Errors
+/// The reason, in one line, with what to do instead.
 pub fn supported(format: &Format) -> Result<(), String> {
     match format {
         Format::Pickle
