@@ -38,8 +38,11 @@ copy (module paths renamed) loaded in another venv with other library versions (
 * pandas (only when pandas is already imported): Series / DataFrame / Index / Categorical /
   extension arrays as {"pandas": qualname, "dtype"/"dtypes": str(dtype), "values":
   to_numpy(dtype=object), "index", "columns", "name"...}. Inside pandas values NA, NaT,
-  None and float nan are all "NA" and timestamps their isoformat string. Categorical adds
-  "categories" and "ordered"; a DatetimeIndex adds "freq" (freqstr) and "tz" (str).
+  None and float nan are all "NA" and timestamps their isoformat string. A categorical
+  dtype is {"category": category values, "ordered": bool} instead of "category"; a
+  DatetimeIndex adds "freq" (freqstr) and "tz" (str). No dtype name is normalised: a
+  pickle keeps its dtypes when loaded by another pandas (pandas 3's own "str" and
+  "datetime64[us]" columns only come from pickles written by pandas 3).
 * scikit-learn-like estimators (instances with callable get_params and fit):
   {"estimator": qualname, "params": the public attributes of vars(obj) that do not end
   in "_" (scikit-learn's hyper-parameters; get_params() depends on the running release),
@@ -47,6 +50,7 @@ copy (module paths renamed) loaded in another venv with other library versions (
   for predict, predict_proba, decision_function, transform, score_samples, called on
   X = np.linspace(-2, 2, 5 * n).reshape(5, n) with n = n_features_in_ (no outputs
   without n_features_in_). A method that raises gives {"raises": exception qualname}.
+* Enum members: {"enum": qualname, "name", "value"}.
 * Functions, classes, methods: {"ref": qualname}; modules: {"module": last name part}.
 * Other objects with a __dict__: {"object": qualname, "dict": vars(obj)}; else
   {"object": qualname, "reduce": [args, state, listitems, dictitems]} from
@@ -64,6 +68,7 @@ if __name__ == "__main__":
 import contextlib
 import copy
 import datetime
+import enum
 import json
 import math
 import re
@@ -193,6 +198,8 @@ class _Canon:
             return self._estimator(obj)
         if isinstance(obj, (list, tuple, set, frozenset, dict)):
             return self._container(obj, _tname(obj))
+        if isinstance(obj, enum.Enum):
+            return {"enum": _tname(obj), "name": obj.name, "value": self(obj.value)}
         if isinstance(obj, (datetime.date, datetime.time)):
             return {"type": _tname(obj), "iso": obj.isoformat()}
         if isinstance(obj, datetime.timedelta):
@@ -285,6 +292,10 @@ class _Canon:
         return [self._pd_value(v) for v in values]
 
     def _pd_dtype(self, dtype):
+        cats = getattr(dtype, "categories", None)
+        if cats is not None and str(dtype) == "category":
+            return {"category": self._pd_values(cats.to_numpy(dtype=object).tolist()),
+                    "ordered": bool(dtype.ordered)}
         return str(dtype)
 
     def _pandas(self, obj):
@@ -300,23 +311,22 @@ class _Canon:
                     "values": cols,
                     "index": self(obj.index)}
         if isinstance(obj, pd.Series):
-            return {"pandas": _tname(obj), "name": self._pd_value(obj.name),
+            return {"pandas": _tname(obj), "name": self(obj.name),
                     "dtype": self._pd_dtype(obj.dtype),
                     "values": self._pd_values(obj.to_numpy(dtype=object).tolist()),
                     "index": self(obj.index)}
         if isinstance(obj, pd.Index):
-            out = {"pandas": _tname(obj), "name": self._pd_value(obj.name),
+            out = {"pandas": _tname(obj), "name": self(obj.name),
                    "dtype": self._pd_dtype(obj.dtype),
                    "values": self._pd_values(obj.to_numpy(dtype=object).tolist())}
             if getattr(obj, "names", None) is not None and len(obj.names) > 1:
-                out["names"] = [self._pd_value(n) for n in obj.names]
+                out["names"] = [self(n) for n in obj.names]
             if isinstance(obj, pd.DatetimeIndex):
                 out["freq"] = obj.freqstr
                 out["tz"] = None if obj.tz is None else str(obj.tz)
             return out
         if isinstance(obj, pd.Categorical):
             return {"pandas": _tname(obj), "dtype": self._pd_dtype(obj.dtype),
-                    "categories": self(obj.categories), "ordered": bool(obj.ordered),
                     "values": self._pd_values(obj.to_numpy(dtype=object).tolist())}
         ext = getattr(getattr(pd, "api", None), "extensions", None)
         if ext is not None and isinstance(obj, ext.ExtensionArray):
@@ -398,11 +408,53 @@ class _Canon:
         return {"object": _tname(obj), "repr": _ADDR.sub("", text)}
 
 
+def _bare_main():
+    """Make __main__ look like the `-c` module of the load-truth runner.
+
+    Pickles naming __main__.X then fail with the runner's exact message
+    (`Can't get attribute 'X' on <module '__main__' (built-in)>`).
+    """
+    main = sys.modules.get("__main__")
+    if main is None or getattr(main, "__name__", None) != "__main__":
+        return
+    import importlib.machinery
+
+    for name in ("__file__", "__cached__"):
+        main.__dict__.pop(name, None)
+    main.__doc__ = None
+    main.__loader__ = importlib.machinery.BuiltinImporter
+
+
 def _main(argv):
-    if len(argv) != 2:
-        sys.stderr.write("usage: canonical.py LOADER FILE\n")
+    # Options (after LOADER FILE):
+    #   --path DIR          prepend DIR to sys.path (a module the repaired file now names)
+    #   --main-module NAME  import NAME and copy its public names into __main__ first, the
+    #                       way the training script's own __main__ held them when it dumped
+    extra, main_module = [], None
+    rest = list(argv[2:])
+    while rest:
+        opt = rest.pop(0)
+        if opt == "--path" and rest:
+            extra.append(rest.pop(0))
+        elif opt == "--main-module" and rest:
+            main_module = rest.pop(0)
+        else:
+            sys.stderr.write("unknown option %r\n" % opt)
+            return 2
+    if len(argv) < 2:
+        sys.stderr.write("usage: canonical.py LOADER FILE [--path DIR] [--main-module NAME]\n")
         return 2
-    loader, path = argv
+    loader, path = argv[:2]
+    _bare_main()
+    sys.path[:0] = extra
+    if main_module:
+        import importlib
+
+        mod = importlib.import_module(main_module)
+        main = sys.modules["__main__"]
+        for name, value in vars(mod).items():
+            if not name.startswith("__"):
+                setattr(main, name, value)
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
     with contextlib.redirect_stdout(sys.stderr):
         with warnings.catch_warnings():

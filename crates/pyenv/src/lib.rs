@@ -5,6 +5,7 @@
 //! [`Resolver`] decides whether `module.attr` exists, from Python source parsed with ruff's
 //! parser, `.pyi` stubs, and the strings of extension binaries.
 
+pub mod definitions;
 mod dist;
 mod environment;
 pub mod extension;

@@ -38,8 +38,7 @@ pub(crate) fn compress(data: &[u8], compression: Compression) -> Result<Vec<u8>,
         Compression::Lzma => {
             // The "alone" format with an end marker, as Python's lzma.FORMAT_ALONE writes.
             let opts = lzma_rust2::LzmaOptions::with_preset(3);
-            let mut e = lzma_rust2::LzmaWriter::new_use_header(out, &opts, None)
-                .map_err(io)?;
+            let mut e = lzma_rust2::LzmaWriter::new_use_header(out, &opts, None).map_err(io)?;
             e.write_all(data).map_err(io)?;
             out = e.finish().map_err(io)?;
         }

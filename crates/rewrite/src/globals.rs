@@ -96,10 +96,9 @@ struct Frame {
 /// The text a string op pushes, when it pushes a `str` STACK_GLOBAL accepts.
 fn string_push(opcode: Opcode, arg: Arg<'_>) -> Option<String> {
     let bytes = match (opcode, arg) {
-        (
-            Opcode::SHORT_BINUNICODE | Opcode::BINUNICODE | Opcode::BINUNICODE8,
-            Arg::Bytes(b),
-        ) => return std::str::from_utf8(b).ok().map(str::to_owned),
+        (Opcode::SHORT_BINUNICODE | Opcode::BINUNICODE | Opcode::BINUNICODE8, Arg::Bytes(b)) => {
+            return std::str::from_utf8(b).ok().map(str::to_owned);
+        }
         // Protocol 0-2 strings decode as ASCII by default; a name with a quote or a
         // backslash escape is left alone.
         (Opcode::SHORT_BINSTRING | Opcode::BINSTRING, Arg::Bytes(b)) => b,
@@ -286,9 +285,11 @@ pub fn rename(stream: &Stream<'_>, plan: &Plan) -> (Edits, Vec<Renamed>) {
             origin,
         });
     }
-    if !stream.items().iter().any(
-        |it| matches!(it, Item::Op(op) if op.opcode == Opcode::STACK_GLOBAL),
-    ) {
+    if !stream
+        .items()
+        .iter()
+        .any(|it| matches!(it, Item::Op(op) if op.opcode == Opcode::STACK_GLOBAL))
+    {
         return (edits, done);
     }
     let (values, globals) = trace(stream);

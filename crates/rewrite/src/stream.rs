@@ -247,7 +247,9 @@ impl<'a> Stream<'a> {
                         out.extend_from_slice(&self.data[start..start + op.encoded_len()]);
                     }
                 }
-                Item::Gap(Gap::Raw { start, end }) => out.extend_from_slice(&self.data[*start..*end]),
+                Item::Gap(Gap::Raw { start, end }) => {
+                    out.extend_from_slice(&self.data[*start..*end])
+                }
                 Item::Gap(Gap::AlignedArray {
                     data_start,
                     data_end,

@@ -47,7 +47,9 @@ pub(crate) fn predict_opened(
             trace: &run.trace,
         })
         .collect();
-    Ok(load::predict(&streams, loader, resolver, knowledge, &options))
+    Ok(load::predict(
+        &streams, loader, resolver, knowledge, &options,
+    ))
 }
 
 /// The `--loader` flag.

@@ -65,8 +65,8 @@ pub(crate) fn run(args: &FixArgs) -> Result<ExitCode> {
     }
 
     let data = input::open(&args.file)?;
-    let opened = container::open(&data, &limits)
-        .with_context(|| format!("{}", args.file.display()))?;
+    let opened =
+        container::open(&data, &limits).with_context(|| format!("{}", args.file.display()))?;
     let mut predict = |o: &container::Opened<'_>| {
         predict_opened(o, forced, &options, &mut resolver, &knowledge, budgets)
     };
@@ -90,9 +90,8 @@ pub(crate) fn run(args: &FixArgs) -> Result<ExitCode> {
     add_known_renames(&mut plan, &before);
     let mut fixed: Option<(tempfile::NamedTempFile, Prediction)> = None;
     for _ in 0..MAX_ROUNDS {
-        let members = rewrite::fix_members(&opened, &plan, &[]).map_err(|(m, e)| {
-            anyhow::anyhow!("{}: {}", display(&args.file, &m), e)
-        })?;
+        let members = rewrite::fix_members(&opened, &plan, &[])
+            .map_err(|(m, e)| anyhow::anyhow!("{}: {}", display(&args.file, &m), e))?;
         let changed: HashMap<String, Vec<u8>> = members
             .iter()
             .filter_map(|m| m.bytes.clone().map(|b| (m.member.clone(), b)))
@@ -118,15 +117,15 @@ pub(crate) fn run(args: &FixArgs) -> Result<ExitCode> {
     let renamed: usize = outcome.members.iter().map(|m| m.renamed.len()).sum();
     match fixed {
         None => {
-            outcome.refusal = Some(refusal(&before, &plan));
+            outcome.refusal = Some(refusal(&before, &plan, &mut resolver));
         }
         Some((tmp, after)) => {
             let fails = after.verdict == Verdict::Fails;
             if fails {
-                outcome.refusal = Some(refusal(&after, &plan));
+                outcome.refusal = Some(refusal(&after, &plan, &mut resolver));
             }
             if renamed == 0 && before.verdict == Verdict::Fails {
-                outcome.refusal = Some(refusal(&before, &plan));
+                outcome.refusal = Some(refusal(&before, &plan, &mut resolver));
             }
             outcome.after = Some(after);
             if !args.dry_run && (!fails || args.force) {
@@ -188,12 +187,9 @@ fn write_temp(
 }
 
 /// Why the plan cannot make the file load, from the prediction's failing globals and risks.
-fn refusal(p: &Prediction, plan: &Plan) -> Refusal {
+fn refusal(p: &Prediction, plan: &Plan, resolver: &mut pyenv::Resolver<'_>) -> Refusal {
     let reason = match &p.error {
-        Some(e) => format!(
-            "still fails: {}",
-            e.lines().next().unwrap_or_default()
-        ),
+        Some(e) => format!("still fails: {}", e.lines().next().unwrap_or_default()),
         None => "nothing to repair".to_owned(),
     };
     let mut advice = Vec::new();
@@ -212,10 +208,32 @@ fn refusal(p: &Prediction, plan: &Plan) -> Refusal {
                 g.module, g.name, g.reason
             )
         } else {
-            format!(
-                "no known rename for `{}.{}` in this environment ({}); pass --map if you know where it lives now",
-                g.module, g.name, g.reason
-            )
+            // The same name defined elsewhere in the package is a candidate, not a fact: the
+            // user decides whether it is the same class.
+            let top = g.module.split('.').next().unwrap_or_default();
+            let leaf = g.name.split('.').next().unwrap_or_default();
+            let elsewhere: Vec<String> =
+                pyenv::definitions::defining_modules(resolver, top, leaf)
+                    .into_iter()
+                    .filter(|m| *m != g.module)
+                    .collect();
+            match elsewhere.as_slice() {
+                [] => format!(
+                    "no known rename for `{}.{}` in this environment ({}); pass --map if you know where it lives now",
+                    g.module, g.name, g.reason
+                ),
+                found => format!(
+                    "no known rename for `{}.{}`, but `{leaf}` is defined in {}: if it is the same object, pass {}",
+                    g.module,
+                    g.name,
+                    found.join(", "),
+                    found
+                        .iter()
+                        .map(|m| format!("--map {}:{}={m}:{}", g.module, g.name, g.name))
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                ),
+            }
         };
         if !advice.contains(&line) {
             advice.push(line);
