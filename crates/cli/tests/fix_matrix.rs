@@ -154,7 +154,10 @@ fn fix(file: &Path, out: &Path, target_args: &[String], extra: &[&str]) -> (i32,
 fn unrepairable(m: &Matrix, row: &Value, report: &Value) -> Option<String> {
     let target = row["target"].as_str().unwrap();
     if row["loader_missing"] == true {
-        return Some(format!("the loader is not installed: {}", row["error_line"]));
+        return Some(format!(
+            "the loader is not installed: {}",
+            row["error_line"]
+        ));
     }
     let error = report["after"]["error"]
         .as_str()
@@ -325,7 +328,24 @@ fn equal_but_for_skew(repaired: &str, original: &str) -> bool {
     r == o
 }
 
+/// The first `--map FROM=TO` each advice line of a refusal suggests.
+fn suggested_maps(report: &Value) -> Vec<String> {
+    let mut maps = Vec::new();
+    for line in report["refusal"]["advice"].as_array().into_iter().flatten() {
+        let line = line.as_str().unwrap_or_default();
+        if let Some(i) = line.find("pass --map ") {
+            let rest = &line[i + "pass --map ".len()..];
+            let map = rest.split_whitespace().next().unwrap_or_default();
+            if map.contains('=') && !map.contains('<') && !maps.contains(&map.to_owned()) {
+                maps.push(map.to_owned());
+            }
+        }
+    }
+    maps
+}
+
 enum RowResult {
+    RepairedWithSuggestedMap,
     Repaired,
     RepairedWithSkew,
     Refused(String),
@@ -363,11 +383,36 @@ fn every_repairable_row_is_repaired_and_loads_like_the_original() {
             if report["refusal"].is_null() {
                 return RowResult::Wrong(format!("{label}: exit 1 without a refusal"));
             }
-            return match unrepairable(&m, row, &report) {
-                Some(why) => RowResult::Refused(why),
-                None => RowResult::Wrong(format!(
-                    "{label}: refused, but the missing name exists in the target: {}",
+            if let Some(why) = unrepairable(&m, row, &report) {
+                return RowResult::Refused(why);
+            }
+            // The name exists elsewhere in the target: the refusal must say where, and the
+            // suggested map must then repair the file.
+            let maps = suggested_maps(&report);
+            if maps.is_empty() {
+                return RowResult::Wrong(format!(
+                    "{label}: refused, but the missing name exists in the target and no --map is suggested: {}",
                     report["refusal"]
+                ));
+            }
+            let mut extra = Vec::new();
+            for map in &maps {
+                extra.push("--map");
+                extra.push(map.as_str());
+            }
+            let (code, _) = fix(&src, &out, &target_args, &extra);
+            if code != 0 {
+                return RowResult::Wrong(format!(
+                    "{label}: the suggested {maps:?} did not repair it"
+                ));
+            }
+            return match (
+                canonical(&m.python(target), loader, &out, None, None),
+                canonical(&m.python(writer), loader, &src, None, None),
+            ) {
+                (Ok(g), Ok(w)) if g == w => RowResult::RepairedWithSuggestedMap,
+                (g, w) => RowResult::Wrong(format!(
+                    "{label}: repaired with the suggested {maps:?}, but {g:?} != {w:?}"
                 )),
             };
         }
@@ -402,12 +447,14 @@ fn every_repairable_row_is_repaired_and_loads_like_the_original() {
     });
     let mut repaired = 0;
     let mut skewed = 0;
+    let mut suggested = 0;
     let mut refused: BTreeMap<String, usize> = BTreeMap::new();
     let mut wrong = Vec::new();
     for r in results {
         match r {
             RowResult::Repaired => repaired += 1,
             RowResult::RepairedWithSkew => skewed += 1,
+            RowResult::RepairedWithSuggestedMap => suggested += 1,
             RowResult::Refused(why) => {
                 let key = why;
                 *refused.entry(key).or_default() += 1;
@@ -417,7 +464,8 @@ fn every_repairable_row_is_repaired_and_loads_like_the_original() {
     }
     eprintln!(
         "fix matrix: {} failing rows; {} repaired and verified by a real load ({skewed} of them \
-         with outputs an older scikit-learn cannot compute, as it warns); {} refused",
+         with outputs an older scikit-learn cannot compute, as it warns); {suggested} more \
+         with the --map the refusal suggested; {} refused",
         rows.len(),
         repaired + skewed,
         refused.values().sum::<usize>()
@@ -432,4 +480,173 @@ fn every_repairable_row_is_repaired_and_loads_like_the_original() {
         wrong.join("\n")
     );
     assert!(repaired > 0, "nothing was repaired");
+}
+
+fn run_and_compare(
+    m: &Matrix,
+    row: &Value,
+    target_args: &[String],
+    maps: &[&str],
+    extra_path: Option<&Path>,
+    renamed_names: &[(&str, &str)],
+    work: &Path,
+) -> Result<(), String> {
+    let fixture = row["fixture"].as_str().unwrap();
+    let target = row["target"].as_str().unwrap();
+    let writer = row["writer"].as_str().unwrap();
+    let loader = row["loader"].as_str().unwrap();
+    let src = m.path_of(fixture);
+    let out = work.join(format!("{target}__{}", fixture.replace('/', "__")));
+    let mut extra = Vec::new();
+    for map in maps {
+        extra.push("--map");
+        extra.push(*map);
+    }
+    extra.push("--loader");
+    extra.push(loader);
+    let (code, report) = fix(&src, &out, target_args, &extra);
+    let label = format!("{fixture} -> {target}");
+    if code != 0 {
+        return Err(format!("{label}: not repaired: {}", report["refusal"]));
+    }
+    let got = canonical(&m.python(target), loader, &out, extra_path, None)
+        .map_err(|e| format!("{label}: predicted to load, but the real load failed: {e}"))?;
+    let main = extra_path.map(|_| "trainmodels");
+    let mut want = canonical(&m.python(writer), loader, &src, extra_path, main)
+        .map_err(|e| format!("{label}: original does not load: {e}"))?;
+    for (old, new) in renamed_names {
+        want = want.replace(&format!("\"{old}\""), &format!("\"{new}\""));
+    }
+    if got != want {
+        return Err(format!(
+            "{label}: differs\n  repaired: {}\n  original: {}",
+            clip(&got),
+            clip(&want)
+        ));
+    }
+    Ok(())
+}
+
+/// A local package's own renames are the user's knowledge: mlkit 2.0 (the `renamed` venv)
+/// renamed `Scaler` to `StandardScaler`, moved `mlkit.nn.layers` to `mlkit.layers` and
+/// stopped exporting `mlkit.Encoder`. With those maps every mlkit 1.0 pickle that fails there
+/// loads and equals the original (the renamed class compared under its new name), and the
+/// two that need `compat.removed_helper`, which 2.0 deleted, are still refused.
+#[test]
+fn local_package_renames_are_repaired_with_the_users_maps() {
+    let Some(m) = Matrix::load() else {
+        return;
+    };
+    let work = tempdir();
+    let maps = [
+        "mlkit.models:Scaler=mlkit.models:StandardScaler",
+        "mlkit:Scaler=mlkit.models:StandardScaler",
+        "mlkit.nn.layers=mlkit.layers",
+        "mlkit:Encoder=mlkit._api:Encoder",
+    ];
+    let target_args = vec![
+        "--python".to_owned(),
+        m.python("renamed").display().to_string(),
+    ];
+    let rows: Vec<&Value> = m
+        .failing_rows()
+        .into_iter()
+        .filter(|r| r["writer"] == "localpkg" && r["target"] == "renamed")
+        .collect();
+    assert!(
+        rows.len() >= 8,
+        "expected the mlkit rows, got {}",
+        rows.len()
+    );
+    let mut repaired = 0;
+    let mut problems = Vec::new();
+    for row in &rows {
+        let removed = row["error_line"]
+            .as_str()
+            .is_some_and(|e| e.contains("removed_helper"));
+        let res = run_and_compare(
+            &m,
+            row,
+            &target_args,
+            &maps,
+            None,
+            &[("Scaler", "StandardScaler")],
+            work.path(),
+        );
+        match (removed, res) {
+            (false, Ok(())) => repaired += 1,
+            (true, Err(e)) if e.contains("not repaired") => {}
+            (true, Ok(())) => {
+                problems.push(format!("{}: removed_helper was repaired?", row["fixture"]))
+            }
+            (_, Err(e)) => problems.push(e),
+        }
+    }
+    eprintln!(
+        "mlkit 1.0 -> 2.0 with user maps: {repaired} repaired, {} refused",
+        rows.len() - repaired
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Classes from the training script are pickled as `__main__.X`. Once they live in a module
+/// (`tests/fix/moved/trainmodels.py`), `--map __main__=trainmodels` repairs every such row,
+/// in every target that has the loader: the target is given statically as its `sys.path`
+/// plus the folder holding the module, and the real load runs with that folder on sys.path.
+#[test]
+fn main_classes_are_repaired_with_a_map_to_their_new_module() {
+    let Some(m) = Matrix::load() else {
+        return;
+    };
+    let work = tempdir();
+    let moved = repo().join("tests/fix/moved");
+    let rows: Vec<&Value> = m
+        .failing_rows()
+        .into_iter()
+        .filter(|r| {
+            r["error_line"]
+                .as_str()
+                .is_some_and(|e| e.contains("'__main__'"))
+                && r["loader_missing"] != true
+        })
+        .collect();
+    assert!(
+        rows.len() >= 40,
+        "expected the __main__ rows, got {}",
+        rows.len()
+    );
+    let results = parallel(&rows, |row| {
+        let target = row["target"].as_str().unwrap();
+        // The target's own sys.path, plus the folder the classes moved to.
+        let mut target_args = vec!["--site-packages".to_owned()];
+        for p in m.truth["targets"][target]["sys_path"].as_array().unwrap() {
+            let p = p.as_str().unwrap_or_default();
+            if Path::new(p).is_dir() {
+                target_args.push(p.to_owned());
+            }
+        }
+        target_args.push(moved.display().to_string());
+        target_args.extend(["--python-version".to_owned(), "3.11".to_owned()]);
+        run_and_compare(
+            &m,
+            row,
+            &target_args,
+            &["__main__=trainmodels"],
+            Some(&moved),
+            &[],
+            work.path(),
+        )
+    });
+    let problems: Vec<String> = results.into_iter().filter_map(Result::err).collect();
+    eprintln!(
+        "__main__ rows repaired with --map __main__=trainmodels: {} of {}",
+        rows.len() - problems.len(),
+        rows.len()
+    );
+    assert!(
+        problems.is_empty(),
+        "{} rows:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }

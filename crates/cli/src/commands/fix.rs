@@ -212,11 +212,10 @@ fn refusal(p: &Prediction, plan: &Plan, resolver: &mut pyenv::Resolver<'_>) -> R
             // user decides whether it is the same class.
             let top = g.module.split('.').next().unwrap_or_default();
             let leaf = g.name.split('.').next().unwrap_or_default();
-            let elsewhere: Vec<String> =
-                pyenv::definitions::defining_modules(resolver, top, leaf)
-                    .into_iter()
-                    .filter(|m| *m != g.module)
-                    .collect();
+            let elsewhere: Vec<String> = pyenv::definitions::defining_modules(resolver, top, leaf)
+                .into_iter()
+                .filter(|m| *m != g.module)
+                .collect();
             match elsewhere.as_slice() {
                 [] => format!(
                     "no known rename for `{}.{}` in this environment ({}); pass --map if you know where it lives now",
