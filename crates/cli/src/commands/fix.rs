@@ -119,7 +119,18 @@ pub(crate) fn run(args: &FixArgs) -> Result<ExitCode> {
         None => {
             outcome.refusal = Some(refusal(&before, &plan, &mut resolver));
         }
-        Some((tmp, after)) => {
+        Some((tmp, mut after)) => {
+            if only_weights_only_refuses(&after) {
+                // torch >= 2.6 refuses custom classes by default, the original as much as the
+                // repaired file: that is how the file must be loaded, not something a rename
+                // changes. Every name resolves, so it loads with weights_only=False.
+                after.verdict = Verdict::AtRisk;
+                after.risks.push(analyze::load::Risk {
+                    code: "weights-only".to_owned(),
+                    message: "every name resolves, but torch.load's default weights_only=True refuses this file's classes, as it refused the original".to_owned(),
+                    fix: "torch.load(f, weights_only=False) if you trust the file, or torch.serialization.add_safe_globals([...])".to_owned(),
+                });
+            }
             let fails = after.verdict == Verdict::Fails;
             if fails {
                 outcome.refusal = Some(refusal(&after, &plan, &mut resolver));
@@ -137,6 +148,15 @@ pub(crate) fn run(args: &FixArgs) -> Result<ExitCode> {
         }
     }
     finish(args, &env, &outcome)
+}
+
+/// Whether torch's `weights_only` allowlist is the only reason the load fails.
+fn only_weights_only_refuses(p: &Prediction) -> bool {
+    p.verdict == Verdict::Fails
+        && p.fixes.iter().any(|f| f.kind == "weights-only")
+        && p.globals
+            .iter()
+            .all(|g| matches!(g.status, Status::Found | Status::Unverified))
 }
 
 /// Adds the renames `check` proposed; returns whether any is new.
