@@ -117,7 +117,7 @@ pub(crate) fn run(args: &FixArgs) -> Result<ExitCode> {
     let renamed: usize = outcome.members.iter().map(|m| m.renamed.len()).sum();
     match fixed {
         None => {
-            outcome.refusal = Some(refusal(&before, &plan, &mut resolver));
+            outcome.refusal = Some(refusal(&before, &plan, &mut resolver, &knowledge));
         }
         Some((tmp, mut after)) => {
             if only_weights_only_refuses(&after) {
@@ -133,10 +133,10 @@ pub(crate) fn run(args: &FixArgs) -> Result<ExitCode> {
             }
             let fails = after.verdict == Verdict::Fails;
             if fails {
-                outcome.refusal = Some(refusal(&after, &plan, &mut resolver));
+                outcome.refusal = Some(refusal(&after, &plan, &mut resolver, &knowledge));
             }
             if renamed == 0 && before.verdict == Verdict::Fails {
-                outcome.refusal = Some(refusal(&before, &plan, &mut resolver));
+                outcome.refusal = Some(refusal(&before, &plan, &mut resolver, &knowledge));
             }
             outcome.after = Some(after);
             if !args.dry_run && (!fails || args.force) {
@@ -207,7 +207,12 @@ fn write_temp(
 }
 
 /// Why the plan cannot make the file load, from the prediction's failing globals and risks.
-fn refusal(p: &Prediction, plan: &Plan, resolver: &mut pyenv::Resolver<'_>) -> Refusal {
+fn refusal(
+    p: &Prediction,
+    plan: &Plan,
+    resolver: &mut pyenv::Resolver<'_>,
+    knowledge: &knowledge::Knowledge,
+) -> Refusal {
     let reason = match &p.error {
         Some(e) => format!("still fails: {}", e.lines().next().unwrap_or_default()),
         None => "nothing to repair".to_owned(),
@@ -256,6 +261,14 @@ fn refusal(p: &Prediction, plan: &Plan, resolver: &mut pyenv::Resolver<'_>) -> R
         };
         if !advice.contains(&line) {
             advice.push(line);
+        }
+        // A known removal says why no rename exists and what to do instead.
+        let here = format!("{}:{}", g.module, g.name);
+        for b in knowledge.breaks.iter().filter(|b| b.affects.contains(&here)) {
+            let line = format!("{} (known break {}): {}", here, b.id, b.fix);
+            if !advice.contains(&line) {
+                advice.push(line);
+            }
         }
     }
     for f in p.fixes.iter().filter(|f| f.kind != "rename") {
