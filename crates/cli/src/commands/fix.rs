@@ -222,7 +222,16 @@ fn refusal(
         if !matches!(g.status, Status::ModuleMissing | Status::AttributeMissing) {
             continue;
         }
-        let line = if g.module == "__main__" {
+        let top = g.module.split('.').next().unwrap_or_default();
+        let line = if g.status == Status::ModuleMissing
+            && g.reason == format!("no module named '{top}' in the target")
+        {
+            // The whole package is missing: no rename inside it can help.
+            let dist = knowledge
+                .distribution_for(top)
+                .map_or(top, |d| d.dist.as_str());
+            format!("`{top}` is not installed in the target: pip install {dist}")
+        } else if g.module == "__main__" {
             format!(
                 "`__main__.{}` was defined in the script that wrote the file: pass --map __main__=<module that defines it>, or check with --main SCRIPT",
                 g.name
@@ -264,7 +273,11 @@ fn refusal(
         }
         // A known removal says why no rename exists and what to do instead.
         let here = format!("{}:{}", g.module, g.name);
-        for b in knowledge.breaks.iter().filter(|b| b.affects.contains(&here)) {
+        for b in knowledge
+            .breaks
+            .iter()
+            .filter(|b| b.affects.contains(&here))
+        {
             let line = format!("{} (known break {}): {}", here, b.id, b.fix);
             if !advice.contains(&line) {
                 advice.push(line);

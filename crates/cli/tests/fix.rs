@@ -1,0 +1,394 @@
+//! `pickle-doctor fix`: the command's contract (where it writes, when it refuses, exit codes),
+//! refusals for what no rename can repair, and joblib recompression checked by real loads.
+//! The repair of the whole check matrix is in `fix_matrix.rs`.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+/// A pickle naming `old.mod:Thing` by STACK_GLOBAL and instantiating it (protocol 4).
+const OLD_THING: &[u8] =
+    b"\x80\x04\x95\x1b\x00\x00\x00\x00\x00\x00\x00\x8c\x07old.mod\x94\x8c\x05Thing\x94\x93)\x81.";
+
+/// A static target holding `newpkg/mod.py` with `class Thing`.
+fn target() -> (tempfile::TempDir, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let pkg = dir.path().join("site/newpkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(pkg.join("__init__.py"), "").unwrap();
+    std::fs::write(pkg.join("mod.py"), "class Thing:\n    pass\n").unwrap();
+    let args = vec![
+        "--site-packages".to_owned(),
+        dir.path().join("site").display().to_string(),
+        "--python-version".to_owned(),
+        "3.11".to_owned(),
+    ];
+    (dir, args)
+}
+
+fn run(args: &[String]) -> (i32, String, String) {
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = common::run_cli(&refs, None);
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn args(parts: &[&str], target: &[String]) -> Vec<String> {
+    let mut v: Vec<String> = parts.iter().map(|s| (*s).to_owned()).collect();
+    v.extend(target.iter().cloned());
+    v
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// --dry-run writes nothing, -o writes OUT (and the result really loads), --in-place
+/// replaces the input atomically, and OUT may not silently be the input.
+#[test]
+fn writes_only_where_asked_and_atomically() {
+    let (dir, target) = target();
+    let work = dir.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let input = work.join("model.pkl");
+    std::fs::write(&input, OLD_THING).unwrap();
+    let inp = input.to_str().unwrap();
+
+    let (code, out, _) = run(&args(
+        &["fix", inp, "--dry-run", "--map", "old.mod=newpkg.mod"],
+        &target,
+    ));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("old.mod:Thing -> newpkg.mod:Thing"), "{out}");
+    assert!(out.contains("dry run: nothing written"), "{out}");
+    assert_eq!(files_in(&work), ["model.pkl"]);
+
+    let (code, _, err) = run(&args(
+        &["fix", inp, "-o", inp, "--map", "old.mod=newpkg.mod"],
+        &target,
+    ));
+    assert_eq!(code, 2);
+    assert!(err.contains("--in-place"), "{err}");
+
+    let (code, _, err) = run(&args(&["fix", inp, "--map", "old.mod=newpkg.mod"], &target));
+    assert_eq!(code, 2, "OUT is required: {err}");
+
+    let fixed = work.join("fixed.pkl");
+    let (code, out, _) = run(&args(
+        &[
+            "fix",
+            inp,
+            "-o",
+            fixed.to_str().unwrap(),
+            "--map",
+            "old.mod=newpkg.mod",
+        ],
+        &target,
+    ));
+    assert_eq!(code, 0, "{out}");
+    let want: &[u8] =
+        b"\x80\x04\x95\x19\x00\x00\x00\x00\x00\x00\x00\x8c\x0anewpkg.mod\x94\x8c\x05Thing\x94\x93)\x81.";
+    assert_eq!(std::fs::read(&fixed).unwrap(), want);
+    assert_eq!(std::fs::read(&input).unwrap(), OLD_THING, "input untouched");
+    assert_eq!(
+        files_in(&work),
+        ["fixed.pkl", "model.pkl"],
+        "no temp files left"
+    );
+    if let Some(python) = common::from_env("PICKLE_DOCTOR_PYTHON") {
+        let o = Command::new(python)
+            .args(["-I", "-c"])
+            .arg("import sys, pickle; sys.path.insert(0, sys.argv[1]); print(type(pickle.load(open(sys.argv[2], 'rb'))).__module__)")
+            .arg(dir.path().join("site"))
+            .arg(&fixed)
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&o.stdout).trim(),
+            "newpkg.mod",
+            "{o:?}"
+        );
+    }
+
+    let (code, out, _) = run(&args(
+        &["fix", inp, "--in-place", "--map", "old.mod=newpkg.mod"],
+        &target,
+    ));
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(std::fs::read(&input).unwrap(), want);
+    assert_eq!(files_in(&work), ["fixed.pkl", "model.pkl"]);
+}
+
+/// A repair that still fails is not written (exit 1) unless --force, which writes it and
+/// still exits 1; a malformed pickle is an error with its offset (exit 2), never a guess.
+#[test]
+fn refuses_to_write_what_would_still_fail_and_rejects_malformed_input() {
+    let (dir, target) = target();
+    let input = dir.path().join("model.pkl");
+    std::fs::write(&input, OLD_THING).unwrap();
+    let out = dir.path().join("out.pkl");
+    let base = [
+        "fix",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--map",
+        "old.mod=nowhere.mod",
+    ];
+    let (code, stdout, _) = run(&args(&base, &target));
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("refused: still fails: ModuleNotFoundError: No module named 'nowhere'"),
+        "{stdout}"
+    );
+    assert!(!out.exists());
+    let mut forced = base.to_vec();
+    forced.push("--force");
+    let (code, _, _) = run(&args(&forced, &target));
+    assert_eq!(code, 1);
+    assert!(out.exists(), "--force writes anyway");
+
+    let broken = dir.path().join("broken.pkl");
+    std::fs::write(&broken, &OLD_THING[..OLD_THING.len() - 3]).unwrap();
+    let (code, _, err) = run(&args(
+        &[
+            "fix",
+            broken.to_str().unwrap(),
+            "--dry-run",
+            "--map",
+            "old.mod=newpkg.mod",
+        ],
+        &target,
+    ));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("byte") && err.lines().count() == 1, "{err}");
+
+    let (code, _, err) = run(&args(
+        &[
+            "fix",
+            input.to_str().unwrap(),
+            "--dry-run",
+            "--map",
+            "old.mod",
+        ],
+        &target,
+    ));
+    assert_eq!(code, 2);
+    assert!(err.contains("expected FROM=TO"), "{err}");
+}
+
+struct Matrix {
+    fixtures: PathBuf,
+    cache: PathBuf,
+}
+
+fn matrix() -> Option<Matrix> {
+    let truth = common::from_env("PICKLE_DOCTOR_MATRIX")?;
+    let t: Value = serde_json::from_slice(&std::fs::read(&truth).unwrap()).unwrap();
+    Some(Matrix {
+        fixtures: PathBuf::from(t["fixtures_dir"].as_str().unwrap()),
+        cache: truth.parent().and_then(Path::parent).unwrap().to_path_buf(),
+    })
+}
+
+fn refusal(file: &Path, target: &[String]) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut a = vec![
+        "fix".to_owned(),
+        file.display().to_string(),
+        "-o".to_owned(),
+        out.display().to_string(),
+        "--format".to_owned(),
+        "json".to_owned(),
+    ];
+    a.extend(target.iter().cloned());
+    let (code, stdout, stderr) = run(&a);
+    assert_eq!(
+        code,
+        1,
+        "{} should be refused: {stdout}{stderr}",
+        file.display()
+    );
+    assert!(!out.exists(), "a refusal writes nothing");
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    assert!(v["refusal"].is_object(), "{v}");
+    v["refusal"].clone()
+}
+
+fn advice(r: &Value) -> String {
+    r["advice"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// What no rename can repair is refused, with the reason and what to do instead:
+/// - code pickled by value (cloudpickle) for another CPython minor: the bytecode is locked to
+///   the minor that wrote it (real failure: `code expected at most 16 arguments, got 18`);
+/// - a module scikit-learn removed (`_gb_losses`, gone in 1.4);
+/// - a package the target does not have;
+/// - a class from the writer's `__main__`, without a --map;
+/// - a TorchScript archive, which carries compiled code naming the same classes.
+#[test]
+fn refuses_what_no_rename_can_repair_and_says_what_to_do() {
+    let Some(m) = matrix() else {
+        return;
+    };
+    let purelib = |venv: &str| {
+        m.cache
+            .join(format!("venvs/matrix-{venv}/lib/python3.11/site-packages"))
+            .display()
+            .to_string()
+    };
+    let python = |venv: &str| {
+        vec![
+            "--python".to_owned(),
+            m.cache
+                .join(format!("venvs/matrix-{venv}/bin/python"))
+                .display()
+                .to_string(),
+        ]
+    };
+
+    let r = refusal(
+        &m.fixtures.join("current/cp-lambda.pkl"),
+        &[
+            "--site-packages".to_owned(),
+            purelib("current"),
+            "--python-version".to_owned(),
+            "3.10".to_owned(),
+        ],
+    );
+    assert!(
+        r["reason"]
+            .as_str()
+            .unwrap()
+            .contains("code expected at most 16 arguments, got 18"),
+        "{r}"
+    );
+    assert!(advice(&r).contains("same CPython minor"), "{r}");
+    assert!(advice(&r).contains("re-export"), "{r}");
+
+    let r = refusal(&m.fixtures.join("old/sk-gb-p4.pkl"), &python("current"));
+    assert!(
+        r["reason"]
+            .as_str()
+            .unwrap()
+            .contains("No module named 'sklearn.ensemble._gb_losses'")
+    );
+    assert!(
+        advice(&r).contains("known break sklearn-gb-losses-removed"),
+        "{r}"
+    );
+    assert!(advice(&r).contains("ONNX"), "{r}");
+
+    let r = refusal(
+        &m.fixtures.join("current/sk-scaler-p4.pkl"),
+        &python("bare"),
+    );
+    assert!(
+        r["reason"]
+            .as_str()
+            .unwrap()
+            .contains("No module named 'sklearn'"),
+        "{r}"
+    );
+    assert!(advice(&r).contains("pip install"), "{r}");
+
+    let r = refusal(
+        &m.fixtures.join("current/main-point-p4.pkl"),
+        &python("current"),
+    );
+    assert!(
+        advice(&r).contains("--map __main__=<module that defines it>"),
+        "{r}"
+    );
+
+    let scripted =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/torch/files/scripted.pt");
+    let r = refusal(&scripted, &python("current"));
+    assert!(r["reason"].as_str().unwrap().contains("TorchScript"), "{r}");
+}
+
+/// joblib files compressed with each of joblib's compressors: a rename that grows the pickle
+/// (`numpy:dtype` → `numpy.core.multiarray:dtype`, the same object in numpy 1.24) moves every
+/// inline array, so the alignment padding is recomputed; the file is recompressed with the
+/// compressor it came with; the result really loads in the legacy venv (numpy 1.24, joblib
+/// 1.2) and equals the original loaded where it was written.
+#[test]
+fn joblib_files_keep_their_compressor_and_realign_their_arrays() {
+    let (Some(fixtures), Some(m)) = (common::fixtures_dir(), matrix()) else {
+        return;
+    };
+    let legacy = m.cache.join("venvs/matrix-legacy/bin/python");
+    let writer = common::from_env("PICKLE_DOCTOR_PYTHON").unwrap();
+    let canonical = |python: &Path, file: &Path| {
+        let cwd = tempfile::tempdir().unwrap();
+        let o = Command::new(python)
+            .arg("-I")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fix/canonical.py"))
+            .arg("joblib")
+            .arg(file)
+            .current_dir(cwd.path())
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{}: {}",
+            file.display(),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for ext in ["", ".z", ".gz", ".bz2", ".lzma", ".xz"] {
+        let src = fixtures.join(format!("joblib/arrays.joblib{ext}"));
+        let out = dir.path().join(format!("arrays.joblib{ext}"));
+        let (code, stdout, _) = run(&[
+            "fix".to_owned(),
+            src.display().to_string(),
+            "-o".to_owned(),
+            out.display().to_string(),
+            "--map".to_owned(),
+            "numpy:dtype=numpy.core.multiarray:dtype".to_owned(),
+            "--python".to_owned(),
+            legacy.display().to_string(),
+        ]);
+        assert_eq!(code, 0, "{ext}: {stdout}");
+        let (a, b) = (std::fs::read(&src).unwrap(), std::fs::read(&out).unwrap());
+        assert_ne!(a, b, "{ext}: nothing changed");
+        let sniff = |d: &[u8]| format!("{:?}", container::sniff(d));
+        assert_eq!(sniff(&a), sniff(&b), "{ext}: compressor changed");
+        // Every inline array's data starts on joblib's 16-byte boundary again.
+        let opened = container::open(&b, &container::Limits::default()).unwrap();
+        let member = opened.pickles().next().unwrap();
+        let mut hook = container::joblib::ArrayHook::new(&member.data);
+        let _ = vm::run_hooked(&member.data, vm::Budgets::default(), &mut hook);
+        assert!(!hook.arrays.is_empty());
+        for arr in hook.arrays.iter().filter(|a| !a.object) {
+            assert_eq!(
+                arr.data_offset % 16,
+                0,
+                "{ext}: array data at {}",
+                arr.data_offset
+            );
+        }
+        assert_eq!(canonical(&legacy, &out), canonical(&writer, &src), "{ext}");
+    }
+}
