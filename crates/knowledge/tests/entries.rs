@@ -81,3 +81,14 @@ fn weights_only_allowlist_is_torchs() {
     assert!(k.weights_only.allows("torch._utils", "_rebuild_tensor_v2"));
     assert!(!k.weights_only.allows("builtins", "eval"));
 }
+
+#[test]
+fn state_repairs_are_named_in_the_data() {
+    let k = knowledge::Knowledge::embedded();
+    let named: Vec<(&str, &str)> = k
+        .breaks
+        .iter()
+        .filter_map(|b| Some((b.id.as_str(), b.extra.get("repair")?.as_str()?)))
+        .collect();
+    assert_eq!(named.len(), 4, "{named:?}");
+}

@@ -90,10 +90,14 @@ pub struct Stream<'a> {
     items: Vec<Item<'a>>,
 }
 
-/// Replacement bytes for ops, by item index.
+/// Changes to a stream, by item index: ops replaced, ops inserted before or after an op, and
+/// the data of a joblib array gap replaced.
 #[derive(Debug, Default, Clone)]
 pub struct Edits {
     by_item: BTreeMap<usize, Vec<u8>>,
+    before: BTreeMap<usize, Vec<u8>>,
+    after: BTreeMap<usize, Vec<u8>>,
+    gap_data: BTreeMap<usize, Vec<u8>>,
 }
 
 impl Edits {
@@ -102,21 +106,50 @@ impl Edits {
         self.by_item.insert(item, bytes);
     }
 
-    /// Whether nothing is replaced.
+    /// Inserts encoded ops right before the item `item`.
+    pub fn insert_before(&mut self, item: usize, bytes: &[u8]) {
+        self.before
+            .entry(item)
+            .or_default()
+            .extend_from_slice(bytes);
+    }
+
+    /// Inserts encoded ops right after the item `item` (after its replacement, if any).
+    pub fn insert_after(&mut self, item: usize, bytes: &[u8]) {
+        self.after.entry(item).or_default().extend_from_slice(bytes);
+    }
+
+    /// Replaces the data of the array gap at `item` (the padding is recomputed as always).
+    pub fn replace_gap_data(&mut self, item: usize, data: Vec<u8>) {
+        self.gap_data.insert(item, data);
+    }
+
+    /// Whether nothing changes.
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.by_item.is_empty()
+            && self.before.is_empty()
+            && self.after.is_empty()
+            && self.gap_data.is_empty()
     }
 
-    /// Number of replaced ops.
+    /// Number of changes.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.by_item.len()
+        self.by_item.len() + self.before.len() + self.after.len() + self.gap_data.len()
     }
 
-    /// Adds `other`'s replacements; on the same op, `other` wins.
+    /// Adds `other`'s changes; on the same op, `other`'s replacement wins and insertions
+    /// are concatenated.
     pub fn merge(&mut self, other: Edits) {
         self.by_item.extend(other.by_item);
+        for (k, v) in other.before {
+            self.before.entry(k).or_default().extend(v);
+        }
+        for (k, v) in other.after {
+            self.after.entry(k).or_default().extend(v);
+        }
+        self.gap_data.extend(other.gap_data);
     }
 }
 
@@ -227,6 +260,9 @@ impl<'a> Stream<'a> {
                 close_frame(&mut out, at);
                 frame = None;
             }
+            if let Some(b) = edits.before.get(&i) {
+                out.extend_from_slice(b);
+            }
             match item {
                 Item::Op(op) => {
                     let start = op.offset as usize;
@@ -261,9 +297,15 @@ impl<'a> Stream<'a> {
                     let pad = align - (out.len() + 1) % align;
                     out.push(pad as u8);
                     out.resize(out.len() + pad, 0xff);
-                    out.extend_from_slice(&self.data[*data_start..*data_end]);
+                    match edits.gap_data.get(&i) {
+                        Some(d) => out.extend_from_slice(d),
+                        None => out.extend_from_slice(&self.data[*data_start..*data_end]),
+                    }
                 }
                 Item::PickleStart { .. } | Item::Gap(Gap::NestedPickle { .. }) => {}
+            }
+            if let Some(b) = edits.after.get(&i) {
+                out.extend_from_slice(b);
             }
         }
         if let Some((at, _)) = frame {

@@ -536,7 +536,7 @@ fn renames(
 }
 
 /// The installed version of `dist` in the target (`python`: the interpreter's).
-pub(crate) fn target_version(env: &pyenv::Environment, dist: &str) -> Option<String> {
+pub fn target_version(env: &pyenv::Environment, dist: &str) -> Option<String> {
     if dist == "python" {
         let (a, b, c) = env.version;
         return Some(format!("{a}.{b}.{c}"));

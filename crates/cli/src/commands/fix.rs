@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use analyze::load::{Prediction, Status, Verdict};
 use anyhow::{Context as _, Result, bail};
+use rewrite::state::StateRepair;
 use rewrite::{MemberFix, Plan, QualName, UserMap};
 use serde_json::json;
 
@@ -88,9 +89,10 @@ pub(crate) fn run(args: &FixArgs) -> Result<ExitCode> {
 
     let mut plan = Plan::new(maps);
     add_known_renames(&mut plan, &before);
+    let mut repairs = state_repairs(&before, &knowledge, &env);
     let mut fixed: Option<(tempfile::NamedTempFile, Prediction)> = None;
     for _ in 0..MAX_ROUNDS {
-        let members = rewrite::fix_members(&opened, &plan, &[])
+        let members = rewrite::fix_members(&opened, &plan, &repairs)
             .map_err(|(m, e)| anyhow::anyhow!("{}: {}", display(&args.file, &m), e))?;
         let changed: HashMap<String, Vec<u8>> = members
             .iter()
@@ -107,14 +109,26 @@ pub(crate) fn run(args: &FixArgs) -> Result<ExitCode> {
         let after = predict(&reopened)?;
         drop(reopened);
         drop(written);
-        let grew = after.verdict == Verdict::Fails && add_known_renames(&mut plan, &after);
+        let mut grew = after.verdict == Verdict::Fails && add_known_renames(&mut plan, &after);
+        if after.verdict == Verdict::Fails {
+            for r in state_repairs(&after, &knowledge, &env) {
+                if !repairs.contains(&r) {
+                    repairs.push(r);
+                    grew = true;
+                }
+            }
+        }
         fixed = Some((tmp, after));
         if !grew {
             break;
         }
     }
 
-    let renamed: usize = outcome.members.iter().map(|m| m.renamed.len()).sum();
+    let renamed: usize = outcome
+        .members
+        .iter()
+        .map(|m| m.renamed.len() + m.repaired.len())
+        .sum();
     match fixed {
         None => {
             outcome.refusal = Some(refusal(&before, &plan, &mut resolver, &knowledge));
@@ -157,6 +171,40 @@ fn only_weights_only_refuses(p: &Prediction) -> bool {
         && p.globals
             .iter()
             .all(|g| matches!(g.status, Status::Found | Status::Unverified))
+}
+
+/// The state-level repairs the knowledge base holds for the breaks `check` found, plus the
+/// silent ones (no error to detect) whose target range holds; each repair checks the
+/// producer itself.
+fn state_repairs(
+    p: &Prediction,
+    knowledge: &knowledge::Knowledge,
+    env: &pyenv::Environment,
+) -> Vec<StateRepair> {
+    let mut out = Vec::new();
+    for b in &knowledge.breaks {
+        let Some(name) = b.extra.get("repair").and_then(|v| v.as_str()) else {
+            continue;
+        };
+        let fired = p.risks.iter().any(|r| r.code == b.id);
+        let silent = b.kind.as_deref() == Some("silent")
+            && analyze::load::target_version(env, &b.dist)
+                .is_some_and(|v| knowledge::in_range(&v, &b.since, &b.until));
+        if !(fired || silent) {
+            continue;
+        }
+        let producer_until = b
+            .extra
+            .get("producer_until")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
+        if let Some(r) = StateRepair::from_name(name, &b.id, producer_until)
+            && !out.contains(&r)
+        {
+            out.push(r);
+        }
+    }
+    out
 }
 
 /// Adds the renames `check` proposed; returns whether any is new.
