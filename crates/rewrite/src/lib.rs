@@ -19,6 +19,7 @@
 
 mod compress;
 mod error;
+pub mod fuzzing;
 pub mod globals;
 mod member;
 pub mod plan;
