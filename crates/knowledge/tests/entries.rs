@@ -90,5 +90,5 @@ fn state_repairs_are_named_in_the_data() {
         .iter()
         .filter_map(|b| Some((b.id.as_str(), b.extra.get("repair")?.as_str()?)))
         .collect();
-    assert_eq!(named.len(), 4, "{named:?}");
+    assert_eq!(named.len(), 6, "{named:?}");
 }

@@ -26,6 +26,8 @@ pub fn rewrite_any(data: &[u8]) {
         "sklearn-tree-nodes-to-64",
         "sklearn-tree-nodes-to-56",
         "sklearn-tree-values-as-fractions",
+        "pandas-ndarraybacked-state-dict",
+        "pandas-string-dtype-without-na",
     ]
     .iter()
     .filter_map(|n| StateRepair::from_name(n, "fuzz", "99"))

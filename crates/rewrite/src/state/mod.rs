@@ -6,6 +6,7 @@
 //! result in the target versions and comparing it with the original (`fix_matrix.rs`).
 
 mod bit_generator;
+mod pandas;
 mod tree_nodes;
 mod walk;
 
@@ -29,6 +30,16 @@ pub enum StateRepair {
         /// The break id.
         id: String,
     },
+    /// pandas 3 NDArrayBacked states `(dtype, ndarray)` for pandas 2: an empty attribute dict.
+    PandasNdarrayBackedState {
+        /// The break id.
+        id: String,
+    },
+    /// `StringDtype(storage, pd.NA)` for pandas < 2.3: `StringDtype(storage)`.
+    PandasStringDtypeWithoutNa {
+        /// The break id.
+        id: String,
+    },
     /// Classifier trees from before scikit-learn 1.4 for 1.4+: node counts as fractions.
     TreeValuesAsFractions {
         /// The break id.
@@ -47,6 +58,8 @@ impl StateRepair {
             "numpy-bit-generator-by-name" => StateRepair::BitGeneratorByName { id },
             "sklearn-tree-nodes-to-64" => StateRepair::TreeNodesTo64 { id },
             "sklearn-tree-nodes-to-56" => StateRepair::TreeNodesTo56 { id },
+            "pandas-ndarraybacked-state-dict" => StateRepair::PandasNdarrayBackedState { id },
+            "pandas-string-dtype-without-na" => StateRepair::PandasStringDtypeWithoutNa { id },
             "sklearn-tree-values-as-fractions" => StateRepair::TreeValuesAsFractions {
                 id,
                 producer_until: producer_until.to_owned(),
@@ -104,6 +117,12 @@ pub fn apply(stream: &Stream<'_>, repairs: &[StateRepair]) -> (Edits, Vec<Repair
                 &mut edits,
                 &mut notes,
             ),
+            StateRepair::PandasNdarrayBackedState { id } => {
+                pandas::ndarray_backed_state(&w, id, &mut edits, &mut notes);
+            }
+            StateRepair::PandasStringDtypeWithoutNa { id } => {
+                pandas::string_dtype_without_na(&w, id, &mut edits, &mut notes);
+            }
             StateRepair::TreeValuesAsFractions { id, producer_until } => {
                 if w.str_values_of("_sklearn_version")
                     .any(|v| knowledge::in_range(v, "", producer_until))
