@@ -392,3 +392,45 @@ fn joblib_files_keep_their_compressor_and_realign_their_arrays() {
         assert_eq!(canonical(&legacy, &out), canonical(&writer, &src), "{ext}");
     }
 }
+
+/// A scikit-learn 1.3 forest *loads* in 1.9 (with only a version warning) but predicts from
+/// class counts where 1.4+ expects fractions (scikit-learn #28229): the real load's
+/// canonical dump differs from the original's. `fix` stores the fractions, and the repaired
+/// file's predictions and probabilities equal the original's in its writer venv.
+#[test]
+fn silent_tree_value_break_is_repaired_for_files_that_load() {
+    let Some(m) = matrix() else {
+        return;
+    };
+    let current = m.cache.join("venvs/matrix-current/bin/python");
+    let old = m.cache.join("venvs/matrix-old/bin/python");
+    let canonical = |python: &Path, file: &Path| {
+        let cwd = tempfile::tempdir().unwrap();
+        let o = Command::new(python)
+            .arg("-I")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fix/canonical.py"))
+            .arg("pickle")
+            .arg(file)
+            .current_dir(cwd.path())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let src = m.fixtures.join("old/sk-forest-p4.pkl");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("forest.pkl");
+    let (code, stdout, _) = run(&[
+        "fix".to_owned(),
+        src.display().to_string(),
+        "-o".to_owned(),
+        out.display().to_string(),
+        "--python".to_owned(),
+        current.display().to_string(),
+    ]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("sklearn-tree-values-fractions"), "{stdout}");
+    let original = canonical(&old, &src);
+    assert_ne!(canonical(&current, &src), original, "the break is real");
+    assert_eq!(canonical(&current, &out), original, "the repair removes it");
+}
