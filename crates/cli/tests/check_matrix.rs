@@ -10,9 +10,10 @@
 
 mod common;
 
+use common::matrix::Matrix;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
@@ -34,32 +35,14 @@ fn without_paths(s: &str) -> String {
     out
 }
 
-fn python_of(cache: &Path, target: &str) -> PathBuf {
-    if target == "fixtures" {
-        cache.join("venvs/fixtures/bin/python")
-    } else {
-        cache.join(format!("venvs/matrix-{target}/bin/python"))
-    }
-}
-
 #[test]
 fn check_agrees_with_real_loads_on_every_row() {
-    let Some(truth_path) = common::from_env("PICKLE_DOCTOR_MATRIX") else {
+    let Some(m) = Matrix::load() else {
         return;
     };
-    let truth: Value = serde_json::from_slice(&std::fs::read(&truth_path).unwrap()).unwrap();
-    let cache = truth_path
-        .parent()
-        .and_then(Path::parent)
-        .unwrap()
-        .to_path_buf();
-    let fixtures = PathBuf::from(truth["fixtures_dir"].as_str().unwrap());
-    let torch = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/torch/files");
+    let truth = &m.truth;
     let rows = truth["rows"].as_array().unwrap();
-    let path_of = |f: &str| match f.strip_prefix("torch/") {
-        Some(name) => torch.join(name),
-        None => fixtures.join(f),
-    };
+    let path_of = |f: &str| m.path_of(f);
     // One `check` per (target, loader), over all its fixtures.
     let mut groups: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     for r in rows {
@@ -75,7 +58,7 @@ fn check_agrees_with_real_loads_on_every_row() {
     for ((target, loader), mut files) in groups {
         files.sort();
         files.dedup();
-        let python = python_of(&cache, &target);
+        let python = m.python(&target);
         let paths: Vec<String> = files
             .iter()
             .map(|f| path_of(f).display().to_string())

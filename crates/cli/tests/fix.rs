@@ -4,7 +4,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use common::matrix::{Matrix, canonical};
+
+use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
@@ -189,20 +191,6 @@ fn refuses_to_write_what_would_still_fail_and_rejects_malformed_input() {
     assert!(err.contains("expected FROM=TO"), "{err}");
 }
 
-struct Matrix {
-    fixtures: PathBuf,
-    cache: PathBuf,
-}
-
-fn matrix() -> Option<Matrix> {
-    let truth = common::from_env("PICKLE_DOCTOR_MATRIX")?;
-    let t: Value = serde_json::from_slice(&std::fs::read(&truth).unwrap()).unwrap();
-    Some(Matrix {
-        fixtures: PathBuf::from(t["fixtures_dir"].as_str().unwrap()),
-        cache: truth.parent().and_then(Path::parent).unwrap().to_path_buf(),
-    })
-}
-
 fn refusal(file: &Path, target: &[String]) -> Value {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
@@ -247,7 +235,7 @@ fn advice(r: &Value) -> String {
 /// - a TorchScript archive, which carries compiled code naming the same classes.
 #[test]
 fn refuses_what_no_rename_can_repair_and_says_what_to_do() {
-    let Some(m) = matrix() else {
+    let Some(m) = Matrix::load() else {
         return;
     };
     let purelib = |venv: &str| {
@@ -333,28 +321,14 @@ fn refuses_what_no_rename_can_repair_and_says_what_to_do() {
 /// 1.2) and equals the original loaded where it was written.
 #[test]
 fn joblib_files_keep_their_compressor_and_realign_their_arrays() {
-    let (Some(fixtures), Some(m)) = (common::fixtures_dir(), matrix()) else {
+    let (Some(fixtures), Some(m)) = (common::fixtures_dir(), Matrix::load()) else {
         return;
     };
     let legacy = m.cache.join("venvs/matrix-legacy/bin/python");
     let writer = common::from_env("PICKLE_DOCTOR_PYTHON").unwrap();
-    let canonical = |python: &Path, file: &Path| {
-        let cwd = tempfile::tempdir().unwrap();
-        let o = Command::new(python)
-            .arg("-I")
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fix/canonical.py"))
-            .arg("joblib")
-            .arg(file)
-            .current_dir(cwd.path())
-            .output()
-            .unwrap();
-        assert!(
-            o.status.success(),
-            "{}: {}",
-            file.display(),
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8(o.stdout).unwrap()
+    let dump = |python: &Path, file: &Path| {
+        canonical(python, "joblib", file, None, None)
+            .unwrap_or_else(|e| panic!("{}: {e}", file.display()))
     };
     let dir = tempfile::tempdir().unwrap();
     for ext in ["", ".z", ".gz", ".bz2", ".lzma", ".xz"] {
@@ -389,7 +363,7 @@ fn joblib_files_keep_their_compressor_and_realign_their_arrays() {
                 arr.data_offset
             );
         }
-        assert_eq!(canonical(&legacy, &out), canonical(&writer, &src), "{ext}");
+        assert_eq!(dump(&legacy, &out), dump(&writer, &src), "{ext}");
     }
 }
 
@@ -399,23 +373,14 @@ fn joblib_files_keep_their_compressor_and_realign_their_arrays() {
 /// file's predictions and probabilities equal the original's in its writer venv.
 #[test]
 fn silent_tree_value_break_is_repaired_for_files_that_load() {
-    let Some(m) = matrix() else {
+    let Some(m) = Matrix::load() else {
         return;
     };
     let current = m.cache.join("venvs/matrix-current/bin/python");
     let old = m.cache.join("venvs/matrix-old/bin/python");
-    let canonical = |python: &Path, file: &Path| {
-        let cwd = tempfile::tempdir().unwrap();
-        let o = Command::new(python)
-            .arg("-I")
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fix/canonical.py"))
-            .arg("pickle")
-            .arg(file)
-            .current_dir(cwd.path())
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        String::from_utf8(o.stdout).unwrap()
+    let dump = |python: &Path, file: &Path| {
+        canonical(python, "pickle", file, None, None)
+            .unwrap_or_else(|e| panic!("{}: {e}", file.display()))
     };
     let src = m.fixtures.join("old/sk-forest-p4.pkl");
     let dir = tempfile::tempdir().unwrap();
@@ -430,7 +395,7 @@ fn silent_tree_value_break_is_repaired_for_files_that_load() {
     ]);
     assert_eq!(code, 0, "{stdout}");
     assert!(stdout.contains("sklearn-tree-values-fractions"), "{stdout}");
-    let original = canonical(&old, &src);
-    assert_ne!(canonical(&current, &src), original, "the break is real");
-    assert_eq!(canonical(&current, &out), original, "the repair removes it");
+    let original = dump(&old, &src);
+    assert_ne!(dump(&current, &src), original, "the break is real");
+    assert_eq!(dump(&current, &out), original, "the repair removes it");
 }

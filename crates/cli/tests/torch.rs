@@ -253,7 +253,11 @@ fn fix_repacks_torch_zips_the_way_torch_accepted() {
     let cases = record["cases"].as_object().unwrap();
     assert_eq!(cases.len(), 2);
     let tmp = tempfile::tempdir().unwrap();
-    let moved = dir().join("moved");
+    // The training code moved into a package: tinynet.py as pdmodels/tinynet.py.
+    let moved = tmp.path().join("moved");
+    std::fs::create_dir_all(moved.join("pdmodels")).unwrap();
+    std::fs::write(moved.join("pdmodels/__init__.py"), "").unwrap();
+    std::fs::copy(dir().join("tinynet.py"), moved.join("pdmodels/tinynet.py")).unwrap();
     for (name, want) in cases {
         let src = dir().join("files").join(name);
         let out = tmp.path().join(name);

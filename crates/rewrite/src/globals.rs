@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use pickle::{Arg, Opcode};
 
 use crate::plan::{Origin, Plan, QualName};
+use crate::state::walk::memo_index;
 use crate::stream::{Edits, Item, Stream, push_str};
 
 /// How a global was renamed.
@@ -154,25 +155,10 @@ fn trace(stream: &Stream<'_>) -> (Vec<StrValue>, Vec<StackGlobal>) {
                 f.memo.insert(idx, top);
             }
             Opcode::PUT | Opcode::BINPUT | Opcode::LONG_BINPUT => {
-                let idx = match op.arg {
-                    Arg::UInt(n) => n,
-                    Arg::Line(l) => std::str::from_utf8(l)
-                        .ok()
-                        .and_then(|s| s.trim().parse().ok())
-                        .unwrap_or(u64::MAX),
-                    _ => u64::MAX,
-                };
-                f.memo.insert(idx, top);
+                f.memo.insert(memo_index(op.arg).unwrap_or(u64::MAX), top);
             }
             Opcode::GET | Opcode::BINGET | Opcode::LONG_BINGET => {
-                let idx = match op.arg {
-                    Arg::UInt(n) => Some(n),
-                    Arg::Line(l) => std::str::from_utf8(l)
-                        .ok()
-                        .and_then(|s| s.trim().parse().ok()),
-                    _ => None,
-                };
-                let slot = idx
+                let slot = memo_index(op.arg)
                     .and_then(|n| f.memo.get(&n).copied())
                     .unwrap_or(Slot::Other);
                 f.stack.push(slot);

@@ -8,7 +8,7 @@
 mod bit_generator;
 mod pandas;
 mod tree_nodes;
-mod walk;
+pub(crate) mod walk;
 
 use crate::stream::{Edits, Stream};
 

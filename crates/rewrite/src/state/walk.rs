@@ -171,7 +171,8 @@ fn text(op: Opcode, arg: Arg<'_>) -> Option<String> {
     }
 }
 
-fn memo_index(arg: Arg<'_>) -> Option<u64> {
+/// The index a PUT/GET names (binary or text form).
+pub(crate) fn memo_index(arg: Arg<'_>) -> Option<u64> {
     match arg {
         Arg::UInt(n) => Some(n),
         Arg::Line(l) => std::str::from_utf8(l).ok()?.trim().parse().ok(),
