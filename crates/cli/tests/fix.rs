@@ -104,6 +104,11 @@ fn writes_only_where_asked_and_atomically() {
         b"\x80\x04\x95\x19\x00\x00\x00\x00\x00\x00\x00\x8c\x0anewpkg.mod\x94\x8c\x05Thing\x94\x93)\x81.";
     assert_eq!(std::fs::read(&fixed).unwrap(), want);
     assert_eq!(std::fs::read(&input).unwrap(), OLD_THING, "input untouched");
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&fixed), mode(&input), "OUT gets the input's mode");
+    }
     assert_eq!(
         files_in(&work),
         ["fixed.pkl", "model.pkl"],

@@ -155,6 +155,11 @@ pub(crate) fn run(args: &FixArgs) -> Result<ExitCode> {
             outcome.after = Some(after);
             if !args.dry_run && (!fails || args.force) {
                 let dest = out_path.clone().expect("OUT is required without --dry-run");
+                // The temporary file is private (0600); the result gets the input's mode, as
+                // a copy would.
+                if let Ok(meta) = std::fs::metadata(&args.file) {
+                    let _ = tmp.as_file().set_permissions(meta.permissions());
+                }
                 tmp.persist(&dest)
                     .with_context(|| format!("cannot write {}", dest.display()))?;
                 outcome.written = Some(dest);
