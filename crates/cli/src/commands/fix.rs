@@ -1,7 +1,7 @@
 //! `pickle-doctor fix`: plan renames from `check`, rewrite, verify with `check`, write.
 
 use std::collections::HashMap;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, IsTerminal as _, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -246,6 +246,15 @@ fn write_temp(
         },
         _ => std::env::temp_dir(),
     };
+    // Repacking a large checkpoint copies every tensor: say so on a terminal.
+    let spinner = if data.len() > (64 << 20) && std::io::stderr().is_terminal() {
+        let s = indicatif::ProgressBar::new_spinner();
+        s.set_message(format!("writing {} MB", data.len() >> 20));
+        s.enable_steady_tick(std::time::Duration::from_millis(120));
+        s
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
     let mut tmp = tempfile::Builder::new()
         .prefix(".pickle-doctor-fix-")
         .tempfile_in(&dir)
@@ -256,6 +265,7 @@ fn write_temp(
         w.flush()?;
     }
     tmp.as_file().sync_all()?;
+    spinner.finish_and_clear();
     Ok(tmp)
 }
 
