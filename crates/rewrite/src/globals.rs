@@ -17,7 +17,7 @@ use pickle::{Arg, Opcode};
 
 use crate::plan::{Origin, Plan, QualName};
 use crate::state::walk::memo_index;
-use crate::stream::{Edits, Item, Stream, push_str};
+use crate::stream::{Edits, Item, Stream, for_each_op, push_str};
 
 /// How a global was renamed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,7 +115,6 @@ fn string_push(opcode: Opcode, arg: Arg<'_>) -> Option<String> {
 fn trace(stream: &Stream<'_>) -> (Vec<StrValue>, Vec<StackGlobal>) {
     let mut values: Vec<StrValue> = Vec::new();
     let mut globals = Vec::new();
-    let mut frames: Vec<Frame> = vec![Frame::default()];
     let use_slot = |values: &mut Vec<StrValue>, slot: Slot, u: Use| {
         if let Slot::Str(id) = slot
             && let Some(v) = values.get_mut(id as usize)
@@ -123,21 +122,7 @@ fn trace(stream: &Stream<'_>) -> (Vec<StrValue>, Vec<StackGlobal>) {
             v.uses.push(u);
         }
     };
-    for (i, item) in stream.items().iter().enumerate() {
-        let op = match item {
-            Item::Op(op) => op,
-            Item::PickleStart { nested: true, .. } => {
-                frames.push(Frame::default());
-                continue;
-            }
-            Item::PickleStart { nested: false, .. } => {
-                frames.truncate(1);
-                frames[0] = Frame::default();
-                continue;
-            }
-            Item::Gap(_) => continue,
-        };
-        let f = frames.last_mut().expect("one frame always");
+    for_each_op(stream, |f: &mut Frame, i, op| {
         if let Some(text) = string_push(op.opcode, op.arg) {
             f.stack.push(Slot::Str(values.len() as u32));
             values.push(StrValue {
@@ -146,7 +131,7 @@ fn trace(stream: &Stream<'_>) -> (Vec<StrValue>, Vec<StackGlobal>) {
                 text,
                 uses: Vec::new(),
             });
-            continue;
+            return;
         }
         let top = f.stack.last().copied().unwrap_or(Slot::Other);
         match op.opcode {
@@ -194,11 +179,9 @@ fn trace(stream: &Stream<'_>) -> (Vec<StrValue>, Vec<StackGlobal>) {
                 f.stack.push(Slot::Other);
             }
             Opcode::STOP => {
+                // The pickle's result: kept as it is.
                 for s in std::mem::take(&mut f.stack) {
                     use_slot(&mut values, s, Use::Other);
-                }
-                if frames.len() > 1 {
-                    frames.pop();
                 }
             }
             _ => {
@@ -227,13 +210,7 @@ fn trace(stream: &Stream<'_>) -> (Vec<StrValue>, Vec<StackGlobal>) {
                 }
             }
         }
-    }
-    // Anything left on a stack is the result of an unfinished pickle: keep it as it is.
-    for f in frames {
-        for s in f.stack {
-            use_slot(&mut values, s, Use::Other);
-        }
-    }
+    });
     (values, globals)
 }
 

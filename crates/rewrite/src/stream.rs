@@ -315,6 +315,34 @@ impl<'a> Stream<'a> {
     }
 }
 
+/// Calls `f` on every op with the state of the pickle it belongs to: a fresh `F` for each
+/// pickle in a row, and for a nested pickle (a joblib object array) one stacked on the outer
+/// one, which is dropped after the nested STOP so that the outer pickle resumes with its own
+/// stack and memo.
+pub(crate) fn for_each_op<F: Default>(
+    stream: &Stream<'_>,
+    mut f: impl FnMut(&mut F, usize, &Op<'_>),
+) {
+    let mut frames = vec![F::default()];
+    for (i, item) in stream.items().iter().enumerate() {
+        match item {
+            Item::Op(op) => {
+                let frame = frames.last_mut().expect("one frame always");
+                f(frame, i, op);
+                if op.opcode == Opcode::STOP && frames.len() > 1 {
+                    frames.pop();
+                }
+            }
+            Item::PickleStart { nested: true, .. } => frames.push(F::default()),
+            Item::PickleStart { nested: false, .. } => {
+                frames.truncate(1);
+                frames[0] = F::default();
+            }
+            Item::Gap(_) => {}
+        }
+    }
+}
+
 fn close_frame(out: &mut [u8], at: usize) {
     let size = (out.len() - at - 8) as u64;
     out[at..at + 8].copy_from_slice(&size.to_le_bytes());

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use pickle::{Arg, Opcode};
 
-use crate::stream::{Item, Stream};
+use crate::stream::{Stream, for_each_op};
 
 /// A value on the stack: the node it is, the op that pushed it here, and the item after
 /// which a replacement for it can be inserted (the push, or the memo store right after it).
@@ -183,22 +183,7 @@ pub(crate) fn memo_index(arg: Arg<'_>) -> Option<u64> {
 /// Walks `stream`.
 pub(crate) fn walk(stream: &Stream<'_>) -> Walk {
     let mut w = Walk::default();
-    let mut frames = vec![Frame::default()];
-    for (i, item) in stream.items().iter().enumerate() {
-        let op = match item {
-            Item::Op(op) => op,
-            Item::PickleStart { nested: true, .. } => {
-                frames.push(Frame::default());
-                continue;
-            }
-            Item::PickleStart { nested: false, .. } => {
-                frames.truncate(1);
-                frames[0] = Frame::default();
-                continue;
-            }
-            Item::Gap(_) => continue,
-        };
-        let f = frames.last_mut().expect("one frame");
+    for_each_op(stream, |f: &mut Frame, i, op| {
         let pop = |f: &mut Frame| match f.stack.pop() {
             Some(Some(s)) => Some(s),
             Some(None) => {
@@ -225,7 +210,7 @@ pub(crate) fn walk(stream: &Stream<'_>) -> Walk {
         if let Some(t) = text(op.opcode, op.arg) {
             let s = w.add(Kind::Str(t), i);
             f.stack.push(Some(s));
-            continue;
+            return;
         }
         match op.opcode {
             Opcode::PROTO => {
@@ -377,11 +362,6 @@ pub(crate) fn walk(stream: &Stream<'_>) -> Walk {
             Opcode::POP_MARK => {
                 pop_mark(f);
             }
-            Opcode::STOP => {
-                if frames.len() > 1 {
-                    frames.pop();
-                }
-            }
             _ => {
                 let e = op.opcode.stack_effect();
                 if let Some(below) = e.mark_at {
@@ -400,6 +380,6 @@ pub(crate) fn walk(stream: &Stream<'_>) -> Walk {
                 }
             }
         }
-    }
+    });
     w
 }
