@@ -404,3 +404,76 @@ fn silent_tree_value_break_is_repaired_for_files_that_load() {
     assert_ne!(dump(&current, &src), original, "the break is real");
     assert_eq!(dump(&current, &out), original, "the repair removes it");
 }
+
+/// numpy object arrays pickle their elements: in `.npy` and in `.npz` (stored or deflated)
+/// written by numpy 2, `fix` for numpy 1.24 rewrites the pickle and keeps each member's npy
+/// header byte for byte and its zip compression; numpy 1.24 really loads the result, equal to
+/// the original loaded by numpy 2.
+#[test]
+fn npy_and_npz_keep_headers_and_compression() {
+    let (Some(fixtures), Some(m)) = (common::fixtures_dir(), Matrix::load()) else {
+        return;
+    };
+    let legacy = m.python("legacy");
+    let writer = common::from_env("PICKLE_DOCTOR_PYTHON").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for name in [
+        "v1-object.npy",
+        "savez-object.npz",
+        "savez-compressed-object.npz",
+    ] {
+        let src = fixtures.join("numpy").join(name);
+        let out = dir.path().join(name);
+        let (code, stdout, _) = run(&[
+            "fix".to_owned(),
+            src.display().to_string(),
+            "-o".to_owned(),
+            out.display().to_string(),
+            "--python".to_owned(),
+            legacy.display().to_string(),
+        ]);
+        assert_eq!(code, 0, "{name}: {stdout}");
+        let (a, b) = (std::fs::read(&src).unwrap(), std::fs::read(&out).unwrap());
+        assert_ne!(a, b, "{name}: nothing changed");
+        let lim = container::Limits::default();
+        let (oa, ob) = (
+            container::open(&a, &lim).unwrap(),
+            container::open(&b, &lim).unwrap(),
+        );
+        assert_eq!(oa.members.len(), ob.members.len());
+        if name.ends_with(".npz") {
+            let heads = |bytes: &[u8]| {
+                let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+                (0..z.len())
+                    .map(|i| {
+                        let f = z.by_index(i).unwrap();
+                        let mut head = Vec::new();
+                        std::io::Read::read_to_end(&mut std::io::Read::take(f, 128), &mut head)
+                            .unwrap();
+                        head
+                    })
+                    .collect::<Vec<_>>()
+            };
+            let compression = |bytes: &[u8]| {
+                let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+                (0..z.len())
+                    .map(|i| z.by_index_raw(i).unwrap().compression())
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(compression(&a), compression(&b), "{name}");
+            // The npy headers (magic, version, header dict) are unchanged.
+            for (ha, hb) in heads(&a).iter().zip(heads(&b)) {
+                let len = 10 + usize::from(u16::from_le_bytes([ha[8], ha[9]]));
+                assert_eq!(ha[..len.min(ha.len())], hb[..len.min(hb.len())], "{name}");
+            }
+        } else {
+            let len = 10 + usize::from(u16::from_le_bytes([a[8], a[9]]));
+            assert_eq!(a[..len], b[..len], "{name}: npy header");
+        }
+        let dump = |python: &Path, file: &Path| {
+            canonical(python, "numpy", file, None, None)
+                .unwrap_or_else(|e| panic!("{}: {e}", file.display()))
+        };
+        assert_eq!(dump(&legacy, &out), dump(&writer, &src), "{name}");
+    }
+}
