@@ -243,21 +243,8 @@ fn refuses_what_no_rename_can_repair_and_says_what_to_do() {
     let Some(m) = Matrix::load() else {
         return;
     };
-    let purelib = |venv: &str| {
-        m.cache
-            .join(format!("venvs/matrix-{venv}/lib/python3.11/site-packages"))
-            .display()
-            .to_string()
-    };
-    let python = |venv: &str| {
-        vec![
-            "--python".to_owned(),
-            m.cache
-                .join(format!("venvs/matrix-{venv}/bin/python"))
-                .display()
-                .to_string(),
-        ]
-    };
+    let purelib = |venv: &str| m.purelib(venv).display().to_string();
+    let python = |venv: &str| vec!["--python".to_owned(), m.python(venv).display().to_string()];
 
     let r = refusal(
         &m.fixtures.join("current/cp-lambda.pkl"),
@@ -329,7 +316,7 @@ fn joblib_files_keep_their_compressor_and_realign_their_arrays() {
     let (Some(fixtures), Some(m)) = (common::fixtures_dir(), Matrix::load()) else {
         return;
     };
-    let legacy = m.cache.join("venvs/matrix-legacy/bin/python");
+    let legacy = m.python("legacy");
     let writer = common::from_env("PICKLE_DOCTOR_PYTHON").unwrap();
     let dump = |python: &Path, file: &Path| {
         canonical(python, "joblib", file, None, None)
@@ -381,8 +368,7 @@ fn silent_tree_value_break_is_repaired_for_files_that_load() {
     let Some(m) = Matrix::load() else {
         return;
     };
-    let current = m.cache.join("venvs/matrix-current/bin/python");
-    let old = m.cache.join("venvs/matrix-old/bin/python");
+    let (current, old) = (m.python("current"), m.python("old"));
     let dump = |python: &Path, file: &Path| {
         canonical(python, "pickle", file, None, None)
             .unwrap_or_else(|e| panic!("{}: {e}", file.display()))

@@ -51,11 +51,7 @@ fn joblib_gaps(member: &Member<'_>) -> Vec<Gap> {
             }
         })
         .collect();
-    gaps.sort_by_key(|g| match *g {
-        Gap::Raw { start, .. } => start,
-        Gap::AlignedArray { pad_at, .. } => pad_at,
-        Gap::NestedPickle { at } => at,
-    });
+    gaps.sort_by_key(Gap::start);
     gaps
 }
 

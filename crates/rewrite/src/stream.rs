@@ -46,7 +46,8 @@ pub enum Gap {
 }
 
 impl Gap {
-    fn start(&self) -> usize {
+    /// The first byte it covers.
+    pub(crate) fn start(&self) -> usize {
         match *self {
             Gap::Raw { start, .. } => start,
             Gap::AlignedArray { pad_at, .. } => pad_at,

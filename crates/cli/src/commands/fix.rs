@@ -124,11 +124,6 @@ pub(crate) fn run(args: &FixArgs) -> Result<ExitCode> {
         }
     }
 
-    let renamed: usize = outcome
-        .members
-        .iter()
-        .map(|m| m.renamed.len() + m.repaired.len())
-        .sum();
     match fixed {
         None => {
             outcome.refusal = Some(refusal(&before, &plan, &mut resolver, &knowledge));
@@ -148,9 +143,6 @@ pub(crate) fn run(args: &FixArgs) -> Result<ExitCode> {
             let fails = after.verdict == Verdict::Fails;
             if fails {
                 outcome.refusal = Some(refusal(&after, &plan, &mut resolver, &knowledge));
-            }
-            if renamed == 0 && before.verdict == Verdict::Fails {
-                outcome.refusal = Some(refusal(&before, &plan, &mut resolver, &knowledge));
             }
             outcome.after = Some(after);
             if !args.dry_run && (!fails || args.force) {
