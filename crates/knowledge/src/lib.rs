@@ -13,6 +13,7 @@
 mod version;
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use serde::Deserialize;
 
@@ -341,7 +342,23 @@ pub struct Knowledge {
 }
 
 impl Knowledge {
-    /// The embedded knowledge.
+    /// The embedded knowledge, parsed once per process and shared.
+    ///
+    /// Use this everywhere outside tests: parsing the embedded TOML costs milliseconds, and the
+    /// result never changes.
+    ///
+    /// # Panics
+    /// Never in a released build: the data files are checked by the crate's tests.
+    #[must_use]
+    pub fn get() -> &'static Knowledge {
+        static KNOWLEDGE: OnceLock<Knowledge> = OnceLock::new();
+        KNOWLEDGE.get_or_init(Knowledge::embedded)
+    }
+
+    /// The embedded knowledge, parsed anew on every call (an owned copy).
+    ///
+    /// Prefer [`Knowledge::get`], which parses once. This stays for tests and for callers
+    /// that want an owned value.
     ///
     /// # Panics
     /// Never in a released build: the data files are checked by the crate's tests.
@@ -456,6 +473,14 @@ impl Knowledge {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn get_parses_once_and_matches_embedded() {
+        let (a, b) = (Knowledge::get(), Knowledge::get());
+        assert!(std::ptr::eq(a, b));
+        assert_eq!(a.renames.len(), Knowledge::embedded().renames.len());
+        assert_eq!(a.breaks.len(), Knowledge::embedded().breaks.len());
+    }
 
     #[test]
     fn compat_maps_match_python() {
