@@ -10,6 +10,8 @@
 //!
 //! Adding a case means adding an entry and a test, not code.
 
+#![deny(missing_docs)]
+
 mod version;
 
 use std::collections::HashMap;

@@ -5,6 +5,8 @@
 //! [`Resolver`] decides whether `module.attr` exists, from Python source parsed with ruff's
 //! parser, `.pyi` stubs, and the strings of extension binaries.
 
+#![deny(missing_docs)]
+
 pub mod definitions;
 mod dist;
 mod environment;

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::Environment;
@@ -35,9 +35,9 @@ pub enum Attr {
 /// Resolves names in one environment, with caches.
 pub struct Resolver<'e> {
     env: &'e Environment,
-    modules: HashMap<String, Option<Rc<Module>>>,
-    namespaces: HashMap<(PathBuf, u64, Option<SystemTime>), Rc<Namespace>>,
-    binaries: HashMap<PathBuf, Rc<Vec<u8>>>,
+    modules: HashMap<String, Option<Arc<Module>>>,
+    namespaces: HashMap<(PathBuf, u64, Option<SystemTime>), Arc<Namespace>>,
+    binaries: HashMap<PathBuf, Arc<Vec<u8>>>,
 }
 
 /// How deep star imports are followed.
@@ -65,8 +65,8 @@ impl<'e> Resolver<'e> {
     ///
     /// # Errors
     /// The first module of the chain that cannot be found.
-    pub fn import(&mut self, name: &str) -> Result<Rc<Module>, ImportFailure> {
-        let mut parent: Option<Rc<Module>> = None;
+    pub fn import(&mut self, name: &str) -> Result<Arc<Module>, ImportFailure> {
+        let mut parent: Option<Arc<Module>> = None;
         let mut prefix = String::new();
         for part in name.split('.') {
             if !prefix.is_empty() {
@@ -84,7 +84,7 @@ impl<'e> Resolver<'e> {
         })
     }
 
-    fn find(&mut self, fullname: &str, parent: Option<&Module>) -> Option<Rc<Module>> {
+    fn find(&mut self, fullname: &str, parent: Option<&Module>) -> Option<Arc<Module>> {
         if let Some(m) = self.modules.get(fullname) {
             return m.clone();
         }
@@ -95,7 +95,7 @@ impl<'e> Resolver<'e> {
                 None => None,
             },
         }
-        .map(Rc::new);
+        .map(Arc::new);
         self.modules.insert(fullname.to_owned(), found.clone());
         found
     }
@@ -106,7 +106,7 @@ impl<'e> Resolver<'e> {
         file: &Path,
         module: &str,
         is_package: bool,
-    ) -> Option<Rc<Namespace>> {
+    ) -> Option<Arc<Namespace>> {
         let meta = std::fs::metadata(file).ok()?;
         let key = (file.to_path_buf(), meta.len(), meta.modified().ok());
         if let Some(ns) = self.namespaces.get(&key) {
@@ -115,7 +115,7 @@ impl<'e> Resolver<'e> {
         let bytes = std::fs::read(file).ok()?;
         let text = String::from_utf8_lossy(&bytes);
         let stub = file.extension().is_some_and(|x| x == "pyi");
-        let ns = Rc::new(if stub {
+        let ns = Arc::new(if stub {
             names::analyse_stub(&text, module, is_package)
         } else {
             names::analyse(&text, module, is_package)
@@ -124,11 +124,11 @@ impl<'e> Resolver<'e> {
         Some(ns)
     }
 
-    fn binary(&mut self, file: &Path) -> Option<Rc<Vec<u8>>> {
+    fn binary(&mut self, file: &Path) -> Option<Arc<Vec<u8>>> {
         if let Some(b) = self.binaries.get(file) {
             return Some(b.clone());
         }
-        let b = Rc::new(std::fs::read(file).ok()?);
+        let b = Arc::new(std::fs::read(file).ok()?);
         self.binaries.insert(file.to_path_buf(), b.clone());
         Some(b)
     }
@@ -383,4 +383,15 @@ fn defines(line: &str, name: &str) -> bool {
     starts_name(line)
         && line[name.len()..].trim_start().starts_with('=')
         && !line[name.len()..].trim_start().starts_with("==")
+}
+
+/// Compile-time proof that a resolver and an environment can move to (and be shared with)
+/// another thread: a library session holding them must be `Send + Sync`.
+#[allow(dead_code, reason = "checked by the compiler, never called")]
+fn _assert_send_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Resolver<'static>>();
+    send_sync::<Environment>();
+    send_sync::<Module>();
+    send_sync::<Namespace>();
 }
