@@ -37,49 +37,6 @@ const STORAGES: &[(&str, &str, u64)] = &[
     ("UntypedStorage", "torch.uint8", 1),
 ];
 
-/// dtypes that only `_rebuild_tensor_v3` names (with an `UntypedStorage`): element sizes.
-const V3_DTYPES: &[(&str, u64)] = &[
-    ("float64", 8),
-    ("float32", 4),
-    ("float16", 2),
-    ("bfloat16", 2),
-    ("int64", 8),
-    ("int32", 4),
-    ("int16", 2),
-    ("int8", 1),
-    ("uint8", 1),
-    ("bool", 1),
-    ("complex32", 4),
-    ("complex64", 8),
-    ("complex128", 16),
-    ("uint16", 2),
-    ("uint32", 4),
-    ("uint64", 8),
-    ("float8_e5m2", 1),
-    ("float8_e4m3fn", 1),
-    ("float8_e5m2fnuz", 1),
-    ("float8_e4m3fnuz", 1),
-    ("float8_e8m0fnu", 1),
-    ("float4_e2m1fn_x2", 1),
-    ("bits8", 1),
-    ("bits16", 2),
-    ("bits1x8", 1),
-    ("bits2x4", 1),
-    ("bits4x2", 1),
-    ("qint8", 1),
-    ("quint8", 1),
-    ("qint32", 4),
-    ("quint4x2", 1),
-    ("quint2x4", 1),
-];
-
-/// Bytes per element of a torch dtype name (`torch.bfloat16` → 2).
-#[must_use]
-pub fn element_size(dtype: &str) -> Option<u64> {
-    let name = dtype.strip_prefix("torch.").unwrap_or(dtype);
-    V3_DTYPES.iter().find(|(n, _)| *n == name).map(|&(_, s)| s)
-}
-
 /// The record holding a storage's bytes: next to the pickle that names it, in a folder named
 /// after the pickle (`archive/data.pkl` → `archive/data/<key>`; TorchScript's
 /// `constants.pkl` → `constants/<key>`), as torch's readers look them up.
@@ -113,7 +70,8 @@ impl Storage {
     }
 }
 
-/// Reads a storage persistent id node.
+/// Reads a storage persistent id node (`None` if it is not one, or names a negative element
+/// count).
 #[must_use]
 pub fn storage(trace: &Trace<'_>, v: Value) -> Option<Storage> {
     let Node::PersistentId { pid, .. } = trace.node(v)? else {
@@ -131,14 +89,15 @@ pub fn storage(trace: &Trace<'_>, v: Value) -> Option<Storage> {
         Value::Int(i) => Some(i.to_string()),
         _ => None,
     })?;
-    let Value::Int(numel) = numel else {
+    // A negative element count is no storage torch could have written.
+    let &Value::Int(numel) = numel else {
         return None;
     };
     Some(Storage {
         class,
         key,
         location: str_of(trace, *location).unwrap_or_default(),
-        numel: *numel as u64,
+        numel: u64::try_from(numel).ok()?,
     })
 }
 
@@ -395,9 +354,13 @@ pub fn is_legacy(data: &[u8]) -> bool {
 }
 
 fn damaged(what: &str, offset: usize, reason: impl Into<String>) -> OpenError {
+    damaged_at(what, offset as u64, reason)
+}
+
+fn damaged_at(what: &str, offset: u64, reason: impl Into<String>) -> OpenError {
     OpenError::Damaged {
         what: what.to_owned(),
-        offset: offset as u64,
+        offset,
         reason: reason.into(),
     }
 }
@@ -595,9 +558,11 @@ impl TarTensors {
     }
 }
 
-/// Reads one pickle at `pos` of `data`, returning its trace and the offset after it.
+/// Reads one pickle at `pos` of `data` (a member starting at file offset `base`), returning
+/// its trace and the offset after it.
 fn read_pickle<'d>(
     data: &'d [u8],
+    base: u64,
     pos: usize,
     what: &str,
 ) -> Result<(Trace<'d>, usize), OpenError> {
@@ -605,14 +570,18 @@ fn read_pickle<'d>(
     let end = m.run_pickle(pos);
     let t = m.finish();
     if let Some(e) = t.error() {
-        return Err(damaged(what, e.offset as usize, e.to_string()));
+        return Err(damaged_at(
+            what,
+            base.saturating_add(e.offset),
+            e.to_string(),
+        ));
     }
     Ok((t, end))
 }
 
 /// The leading pickle of a tar member: how many entries follow (capped).
-fn read_count(data: &[u8], what: &str) -> Result<(i64, usize), OpenError> {
-    let (t, end) = read_pickle(data, 0, what)?;
+fn read_count(data: &[u8], base: u64, what: &str) -> Result<(i64, usize), OpenError> {
+    let (t, end) = read_pickle(data, base, 0, what)?;
     let n = t.pickles[0]
         .root
         .and_then(|r| int_of(Some(&r)))
@@ -631,24 +600,96 @@ fn int_of(v: Option<&Value>) -> Option<i64> {
     }
 }
 
+/// Where a storage view's bytes are, checked: `offset` and `numel` (in elements of `elem`
+/// bytes, as the file gives them) must be non-negative, and the view must lie inside `root`.
+fn view_blob(
+    key: &str,
+    root: &StorageBlob,
+    offset: i64,
+    numel: i64,
+    elem: u64,
+) -> Result<StorageBlob, String> {
+    let offset = u64::try_from(offset).map_err(|_| format!("negative element offset {offset}"))?;
+    let numel = u64::try_from(numel).map_err(|_| format!("negative element count {numel}"))?;
+    let start = offset
+        .checked_mul(elem)
+        .ok_or_else(|| format!("element offset {offset} overflows"))?;
+    let length = numel
+        .checked_mul(elem)
+        .ok_or_else(|| format!("element count {numel} overflows"))?;
+    let end = start
+        .checked_add(length)
+        .ok_or_else(|| format!("view of {numel} elements at {offset} overflows"))?;
+    if end > root.length {
+        return Err(format!(
+            "view of bytes {start}..{end} runs past its root storage {} ({} bytes)",
+            root.key, root.length
+        ));
+    }
+    Ok(StorageBlob {
+        key: key.to_owned(),
+        numel,
+        // Inside the root, which lies inside the file: no overflow.
+        offset: root.offset + start,
+        length,
+    })
+}
+
+/// Checks a tar tensor entry against its storage: no negative size, stride or offset, and its
+/// last element (`storage_offset + Σ (size−1)·stride`) inside the storage's `numel` elements.
+fn check_tar_tensor(t: &TarTensor, numel: Option<u64>) -> Result<(), String> {
+    if let Some(s) = t.shape.iter().find(|&&s| s < 0) {
+        return Err(format!("negative size {s}"));
+    }
+    if let Some(s) = t.stride.iter().find(|&&s| s < 0) {
+        return Err(format!("negative stride {s}"));
+    }
+    let offset = u64::try_from(t.storage_offset)
+        .map_err(|_| format!("negative storage offset {}", t.storage_offset))?;
+    // An empty tensor reads nothing.
+    if t.shape.contains(&0) {
+        return Ok(());
+    }
+    let mut last = offset;
+    for (&size, &stride) in t.shape.iter().zip(&t.stride) {
+        // Both non-negative: checked above.
+        let step = (size.unsigned_abs() - 1)
+            .checked_mul(stride.unsigned_abs())
+            .and_then(|d| last.checked_add(d))
+            .ok_or_else(|| "size and stride overflow".to_owned())?;
+        last = step;
+    }
+    match numel {
+        Some(n) if last >= n => Err(format!(
+            "element {last} lies past the storage's {n} elements"
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Reads the `storages` and `tensors` members of a tar-format file.
 ///
+/// Every count, offset, size and stride comes from the file, so all arithmetic on them is
+/// checked: a negative value, an overflow, a storage view outside its root storage or a
+/// tensor outside its storage is an error, never a wrapped number.
+///
 /// # Errors
-/// A member that does not follow the layout, with the offset where it stops making sense.
+/// A member that does not follow the layout, with the file offset where it stops making sense.
 pub fn tar_tensors(opened: &Opened<'_>) -> Result<TarTensors, OpenError> {
     let mut table = TarTensors::default();
     if let Some(m) = opened.member("storages") {
         let data: &[u8] = &m.data;
         let base = m.file_offset.unwrap_or(0);
-        let (n, mut pos) = read_count(data, "tar storages count")?;
+        let at = |pos: usize| base.saturating_add(pos as u64);
+        let (n, mut pos) = read_count(data, base, "tar storages count")?;
         for _ in 0..n {
-            let (t, end) = read_pickle(data, pos, "tar storage header")?;
-            let items =
-                root_items(&t).ok_or_else(|| damaged("tar storage header", pos, "not a tuple"))?;
+            let (t, end) = read_pickle(data, base, pos, "tar storage header")?;
+            let items = root_items(&t)
+                .ok_or_else(|| damaged_at("tar storage header", at(pos), "not a tuple"))?;
             let [key, location, class] = items else {
-                return Err(damaged(
+                return Err(damaged_at(
                     "tar storage header",
-                    pos,
+                    at(pos),
                     "not (key, location, storage_type)",
                 ));
             };
@@ -659,9 +700,10 @@ pub fn tar_tensors(opened: &Opened<'_>) -> Result<TarTensors, OpenError> {
                 .unwrap_or("?")
                 .to_owned();
             let location = str_of(&t, *location).unwrap_or_default();
-            let head = data
-                .get(end..end + 8)
-                .ok_or_else(|| damaged("tar storage", end, "missing element count"))?;
+            let head = end
+                .checked_add(8)
+                .and_then(|e| data.get(end..e))
+                .ok_or_else(|| damaged_at("tar storage", at(end), "missing element count"))?;
             let numel = u64::from_le_bytes(head.try_into().unwrap_or([0; 8]));
             let storage = Storage {
                 class,
@@ -670,17 +712,23 @@ pub fn tar_tensors(opened: &Opened<'_>) -> Result<TarTensors, OpenError> {
                 numel,
             };
             let elem = storage.class_dtype().map_or(1, |(_, s)| s);
-            let length = numel.saturating_mul(elem);
             let start = end + 8;
+            let length = numel.checked_mul(elem).ok_or_else(|| {
+                damaged_at(
+                    "tar storage",
+                    at(end),
+                    format!("{numel} elements of {elem} bytes overflow"),
+                )
+            })?;
             let stop = usize::try_from(length)
                 .ok()
                 .and_then(|l| start.checked_add(l))
                 .filter(|&e| e <= data.len())
-                .ok_or_else(|| damaged("tar storage", end, "data runs past the member"))?;
+                .ok_or_else(|| damaged_at("tar storage", at(end), "data runs past the member"))?;
             let blob = StorageBlob {
                 key: key.clone(),
                 numel,
-                offset: base + start as u64,
+                offset: at(start),
                 length,
             };
             table.storages.push((key, storage, blob));
@@ -688,7 +736,7 @@ pub fn tar_tensors(opened: &Opened<'_>) -> Result<TarTensors, OpenError> {
         }
         // Then views: a list of (target key, root key, element offset, element count).
         if pos < data.len() {
-            let (t, _) = read_pickle(data, pos, "tar storage views")?;
+            let (t, _) = read_pickle(data, base, pos, "tar storage views")?;
             let views: Vec<Value> = match t.pickles[0].root.and_then(|r| t.node(r)) {
                 Some(Node::List(v) | Node::Tuple(v)) => v.clone(),
                 _ => Vec::new(),
@@ -707,16 +755,13 @@ pub fn tar_tensors(opened: &Opened<'_>) -> Result<TarTensors, OpenError> {
                     continue;
                 };
                 let elem = root_storage.class_dtype().map_or(1, |(_, s)| s);
+                let blob = view_blob(&target, root_blob, off, numel, elem).map_err(|reason| {
+                    damaged_at(&format!("tar storage view {target}"), at(pos), reason)
+                })?;
                 let storage = Storage {
                     key: target.clone(),
-                    numel: numel as u64,
+                    numel: blob.numel,
                     ..root_storage.clone()
-                };
-                let blob = StorageBlob {
-                    key: target.clone(),
-                    numel: numel as u64,
-                    offset: root_blob.offset + off as u64 * elem,
-                    length: numel as u64 * elem,
                 };
                 table.storages.push((target, storage, blob));
             }
@@ -724,45 +769,314 @@ pub fn tar_tensors(opened: &Opened<'_>) -> Result<TarTensors, OpenError> {
     }
     if let Some(m) = opened.member("tensors") {
         let data: &[u8] = &m.data;
-        let (n, mut pos) = read_count(data, "tar tensors count")?;
+        let base = m.file_offset.unwrap_or(0);
+        let at = |pos: usize| base.saturating_add(pos as u64);
+        let (n, mut pos) = read_count(data, base, "tar tensors count")?;
         for _ in 0..n {
-            let (t, end) = read_pickle(data, pos, "tar tensor header")?;
-            let items =
-                root_items(&t).ok_or_else(|| damaged("tar tensor header", pos, "not a tuple"))?;
+            let (t, end) = read_pickle(data, base, pos, "tar tensor header")?;
+            let items = root_items(&t)
+                .ok_or_else(|| damaged_at("tar tensor header", at(pos), "not a tuple"))?;
             let [key, storage_id, _ty] = items else {
-                return Err(damaged(
+                return Err(damaged_at(
                     "tar tensor header",
-                    pos,
+                    at(pos),
                     "not (key, storage_id, tensor_type)",
                 ));
             };
             let (key, storage_id) = (key_text(&t, *key), key_text(&t, *storage_id));
             let word = |at: usize, n: usize| -> Option<&[u8]> { data.get(at..at.checked_add(n)?) };
+            // ndim is an int32 (then 4 bytes of padding), sizes, strides and the offset int64s.
             let ndim = word(end, 4)
                 .map(|b| i32::from_le_bytes(b.try_into().unwrap_or([0; 4])))
-                .filter(|&d| (0..=64).contains(&d))
-                .ok_or_else(|| damaged("tar tensor", end, "bad ndim"))?
-                as usize;
-            let mut at = end + 8;
-            let mut read_i64s = |k: usize| -> Result<Vec<i64>, OpenError> {
-                let b = word(at, 8 * k).ok_or_else(|| damaged("tar tensor", at, "truncated"))?;
-                at += 8 * k;
+                .and_then(|d| usize::try_from(d).ok())
+                .filter(|&d| d <= 64)
+                .ok_or_else(|| damaged_at("tar tensor", at(end), "bad ndim"))?;
+            let mut cursor = end;
+            let mut read_i64s = |skip: usize, k: usize| -> Result<Vec<i64>, OpenError> {
+                let from = cursor.saturating_add(skip);
+                let b = word(from, 8 * k)
+                    .ok_or_else(|| damaged_at("tar tensor", at(from), "truncated"))?;
+                cursor = from + 8 * k;
                 Ok(b.chunks_exact(8)
                     .map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
                     .collect())
             };
-            let shape = read_i64s(ndim)?;
-            let stride = read_i64s(ndim)?;
-            let offset = read_i64s(1)?[0];
-            table.tensors.push(TarTensor {
+            let shape = read_i64s(8, ndim)?;
+            let stride = read_i64s(0, ndim)?;
+            let offset = read_i64s(0, 1)?[0];
+            let tensor = TarTensor {
                 key,
                 storage_key: storage_id,
                 shape,
                 stride,
                 storage_offset: offset,
-            });
-            pos = at;
+            };
+            let numel = table.blob(&tensor.storage_key).map(|b| b.numel);
+            check_tar_tensor(&tensor, numel).map_err(|reason| {
+                damaged_at(&format!("tar tensor {}", tensor.key), at(end), reason)
+            })?;
+            table.tensors.push(tensor);
+            pos = cursor;
         }
     }
     Ok(table)
+}
+
+#[cfg(test)]
+mod tests {
+    //! Crafted 0.1.x tar files: every integer the tensor table reads is file-controlled, so
+    //! bad ones must give errors (these run with overflow checks: a wrap would panic).
+
+    use super::*;
+
+    /// A pickle int of any `i64` (LONG1, 8 bytes of two's complement).
+    fn int(i: i64) -> Vec<u8> {
+        let mut v = vec![0x8a, 8];
+        v.extend_from_slice(&i.to_le_bytes());
+        v
+    }
+
+    fn pickle(body: &[u8]) -> Vec<u8> {
+        let mut v = vec![0x80, 2];
+        v.extend_from_slice(body);
+        v.push(b'.');
+        v
+    }
+
+    /// `storages`: one FloatStorage `1` with `numel` elements (of which `data` bytes are
+    /// present), then the views list `(target, root, offset, numel)`.
+    fn storages(numel: u64, data: &[u8], views: &[(i64, i64, i64, i64)]) -> Vec<u8> {
+        let mut m = pickle(&int(1));
+        let mut head = int(1);
+        head.extend_from_slice(b"X\x03\x00\x00\x00cpu");
+        head.extend_from_slice(b"ctorch\nFloatStorage\n\x87");
+        m.extend(pickle(&head));
+        m.extend_from_slice(&numel.to_le_bytes());
+        m.extend_from_slice(data);
+        let mut list = b"](".to_vec();
+        for &(target, root, off, n) in views {
+            list.push(b'(');
+            for x in [target, root, off, n] {
+                list.extend(int(x));
+            }
+            list.push(b't');
+        }
+        list.push(b'e');
+        m.extend(pickle(&list));
+        m
+    }
+
+    /// `tensors`: one tensor `7` on storage `storage`.
+    fn tensors(storage: i64, shape: &[i64], stride: &[i64], offset: i64) -> Vec<u8> {
+        let mut m = pickle(&int(1));
+        let mut head = int(7);
+        head.extend(int(storage));
+        head.extend_from_slice(b"ctorch\nFloatTensor\n\x87");
+        m.extend(pickle(&head));
+        m.extend_from_slice(&i32::try_from(shape.len()).unwrap().to_le_bytes());
+        m.extend_from_slice(&[0; 4]);
+        for x in shape.iter().chain(stride).chain([&offset]) {
+            m.extend_from_slice(&x.to_le_bytes());
+        }
+        m
+    }
+
+    fn tar_file(storages: &[u8], tensors: &[u8]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for (name, data) in [
+            ("sys_info", pickle(b"}")),
+            ("pickle", pickle(&int(0))),
+            ("storages", storages.to_vec()),
+            ("tensors", tensors.to_vec()),
+        ] {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o600);
+            h.set_cksum();
+            b.append_data(&mut h, name, data.as_slice()).unwrap();
+        }
+        b.into_inner().unwrap()
+    }
+
+    /// The table of a crafted file, or the error's (what, offset, reason), checking that the
+    /// offset lies inside `member`.
+    fn table(file: &[u8], member: &str) -> Result<TarTensors, (String, String)> {
+        let opened = open_tar(file).unwrap();
+        let m = opened.member(member).unwrap();
+        let (start, end) = (
+            m.file_offset.unwrap(),
+            m.file_offset.unwrap() + m.data.len() as u64,
+        );
+        tar_tensors(&opened).map_err(|e| match e {
+            OpenError::Damaged {
+                what,
+                offset,
+                reason,
+            } => {
+                assert!((start..end).contains(&offset), "{offset} outside {member}");
+                (what, reason)
+            }
+            e => panic!("{e}"),
+        })
+    }
+
+    const FOUR_FLOATS: [u8; 16] = [0; 16];
+
+    #[test]
+    fn well_formed_tar_table_locates_views_and_tensors() {
+        let file = tar_file(
+            &storages(4, &FOUR_FLOATS, &[(2, 1, 1, 3)]),
+            &tensors(2, &[3], &[1], 0),
+        );
+        let t = table(&file, "storages").unwrap();
+        let root = t.blob("1").unwrap();
+        let view = t.blob("2").unwrap();
+        assert_eq!((root.numel, root.length), (4, 16));
+        assert_eq!(
+            (view.numel, view.offset, view.length),
+            (3, root.offset + 4, 12)
+        );
+        assert_eq!(t.tensors.len(), 1);
+        assert_eq!(t.tensors[0].shape, vec![3]);
+    }
+
+    #[test]
+    fn negative_view_offset_is_an_error_not_a_wrap() {
+        let file = tar_file(
+            &storages(4, &FOUR_FLOATS, &[(2, 1, -1, 1)]),
+            &tensors(1, &[], &[], 0),
+        );
+        let (what, reason) = table(&file, "storages").unwrap_err();
+        assert_eq!(what, "tar storage view 2");
+        assert!(reason.contains("negative element offset -1"), "{reason}");
+    }
+
+    #[test]
+    fn negative_view_count_is_an_error() {
+        let file = tar_file(
+            &storages(4, &FOUR_FLOATS, &[(2, 1, 0, -4)]),
+            &tensors(1, &[], &[], 0),
+        );
+        let (_, reason) = table(&file, "storages").unwrap_err();
+        assert!(reason.contains("negative element count"), "{reason}");
+    }
+
+    #[test]
+    fn huge_view_numbers_are_errors_not_overflow_panics() {
+        for (off, n) in [(1 << 62, 1), (0, i64::MAX), (i64::MAX / 4, i64::MAX / 4)] {
+            let file = tar_file(
+                &storages(4, &FOUR_FLOATS, &[(2, 1, off, n)]),
+                &tensors(1, &[], &[], 0),
+            );
+            let (what, reason) = table(&file, "storages").unwrap_err();
+            assert_eq!(what, "tar storage view 2", "{off} {n}");
+            assert!(
+                reason.contains("overflows") || reason.contains("runs past"),
+                "{reason}"
+            );
+        }
+    }
+
+    #[test]
+    fn view_past_its_root_storage_is_an_error() {
+        let file = tar_file(
+            &storages(4, &FOUR_FLOATS, &[(2, 1, 3, 2)]),
+            &tensors(1, &[], &[], 0),
+        );
+        let (_, reason) = table(&file, "storages").unwrap_err();
+        assert_eq!(
+            reason,
+            "view of bytes 12..20 runs past its root storage 1 (16 bytes)"
+        );
+        // Ending exactly at the root's end is fine.
+        let file = tar_file(
+            &storages(4, &FOUR_FLOATS, &[(2, 1, 2, 2)]),
+            &tensors(1, &[], &[], 0),
+        );
+        assert!(table(&file, "storages").is_ok());
+    }
+
+    #[test]
+    fn huge_storage_element_count_is_an_error() {
+        let file = tar_file(
+            &storages(u64::MAX, &FOUR_FLOATS, &[]),
+            &tensors(1, &[], &[], 0),
+        );
+        let (what, reason) = table(&file, "storages").unwrap_err();
+        assert_eq!(what, "tar storage");
+        assert!(reason.contains("overflow"), "{reason}");
+        let file = tar_file(&storages(100, &FOUR_FLOATS, &[]), &tensors(1, &[], &[], 0));
+        let (_, reason) = table(&file, "storages").unwrap_err();
+        assert_eq!(reason, "data runs past the member");
+    }
+
+    #[test]
+    fn tensors_with_negative_or_out_of_storage_numbers_are_errors() {
+        let cases: [(&[i64], &[i64], i64, &str); 6] = [
+            (&[2], &[1], -1, "negative storage offset -1"),
+            (&[-2], &[1], 0, "negative size -2"),
+            (&[2], &[-1], 0, "negative stride -1"),
+            (
+                &[2],
+                &[1],
+                3,
+                "element 4 lies past the storage's 4 elements",
+            ),
+            (
+                &[2, 2],
+                &[3, 1],
+                0,
+                "element 4 lies past the storage's 4 elements",
+            ),
+            (
+                &[i64::MAX, 3],
+                &[i64::MAX, 1],
+                0,
+                "size and stride overflow",
+            ),
+        ];
+        for (shape, stride, offset, want) in cases {
+            let file = tar_file(
+                &storages(4, &FOUR_FLOATS, &[]),
+                &tensors(1, shape, stride, offset),
+            );
+            let (what, reason) = table(&file, "tensors").unwrap_err();
+            assert_eq!((what.as_str(), reason.as_str()), ("tar tensor 7", want));
+        }
+        // In bounds, and empty tensors anywhere: fine.
+        for (shape, stride, offset) in [
+            (&[2, 2][..], &[2, 1][..], 0),
+            (&[0], &[1], 99),
+            (&[], &[], 3),
+        ] {
+            let file = tar_file(
+                &storages(4, &FOUR_FLOATS, &[]),
+                &tensors(1, shape, stride, offset),
+            );
+            assert!(
+                table(&file, "tensors").is_ok(),
+                "{shape:?} {stride:?} {offset}"
+            );
+        }
+    }
+
+    #[test]
+    fn negative_storage_numel_in_a_persistent_id_is_not_a_storage() {
+        // _rebuild_tensor_v2(('storage', FloatStorage, '0', 'cpu', -1), 0, (2,), (1,), False, {})
+        let mut p =
+            b"\x80\x02ctorch._utils\n_rebuild_tensor_v2\n((X\x07\x00\x00\x00storage".to_vec();
+        p.extend_from_slice(b"ctorch\nFloatStorage\nX\x01\x00\x00\x000X\x03\x00\x00\x00cpu");
+        p.extend(int(-1));
+        p.extend_from_slice(b"tQK\x00K\x02\x85K\x01\x85\x89}tR.");
+        let trace = vm::run(&p);
+        assert!(trace.error().is_none(), "{:?}", trace.error());
+        assert!(super::tensors(&trace).is_empty());
+        // The same with a real count is a tensor.
+        let n = p.iter().position(|&b| b == 0x8a).unwrap();
+        p[n + 2..n + 10].copy_from_slice(&2i64.to_le_bytes());
+        let trace = vm::run(&p);
+        let found = super::tensors(&trace);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].storage.numel, 2);
+    }
 }
