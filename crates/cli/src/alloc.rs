@@ -12,7 +12,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 const HUGE_BLOCK: usize = 8 << 20;
 const HUGE_PAGE: usize = 2 << 20;
 
-pub(crate) struct HugePageAlloc;
+/// The allocator: `System`, with huge pages advised on blocks of 8 MiB and more.
+pub struct HugePageAlloc;
 
 fn advise(ptr: *mut u8, size: usize) {
     if size < HUGE_BLOCK || ptr.is_null() {

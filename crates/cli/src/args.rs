@@ -108,7 +108,18 @@ pub(crate) struct CheckArgs {
 pub(crate) enum CheckFormat {
     /// Human-readable.
     Text,
-    /// One JSON document (DESIGN.md).
+    /// One JSON document (docs/json.md).
+    Json,
+    /// GitHub Actions annotations: `fails` as errors, `at-risk` as warnings.
+    Github,
+}
+
+/// Output formats of `fix`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum FixFormat {
+    /// Human-readable.
+    Text,
+    /// One JSON document (docs/json.md).
     Json,
 }
 
@@ -148,8 +159,8 @@ pub(crate) struct FixArgs {
     #[arg(long, value_name = "NAME")]
     pub(crate) loader: Option<String>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
-    pub(crate) format: CheckFormat,
+    #[arg(long, value_enum, default_value_t = FixFormat::Text)]
+    pub(crate) format: FixFormat,
     #[command(flatten)]
     pub(crate) limits: LimitArgs,
 }
@@ -196,6 +207,8 @@ pub(crate) enum OutputFormat {
     Json,
     /// SARIF 2.1.0, for code-scanning dashboards.
     Sarif,
+    /// GitHub Actions annotations (at most 10 per level, then a summary line).
+    Github,
 }
 
 #[derive(Debug, Args)]
@@ -253,10 +266,45 @@ pub(crate) struct LimitArgs {
     pub(crate) max_stack: Option<usize>,
 }
 
+impl TargetArgs {
+    /// The target these flags name.
+    pub(crate) fn spec(&self) -> anyhow::Result<doctor::TargetSpec> {
+        if !self.site_packages.is_empty() {
+            let v = self.python_version.as_deref().unwrap_or_default();
+            let python = doctor::target::parse_python_version(v)
+                .map_err(|_| anyhow::anyhow!("--python-version must look like 3.11, not {v:?}"))?;
+            return Ok(doctor::TargetSpec::SitePackages {
+                dirs: self.site_packages.clone(),
+                python,
+            });
+        }
+        Ok(match &self.python {
+            Some(py) => doctor::TargetSpec::Interpreter(py.clone()),
+            None => doctor::TargetSpec::Default,
+        })
+    }
+
+    /// Reads the target environment, saying which one failed and how to choose another.
+    pub(crate) fn session(&self, limits: &LimitArgs) -> anyhow::Result<doctor::Session> {
+        use anyhow::Context as _;
+        let spec = self.spec()?;
+        doctor::Session::new(&spec, limits.limits()).with_context(|| match spec {
+            doctor::TargetSpec::Default => {
+                "default target ($VIRTUAL_ENV or python3; pass --python or --site-packages)"
+            }
+            doctor::TargetSpec::Interpreter(_) => "target interpreter",
+            doctor::TargetSpec::SitePackages { .. } => "static target",
+        })
+    }
+}
+
 impl LimitArgs {
-    pub(crate) fn limits(&self) -> container::Limits {
-        container::Limits {
-            max_inflated_bytes: self.max_inflated_bytes,
+    pub(crate) fn limits(&self) -> doctor::Limits {
+        doctor::Limits {
+            inflate: container::Limits {
+                max_inflated_bytes: self.max_inflated_bytes,
+            },
+            budgets: self.budgets(),
         }
     }
 

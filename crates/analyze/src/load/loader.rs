@@ -7,7 +7,8 @@
 use std::fmt;
 
 /// A loader.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Loader {
     /// `pickle.load`.
     Pickle,

@@ -17,7 +17,8 @@ use vm::{Name, Node, Trace};
 pub use loader::Loader;
 
 /// The verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     /// Every name resolves and nothing known breaks.
     Loads,
@@ -40,7 +41,8 @@ impl Verdict {
 }
 
 /// How one global resolves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Status {
     /// Module and attribute exist.
     Found,
@@ -66,13 +68,14 @@ impl Status {
 }
 
 /// One global of the pickle.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct GlobalRow {
     /// Module as written.
     pub module: String,
     /// Name as written.
     pub name: String,
-    /// The member it is in (empty for a whole-file pickle).
+    /// The member it is in (empty for a whole-file pickle, `null` in JSON).
+    #[serde(serialize_with = "empty_as_null")]
     pub member: String,
     /// Offset of the op that named it.
     pub offset: u64,
@@ -85,7 +88,7 @@ pub struct GlobalRow {
 }
 
 /// Something that may break the load or the object.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Risk {
     /// Stable identifier.
     pub code: String,
@@ -95,11 +98,41 @@ pub struct Risk {
     pub fix: String,
 }
 
+/// What kind of repair a [`Fix`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FixKind {
+    /// Point a global at where the target defines it (`fix` rewrites the file).
+    Rename,
+    /// Install a missing distribution.
+    Install,
+    /// Load torch files with `weights_only=False` (if trusted) or allow the classes.
+    WeightsOnly,
+}
+
+impl FixKind {
+    /// The name used in output.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FixKind::Rename => "rename",
+            FixKind::Install => "install",
+            FixKind::WeightsOnly => "weights-only",
+        }
+    }
+}
+
+impl std::fmt::Display for FixKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A repair.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Fix {
-    /// `rename` or `install`.
-    pub kind: &'static str,
+    /// What kind.
+    pub kind: FixKind,
     /// For a rename: `module:Name` as written. For an install: the distribution.
     pub from: String,
     /// For a rename: `module:Name` that resolves in the target. For an install: a pip line.
@@ -107,7 +140,7 @@ pub struct Fix {
 }
 
 /// The prediction for one file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Prediction {
     /// The loader assumed.
     pub loader: Loader,
@@ -121,6 +154,46 @@ pub struct Prediction {
     pub risks: Vec<Risk>,
     /// Repairs.
     pub fixes: Vec<Fix>,
+}
+
+#[allow(clippy::ptr_arg, reason = "serde's serialize_with passes the field")]
+fn empty_as_null<S: serde::Serializer>(s: &String, ser: S) -> Result<S::Ok, S::Error> {
+    if s.is_empty() {
+        ser.serialize_none()
+    } else {
+        ser.serialize_some(s)
+    }
+}
+
+impl Prediction {
+    /// Whether torch's `weights_only` allowlist is the only reason the load fails: every name
+    /// resolves, and `torch.load`'s default refuses the file's classes.
+    #[must_use]
+    pub fn only_weights_only_refuses(&self) -> bool {
+        self.verdict == Verdict::Fails
+            && self.fixes.iter().any(|f| f.kind == FixKind::WeightsOnly)
+            && self
+                .globals
+                .iter()
+                .all(|g| matches!(g.status, Status::Found | Status::Unverified))
+    }
+
+    /// Accepts a `weights_only` refusal that a repaired file shares with its original: torch
+    /// 2.6 and later refuse custom classes by default, the original as much as the repaired
+    /// file. That is how the file must be loaded, not something a rename changes, so the
+    /// verdict becomes at-risk with a `weights-only` risk. Returns whether it applied.
+    pub fn accept_weights_only(&mut self) -> bool {
+        if !self.only_weights_only_refuses() {
+            return false;
+        }
+        self.verdict = Verdict::AtRisk;
+        self.risks.push(Risk {
+            code: "weights-only".to_owned(),
+            message: "every name resolves, but torch.load's default weights_only=True refuses this file's classes, as it refused the original".to_owned(),
+            fix: "torch.load(f, weights_only=False) if you trust the file, or torch.serialization.add_safe_globals([...])".to_owned(),
+        });
+        true
+    }
 }
 
 /// One pickle stream of the file, as the loader reads it.
@@ -179,7 +252,7 @@ pub fn predict(
         ));
         out.verdict = Verdict::Fails;
         out.fixes.push(Fix {
-            kind: "install",
+            kind: FixKind::Install,
             from: pkg.to_owned(),
             to: format!("pip install {pkg}"),
         });
@@ -253,7 +326,7 @@ pub fn predict(
                 });
                 if let Some((dist, v)) = fired.producer {
                     out.fixes.push(Fix {
-                        kind: "install",
+                        kind: FixKind::Install,
                         from: dist.clone(),
                         to: format!("pip install '{dist}=={v}'"),
                     });
@@ -326,7 +399,7 @@ fn weights_only(
     out.error = Some(error);
     out.verdict = Verdict::Fails;
     out.fixes.push(Fix {
-        kind: "weights-only",
+        kind: FixKind::WeightsOnly,
         from: global.clone().unwrap_or_else(|| "torch.load(f)".to_owned()),
         to: match global {
             Some(g) => format!(
@@ -498,7 +571,7 @@ fn main_global(
     r.reason = "`__main__` is whatever script loads the file; it must define this name".to_owned();
     r.error = Some(loader.attribute_error(protocol, "__main__", &repr, name));
     r.fixes.push(Fix {
-        kind: "rename",
+        kind: FixKind::Rename,
         from: format!("__main__:{name}"),
         to: format!("YOUR_MODULE:{name} (pickle-doctor fix --map __main__=YOUR_MODULE)"),
     });
@@ -525,7 +598,7 @@ fn renames(
             .is_ok_and(|m| matches!(resolver.attribute(&m, &to_name), Attr::Found(_)));
         if ok {
             out.push(Fix {
-                kind: "rename",
+                kind: FixKind::Rename,
                 from: format!("{module}:{name}"),
                 to: format!("{to_module}:{to_name}"),
             });

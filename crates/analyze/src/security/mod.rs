@@ -9,7 +9,8 @@ pub use policy::{Policy, PolicyError};
 use vm::Trace;
 
 /// How bad a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Worth knowing; does not make a file unsafe.
     Low,
@@ -33,7 +34,9 @@ impl Severity {
         }
     }
 
-    pub(crate) fn parse(s: &str) -> Option<Severity> {
+    /// Parses a lowercase name.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Severity> {
         Some(match s {
             "low" => Severity::Low,
             "medium" => Severity::Medium,
@@ -51,7 +54,7 @@ impl fmt::Display for Severity {
 }
 
 /// One finding, at a byte offset of the pickle stream it was found in.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Finding {
     /// The rule's stable code, e.g. `PD101`.
     pub code: &'static str,

@@ -1,6 +1,7 @@
-//! One module per subcommand.
+//! One module per subcommand: each turns its arguments into a facade call, prints the result
+//! and picks the exit code.
 
-pub(crate) mod check;
+mod check;
 mod dis;
 mod fix;
 mod requirements;
@@ -8,14 +9,12 @@ mod rule;
 mod scan;
 mod show;
 
-use std::process::ExitCode;
-
 use anyhow::Result;
 
 use crate::args::{Cli, Command};
 
-/// Runs the chosen subcommand.
-pub(crate) fn run(cli: &Cli) -> Result<ExitCode> {
+/// Runs the chosen subcommand; returns the exit code.
+pub(crate) fn run(cli: &Cli) -> Result<u8> {
     match &cli.command {
         Command::Dis(a) => dis::run(a),
         Command::Show(a) => show::run(a),

@@ -9,15 +9,20 @@
 use std::collections::HashMap;
 use std::io::Write;
 
+use std::io;
+
 use analyze::security::{Severity, rules};
-use anyhow::Result;
 use serde_json::{Value, json};
 
-use super::Report;
+use crate::scan::ScanReport;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
-pub(super) fn write(out: &mut impl Write, reports: &[Report]) -> Result<()> {
+/// Writes the SARIF log of `reports`.
+///
+/// # Errors
+/// Writing fails.
+pub fn write(out: &mut impl Write, reports: &[ScanReport]) -> io::Result<()> {
     let mut artifacts = Artifacts::default();
     let mut results = Vec::new();
     let mut notifications = Vec::new();
@@ -56,7 +61,7 @@ pub(super) fn write(out: &mut impl Write, reports: &[Report]) -> Result<()> {
                     "global": f.global,
                     "member": if l.member.is_empty() { None } else { Some(&l.member) },
                     "offset": f.offset,
-                    "verdict": r.verdict(),
+                    "verdict": r.verdict.as_str(),
                 },
             }));
         }
@@ -91,7 +96,7 @@ pub(super) fn write(out: &mut impl Write, reports: &[Report]) -> Result<()> {
             "results": results,
         }],
     });
-    writeln!(out, "{}", serde_json::to_string_pretty(&log)?)?;
+    writeln!(out, "{}", super::pretty(&log))?;
     Ok(())
 }
 

@@ -6,19 +6,21 @@ use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
 
 /// A file to scan.
-pub(super) struct Candidate {
-    pub(super) path: PathBuf,
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Candidate {
+    pub path: PathBuf,
     /// Named on the command line: scanned whatever its content, and errors are reported.
-    pub(super) explicit: bool,
+    pub explicit: bool,
 }
 
 /// Problems met while walking.
-pub(super) struct WalkError {
-    pub(super) path: PathBuf,
-    pub(super) message: String,
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct WalkError {
+    pub path: PathBuf,
+    pub message: String,
     /// A symlink loop only leads back to files already walked: a warning, not an error. An
     /// unreadable folder may hide a model, so it is an error (fail closed).
-    pub(super) is_loop: bool,
+    pub is_loop: bool,
 }
 
 /// Expands the command-line paths into files.
@@ -29,7 +31,7 @@ pub(super) struct WalkError {
 /// Hugging Face cache keeps every file as a `snapshots/<rev>/NAME` link into `blobs/`; a file
 /// reached by several paths is kept once, preferring the path through a link, whose name says
 /// what the file is (`pytorch_model.bin` rather than a content hash).
-pub(super) fn collect(paths: &[PathBuf]) -> (Vec<Candidate>, Vec<WalkError>) {
+pub fn collect(paths: &[PathBuf]) -> (Vec<Candidate>, Vec<WalkError>) {
     let mut found: Vec<(Candidate, bool)> = Vec::new();
     let mut errors = Vec::new();
     for root in paths {

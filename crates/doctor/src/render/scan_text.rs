@@ -2,11 +2,25 @@
 
 use std::io::Write;
 
-use anyhow::Result;
+use crate::scan::{ScanReport, ScanVerdict};
 
-use super::{Report, Summary};
+/// Counts for the summary line.
+pub struct Summary {
+    /// Files reported.
+    pub scanned: usize,
+    /// Files met while walking that are not model files.
+    pub skipped: usize,
+}
 
-pub(super) fn write(out: &mut impl Write, reports: &[Report], summary: &Summary) -> Result<()> {
+/// Writes one line per finding and the summary line.
+///
+/// # Errors
+/// Writing fails.
+pub fn write(
+    out: &mut impl Write,
+    reports: &[ScanReport],
+    summary: &Summary,
+) -> std::io::Result<()> {
     for r in reports {
         if let Some(e) = &r.error {
             writeln!(out, "{}: error: {e}", r.path)?;
@@ -30,8 +44,9 @@ pub(super) fn write(out: &mut impl Write, reports: &[Report], summary: &Summary)
 }
 
 /// `3 files scanned (2 skipped: not model files): 1 unsafe, 2 clean, 0 errors`.
-pub(super) fn summary_line(reports: &[Report], summary: &Summary) -> String {
-    let count = |v: &str| reports.iter().filter(|r| r.verdict() == v).count();
+#[must_use]
+pub fn summary_line(reports: &[ScanReport], summary: &Summary) -> String {
+    let count = |v: ScanVerdict| reports.iter().filter(|r| r.verdict == v).count();
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     let skipped = if summary.skipped > 0 {
         format!(" ({} skipped: not model files)", summary.skipped)
@@ -41,8 +56,8 @@ pub(super) fn summary_line(reports: &[Report], summary: &Summary) -> String {
     format!(
         "{} scanned{skipped}: {} unsafe, {} clean, {}",
         plural(summary.scanned, "file"),
-        count("unsafe"),
-        count("clean"),
-        plural(count("error"), "error"),
+        count(ScanVerdict::Unsafe),
+        count(ScanVerdict::Clean),
+        plural(count(ScanVerdict::Error), "error"),
     )
 }

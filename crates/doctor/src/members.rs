@@ -1,0 +1,132 @@
+//! Which members of an opened file a command reads, which loader reads them, and their
+//! symbolic runs.
+
+use container::{Format, Loader as ContainerLoader, Member, MemberKind, Opened, joblib::ArrayHook};
+use vm::{Budgets, Trace};
+
+use crate::error::{Error, Result};
+
+/// Fails with the format's own explanation for files that cannot hold a model.
+///
+/// # Errors
+/// [`Error::NotAModel`].
+pub fn ensure_model(opened: &Opened<'_>, path: &str) -> Result<()> {
+    match opened.format.not_a_model() {
+        Some(why) => Err(Error::NotAModel {
+            path: path.to_owned(),
+            why,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The members a command works on: the one asked for, else every pickle member.
+///
+/// # Errors
+/// [`Error::NoSuchMember`].
+pub fn select<'o, 'a>(
+    opened: &'o Opened<'a>,
+    member: Option<&str>,
+    path: &str,
+) -> Result<Vec<&'o Member<'a>>> {
+    match member {
+        Some(name) => match opened.member(name) {
+            Some(m) => Ok(vec![m]),
+            None => Err(Error::NoSuchMember {
+                path: path.to_owned(),
+                name: name.to_owned(),
+                members: opened.members.iter().map(|m| m.name.clone()).collect(),
+            }),
+        },
+        None => Ok(opened.pickles().collect()),
+    }
+}
+
+/// The loader a file's content calls for.
+#[must_use]
+pub fn loader_for(opened: &Opened<'_>) -> analyze::load::Loader {
+    use analyze::load::Loader;
+    match opened.format {
+        Format::TorchZip { .. }
+        | Format::TorchScript { .. }
+        | Format::TorchLegacy
+        | Format::TorchTar => Loader::Torch,
+        Format::Joblib { .. } => Loader::Joblib,
+        Format::Npy | Format::Npz => Loader::Numpy,
+        _ => match opened.pickles().next().map(|m| &m.kind) {
+            Some(MemberKind::Pickle(ContainerLoader::Joblib)) => Loader::Joblib,
+            _ => Loader::Pickle,
+        },
+    }
+}
+
+/// Whether the format is one of torch's.
+#[must_use]
+pub fn is_torch(format: &Format) -> bool {
+    matches!(
+        format,
+        Format::TorchZip { .. }
+            | Format::TorchScript { .. }
+            | Format::TorchLegacy
+            | Format::TorchTar
+    )
+}
+
+/// The members the loader unpickles: torch reads `data.pkl` (and legacy its object pickle),
+/// every other loader every pickle member.
+#[must_use]
+pub fn loaded_members<'o, 'a>(opened: &'o Opened<'a>) -> Vec<&'o Member<'a>> {
+    let pickles: Vec<&Member<'a>> = opened.pickles().collect();
+    let torch_data: Vec<&Member<'a>> = pickles
+        .iter()
+        .copied()
+        .filter(|m| m.name == "data.pkl" || m.name.ends_with("/data.pkl") || m.name == "pickle")
+        .collect();
+    if is_torch(&opened.format) && !torch_data.is_empty() {
+        return torch_data;
+    }
+    pickles
+}
+
+/// The torch archive kind, for `weights_only`.
+#[must_use]
+pub fn torch_archive(opened: &Opened<'_>) -> Option<analyze::load::TorchArchive> {
+    use analyze::load::TorchArchive;
+    match opened.format {
+        Format::TorchZip { .. } => Some(TorchArchive::Zip),
+        Format::TorchScript { .. } => Some(TorchArchive::Script),
+        Format::TorchLegacy => Some(TorchArchive::Legacy),
+        Format::TorchTar => Some(TorchArchive::Tar),
+        _ => None,
+    }
+}
+
+/// A pickle member run through the symbolic machine with its loader's rules.
+pub struct MemberRun<'a> {
+    /// The trace.
+    pub trace: Trace<'a>,
+    /// joblib's inline arrays, whose bytes the run skipped.
+    pub arrays: Vec<container::joblib::InlineArray>,
+    /// Files an old joblib dump needs beside it.
+    pub external_files: Vec<container::joblib::ExternalFile>,
+}
+
+/// Runs a member's pickle stream. joblib members skip inline array data.
+#[must_use]
+pub fn run<'a>(member: &'a Member<'_>, budgets: Budgets) -> MemberRun<'a> {
+    let data: &'a [u8] = &member.data;
+    if member.kind == MemberKind::Pickle(ContainerLoader::Joblib) {
+        let mut hook = ArrayHook::new(data);
+        let trace = vm::run_hooked(data, budgets, &mut hook);
+        return MemberRun {
+            trace,
+            arrays: hook.arrays,
+            external_files: hook.external_files,
+        };
+    }
+    MemberRun {
+        trace: vm::run_with(data, budgets),
+        arrays: Vec::new(),
+        external_files: Vec::new(),
+    }
+}

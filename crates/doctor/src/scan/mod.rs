@@ -1,0 +1,380 @@
+//! Would loading this file run code? Every pickle member of every container is run through the
+//! symbolic machine and the security rules (`analyze::security`); a directory is walked the way
+//! [`walk`] documents, and its files are scanned in parallel.
+
+pub mod walk;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use analyze::security::{self, Finding, Policy, Severity};
+use container::Sniffed;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::input::Input;
+use crate::{Limits, members};
+
+/// A file's verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScanVerdict {
+    /// No finding at or above the policy's threshold, and the file was read in full.
+    Clean,
+    /// A finding at or above the policy's threshold.
+    Unsafe,
+    /// The file could not be read or opened, and nothing unsafe was seen before that.
+    Error,
+}
+
+impl ScanVerdict {
+    /// The name used in output.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScanVerdict::Clean => "clean",
+            ScanVerdict::Unsafe => "unsafe",
+            ScanVerdict::Error => "error",
+        }
+    }
+}
+
+/// A finding and where it is: the member it was found in, and where that member's bytes start
+/// in the file when they are stored as is (so that offsets can be given in file coordinates).
+#[derive(Debug, Clone, Serialize)]
+pub struct LocatedFinding {
+    /// The member (empty for a whole-file pickle; `null` in JSON).
+    #[serde(serialize_with = "empty_as_null")]
+    pub member: String,
+    /// Where the member's bytes start in the file, when stored uncompressed.
+    #[serde(skip)]
+    pub member_start: Option<u64>,
+    /// The finding; its offset is in the member's bytes.
+    #[serde(flatten)]
+    pub finding: Finding,
+}
+
+#[allow(clippy::ptr_arg, reason = "serde's serialize_with passes the field")]
+fn empty_as_null<S: serde::Serializer>(s: &String, ser: S) -> Result<S::Ok, S::Error> {
+    if s.is_empty() {
+        ser.serialize_none()
+    } else {
+        ser.serialize_some(s)
+    }
+}
+
+/// The outcome for one file: one element of the `files` array of `scan --format json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanReport {
+    /// The file as named.
+    pub path: String,
+    /// Its format, or `unknown` when it could not be opened.
+    pub format: String,
+    /// The verdict under the policy used.
+    pub verdict: ScanVerdict,
+    /// Why the file could not be scanned in full.
+    pub error: Option<String>,
+    /// Findings in stream order.
+    pub findings: Vec<LocatedFinding>,
+}
+
+impl ScanReport {
+    fn new(
+        path: String,
+        format: &str,
+        findings: Vec<LocatedFinding>,
+        error: Option<String>,
+        unsafe_at: Severity,
+    ) -> ScanReport {
+        let verdict = if findings.iter().any(|l| l.finding.severity >= unsafe_at) {
+            ScanVerdict::Unsafe
+        } else if error.is_some() {
+            ScanVerdict::Error
+        } else {
+            ScanVerdict::Clean
+        };
+        ScanReport {
+            path,
+            format: format.to_owned(),
+            verdict,
+            error,
+            findings,
+        }
+    }
+
+    /// A file that could not be scanned at all.
+    #[must_use]
+    pub fn failed(path: String, format: &str, error: String) -> ScanReport {
+        ScanReport::new(path, format, Vec::new(), Some(error), Severity::Critical)
+    }
+
+    /// `file` or `file:member`.
+    #[must_use]
+    pub fn place(&self, member: &str) -> String {
+        crate::target::place(&self.path, member)
+    }
+}
+
+/// How a file is read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadMode {
+    mmap: bool,
+}
+
+impl ReadMode {
+    /// Read files whole.
+    #[must_use]
+    pub fn read() -> ReadMode {
+        ReadMode { mmap: false }
+    }
+
+    /// Memory-map files (see [`Input::map`]).
+    ///
+    /// # Safety
+    /// As [`Input::map`]: the caller accepts SIGBUS if a scanned file is truncated meanwhile.
+    #[allow(unsafe_code, reason = "propagates Input::map's contract to the caller")]
+    #[must_use]
+    pub unsafe fn mmap() -> ReadMode {
+        ReadMode { mmap: true }
+    }
+
+    /// Reads `path` this way.
+    ///
+    /// # Errors
+    /// As [`Input::read`].
+    #[allow(
+        unsafe_code,
+        reason = "the mode was chosen through the unsafe constructor"
+    )]
+    pub fn input(self, path: &Path) -> Result<Input> {
+        if self.mmap {
+            // SAFETY: a propagation of the assertion made by calling `ReadMode::mmap`.
+            unsafe { Input::map(path) }
+        } else {
+            Input::read(path)
+        }
+    }
+}
+
+/// How to scan.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    /// The rules' data.
+    pub policy: Policy,
+    /// Findings at or above this severity make a file unsafe.
+    pub unsafe_at: Severity,
+    /// Budgets.
+    pub limits: Limits,
+    /// Files scanned at once (`None`: one per core).
+    pub jobs: Option<usize>,
+    /// How files are read.
+    pub read: ReadMode,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            policy: Policy::default(),
+            unsafe_at: Severity::High,
+            limits: Limits::default(),
+            jobs: None,
+            read: ReadMode::read(),
+        }
+    }
+}
+
+impl ScanOptions {
+    /// Options for a policy given by name: `default` (unsafe at high), `strict` (unsafe at
+    /// medium: unknown classes count), or the path of a TOML file whose `allow = [...]` and
+    /// `[[deny]]` entries are added to the default policy.
+    ///
+    /// # Errors
+    /// [`Error::Usage`] when the file cannot be read or parsed.
+    pub fn with_policy(name: &str) -> Result<ScanOptions> {
+        let mut opts = ScanOptions::default();
+        match name {
+            "default" => {}
+            "strict" => opts.unsafe_at = Severity::Medium,
+            path => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    Error::Usage(format!(
+                        "cannot read policy {path} (a policy is default, strict or a TOML file): {e}"
+                    ))
+                })?;
+                let extra = Policy::from_toml(&text)
+                    .map_err(|e| Error::Usage(format!("policy {path}: {e}")))?;
+                opts.policy.extend(extra);
+            }
+        }
+        Ok(opts)
+    }
+}
+
+/// Scans bytes already in memory, named `path` in the report.
+#[must_use]
+pub fn scan_bytes(data: &[u8], path: &str, opts: &ScanOptions) -> ScanReport {
+    scan_data(data, path.to_owned(), true, opts)
+        .unwrap_or_else(|| unreachable!("a file named explicitly is never skipped"))
+}
+
+/// Scans one file. `explicit` is false for files met while walking a directory: those are
+/// skipped (`None`) unless their content looks like a model.
+#[must_use]
+pub fn scan_file(path: &Path, explicit: bool, opts: &ScanOptions) -> Option<ScanReport> {
+    let shown = path.display().to_string();
+    match opts.read.input(path) {
+        Ok(data) => scan_data(&data, shown, explicit, opts),
+        Err(e) => Some(ScanReport::failed(shown, "unknown", e.to_string())),
+    }
+}
+
+fn scan_data(data: &[u8], shown: String, explicit: bool, opts: &ScanOptions) -> Option<ScanReport> {
+    let fail = |format: &str, msg: String| {
+        ScanReport::new(shown.clone(), format, Vec::new(), Some(msg), opts.unsafe_at)
+    };
+    // Files met while walking a directory are scanned only when they look like models.
+    if !explicit
+        && matches!(
+            container::sniff(data),
+            Sniffed::Unknown | Sniffed::Empty | Sniffed::Html
+        )
+    {
+        return None;
+    }
+    let opened = match container::open(data, &opts.limits.inflate) {
+        Ok(o) => o,
+        Err(e) => return Some(fail("unknown", e.to_string())),
+    };
+    let format = opened.format.name();
+    // A text file that happens to start with an opcode letter ('S', 'c', '(' ...) is not a
+    // protocol 0/1 pickle when its very first op cannot run; while walking, skip it.
+    let plain_text = !explicit
+        && opened.format == container::Format::Pickle
+        && data.first() != Some(&0x80)
+        && vm::run_with(data, vm::Budgets::small())
+            .error()
+            .is_some_and(|e| e.offset == 0);
+    if plain_text {
+        return None;
+    }
+    if let Some(why) = opened.format.not_a_model() {
+        return Some(fail(format, why.to_owned()));
+    }
+    let mut findings = Vec::new();
+    for m in opened.pickles() {
+        let run = members::run(m, opts.limits.budgets);
+        for finding in security::scan(&run.trace, &opts.policy) {
+            findings.push(LocatedFinding {
+                member: m.name.clone(),
+                member_start: m.file_offset,
+                finding,
+            });
+        }
+    }
+    Some(ScanReport::new(
+        shown,
+        format,
+        findings,
+        None,
+        opts.unsafe_at,
+    ))
+}
+
+/// What a front end may observe and control during a long scan.
+#[derive(Default, Clone, Copy)]
+pub struct Hooks<'a> {
+    /// Called once per file scanned or skipped, from worker threads.
+    pub on_file: Option<&'a (dyn Fn() + Sync)>,
+    /// When it becomes true, the remaining files are not scanned and the scan returns
+    /// [`Error::Interrupted`].
+    pub cancel: Option<&'a AtomicBool>,
+}
+
+/// A whole scan of some paths.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanRun {
+    /// One report per file: walk errors first, then the scanned files in walk order.
+    pub files: Vec<ScanReport>,
+    /// Files met while walking that are not model files.
+    #[serde(skip)]
+    pub skipped: usize,
+    /// Symlink loops met while walking (warnings: they only lead back to files walked).
+    #[serde(skip)]
+    pub loops: Vec<walk::WalkError>,
+}
+
+/// Scans files and directories, as the CLI does.
+///
+/// # Errors
+/// [`Error::Interrupted`] when `hooks.cancel` was set; [`Error::Usage`] when the worker
+/// threads cannot start.
+pub fn scan_paths(paths: &[PathBuf], opts: &ScanOptions, hooks: Hooks<'_>) -> Result<ScanRun> {
+    let (candidates, walk_errors) = walk::collect(paths);
+    let (loops, walk_errors): (Vec<_>, Vec<_>) = walk_errors.into_iter().partition(|e| e.is_loop);
+    let mut files: Vec<ScanReport> = walk_errors
+        .into_iter()
+        .map(|e| ScanReport::failed(e.path.display().to_string(), "unknown", e.message))
+        .collect();
+    let (scanned, skipped) = scan_candidates(&candidates, opts, hooks)?;
+    files.extend(scanned);
+    Ok(ScanRun {
+        files,
+        skipped,
+        loops,
+    })
+}
+
+/// Scans walked files in parallel, in order; files that are not models are left out and
+/// counted.
+///
+/// # Errors
+/// As [`scan_paths`].
+pub fn scan_candidates(
+    candidates: &[walk::Candidate],
+    opts: &ScanOptions,
+    hooks: Hooks<'_>,
+) -> Result<(Vec<ScanReport>, usize)> {
+    let one = |c: &walk::Candidate| {
+        if hooks.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return None;
+        }
+        let r = scan_file(&c.path, c.explicit, opts);
+        if let Some(f) = hooks.on_file {
+            f();
+        }
+        Some(r)
+    };
+    let results: Vec<Option<Option<ScanReport>>> = parallel_map(candidates, opts.jobs, one)?;
+    if hooks.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+        return Err(Error::Interrupted);
+    }
+    let skipped = results.iter().filter(|r| matches!(r, Some(None))).count();
+    Ok((results.into_iter().flatten().flatten().collect(), skipped))
+}
+
+#[cfg(feature = "parallel")]
+fn parallel_map<T: Sync, R: Send>(
+    items: &[T],
+    jobs: Option<usize>,
+    f: impl Fn(&T) -> R + Sync + Send,
+) -> Result<Vec<R>> {
+    use rayon::prelude::*;
+    let all = || items.par_iter().map(&f).collect::<Vec<_>>();
+    match jobs {
+        Some(n) => Ok(rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build()
+            .map_err(|e| Error::Usage(format!("cannot start worker threads: {e}")))?
+            .install(all)),
+        None => Ok(all()),
+    }
+}
+
+#[cfg(not(feature = "parallel"))]
+fn parallel_map<T: Sync, R: Send>(
+    items: &[T],
+    _jobs: Option<usize>,
+    f: impl Fn(&T) -> R + Sync + Send,
+) -> Result<Vec<R>> {
+    Ok(items.iter().map(f).collect())
+}

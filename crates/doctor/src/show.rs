@@ -1,0 +1,458 @@
+//! See inside: each pickle's value as a Python-like expression or a JSON value graph, and the
+//! tensors of torch files with where their bytes lie.
+
+use std::io::Write;
+
+use std::io::Result as IoResult;
+
+use container::{Format, Member, MemberKind, Opened};
+use serde_json::json;
+use vm::Trace;
+
+use crate::error::{Error, Result};
+use crate::members::{self, MemberRun};
+use crate::render::value::{json as jsonr, text::TextRenderer};
+use crate::{Limits, target};
+
+/// A member to show, with its symbolic run when it is a pickle.
+struct Shown<'o, 'a> {
+    member: &'o Member<'a>,
+    run: Option<MemberRun<'o>>,
+}
+
+/// A byte range of the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct ByteRange {
+    /// First byte.
+    pub start: u64,
+    /// Length.
+    pub len: u64,
+}
+
+/// A tensor with where its bytes lie in the file.
+#[derive(Debug, Clone)]
+pub struct LocatedTensor {
+    /// The tensor as the pickle describes it.
+    pub tensor: container::torch::Tensor,
+    /// The pickle member that describes it.
+    pub member: String,
+    /// Its storage's bytes in the file, when they are there.
+    pub data: Option<ByteRange>,
+}
+
+/// What `show` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ShowFormat {
+    /// Each pickle's value as a Python-like expression.
+    #[default]
+    Text,
+    /// The value graph as one JSON document (docs/show-json.md).
+    Json,
+    /// Counts only: a full symbolic run without rendering.
+    Stats,
+}
+
+/// How to show a file.
+#[derive(Debug, Clone, Default)]
+pub struct ShowOptions {
+    /// One member (`FILE:MEMBER`); default: every pickle and array member.
+    pub member: Option<String>,
+    /// The output format.
+    pub format: ShowFormat,
+    /// Every byte and array element instead of summaries.
+    pub full: bool,
+    /// Budgets.
+    pub limits: Limits,
+    /// Leave the value graphs allocated on return: a front end about to exit saves the time
+    /// of freeing millions of nodes one by one.
+    pub forget_on_return: bool,
+}
+
+/// Members whose pickle stream stopped early: `(FILE:MEMBER, error)`. What was parsed before
+/// the error was shown.
+pub type Incomplete = Vec<(String, vm::VmError)>;
+
+/// Shows `data` (named `path`) on `out`.
+///
+/// # Errors
+/// The file cannot be opened ([`Error::Open`]), holds no model ([`Error::NotAModel`]), has
+/// no such member, or writing fails.
+pub fn show(
+    out: &mut impl Write,
+    data: &[u8],
+    path: &str,
+    opts: &ShowOptions,
+) -> Result<Incomplete> {
+    let opened = container::open(data, &opts.limits.inflate).map_err(|e| Error::open(path, e))?;
+    members::ensure_model(&opened, path)?;
+    let selected: Vec<&Member<'_>> = match opts.member.as_deref() {
+        Some(_) => members::select(&opened, opts.member.as_deref(), path)?,
+        None => opened
+            .members
+            .iter()
+            .filter(|m| matches!(m.kind, MemberKind::Pickle(_) | MemberKind::Array(_)))
+            .collect(),
+    };
+    let budgets = opts.limits.budgets;
+    let shown_members: Vec<Shown<'_, '_>> = selected
+        .into_iter()
+        .map(|m| Shown {
+            member: m,
+            run: matches!(m.kind, MemberKind::Pickle(_)).then(|| members::run(m, budgets)),
+        })
+        .collect();
+    let tensors = tensor_rows(&opened, &shown_members);
+    let io = |e| Error::io("standard output", "write", e);
+    match opts.format {
+        ShowFormat::Stats => {
+            for s in &shown_members {
+                if let Some(r) = &s.run {
+                    if shown_members.len() > 1 || !s.member.name.is_empty() {
+                        writeln!(out, "== {} ==", s.member.name).map_err(io)?;
+                    }
+                    write_stats(out, &r.trace).map_err(io)?;
+                }
+            }
+            if !tensors.is_empty() {
+                writeln!(out, "tensors:      {}", tensors.len()).map_err(io)?;
+            }
+        }
+        ShowFormat::Json => {
+            write_json(out, path, &opened, &shown_members, &tensors, opts.full).map_err(io)?;
+        }
+        ShowFormat::Text => {
+            write_text(out, &opened, &shown_members, &tensors, opts.full).map_err(io)?;
+        }
+    }
+    let incomplete: Incomplete = shown_members
+        .iter()
+        .filter_map(|s| {
+            let e = s.run.as_ref()?.trace.error()?;
+            Some((target::place(path, &s.member.name), e.clone()))
+        })
+        .collect();
+    if opts.forget_on_return {
+        std::mem::forget(shown_members);
+    }
+    Ok(incomplete)
+}
+
+/// The tensors of a torch file with where their bytes lie in the file: what `show` lists and
+/// what an export reads.
+///
+/// # Errors
+/// The file cannot be opened.
+pub fn locate_tensors(data: &[u8], path: &str, limits: &Limits) -> Result<Vec<LocatedTensor>> {
+    let opened = container::open(data, &limits.inflate).map_err(|e| Error::open(path, e))?;
+    let shown: Vec<Shown<'_, '_>> = opened
+        .pickles()
+        .map(|m| Shown {
+            member: m,
+            run: Some(members::run(m, limits.budgets)),
+        })
+        .collect();
+    Ok(tensor_rows(&opened, &shown))
+}
+
+/// Tensors of a torch file, located in the archive.
+fn tensor_rows(opened: &Opened<'_>, shown: &[Shown<'_, '_>]) -> Vec<LocatedTensor> {
+    let torch_like = matches!(
+        opened.format,
+        Format::TorchZip { .. }
+            | Format::TorchScript { .. }
+            | Format::TorchLegacy
+            | Format::TorchTar
+    );
+    if !torch_like {
+        return Vec::new();
+    }
+    let tar = (opened.format == Format::TorchTar)
+        .then(|| container::torch::tar_tensors(opened).ok())
+        .flatten();
+    let mut rows = Vec::new();
+    for s in shown {
+        let Some(run) = &s.run else { continue };
+        for t in container::torch::tensors_with(&run.trace, tar.as_ref()) {
+            let key = &t.storage.key;
+            let data = opened
+                .member(&container::torch::storage_record(&s.member.name, key))
+                .and_then(|m| {
+                    m.file_offset.map(|o| ByteRange {
+                        start: o,
+                        len: m.data.len() as u64,
+                    })
+                })
+                .or_else(|| {
+                    opened
+                        .storages
+                        .iter()
+                        .find(|b| &b.key == key)
+                        .or_else(|| tar.as_ref().and_then(|t| t.blob(key)))
+                        .map(|b| ByteRange {
+                            start: b.offset,
+                            len: b.length,
+                        })
+                });
+            rows.push(LocatedTensor {
+                tensor: t,
+                member: s.member.name.clone(),
+                data,
+            });
+        }
+    }
+    rows
+}
+
+/// TorchScript code members, listed but not read.
+fn code_files<'o>(opened: &'o Opened<'_>) -> Vec<&'o str> {
+    opened
+        .members
+        .iter()
+        .filter(|m| m.kind == MemberKind::Code)
+        .map(|m| m.name.as_str())
+        .collect()
+}
+
+fn shape_text(shape: &[i64]) -> String {
+    let parts: Vec<String> = shape.iter().map(i64::to_string).collect();
+    format!("[{}]", parts.join(", "))
+}
+
+fn write_text(
+    out: &mut impl Write,
+    opened: &Opened<'_>,
+    shown: &[Shown<'_, '_>],
+    tensors: &[LocatedTensor],
+    full: bool,
+) -> IoResult<()> {
+    let whole = shown.len() == 1 && shown[0].member.name.is_empty();
+    if !whole {
+        writeln!(out, "format: {}", opened.format.name())?;
+    }
+    for s in shown {
+        if !whole {
+            writeln!(out, "== {} ==", s.member.name)?;
+        }
+        match (&s.run, &s.member.kind) {
+            (Some(run), _) => {
+                write_trace_text(out, &run.trace, full)?;
+                if !run.arrays.is_empty() {
+                    writeln!(out, "arrays ({}):", run.arrays.len())?;
+                    for (i, a) in run.arrays.iter().enumerate() {
+                        let what = if a.object {
+                            "object array: nested pickle".to_owned()
+                        } else {
+                            format!("{} bytes", a.nbytes)
+                        };
+                        writeln!(
+                            out,
+                            "  {i}: {} {} order {} at offset {} ({what})",
+                            a.dtype,
+                            shape_text(&a.shape),
+                            a.order,
+                            a.data_offset
+                        )?;
+                    }
+                }
+                for f in &run.external_files {
+                    writeln!(out, "external file required: {}", f.filename)?;
+                }
+            }
+            (None, MemberKind::Array(h)) => {
+                let shape: Vec<i64> = h.shape.iter().map(|&d| d as i64).collect();
+                writeln!(
+                    out,
+                    "<ndarray dtype='{}' shape={} order='{}' {} bytes at offset {}>",
+                    h.descr,
+                    shape_text(&shape),
+                    if h.fortran_order { 'F' } else { 'C' },
+                    s.member.data.len(),
+                    s.member
+                        .file_offset
+                        .map_or_else(|| "?".to_owned(), |o| o.to_string())
+                )?;
+            }
+            _ => {}
+        }
+    }
+    let code = code_files(opened);
+    if !code.is_empty() {
+        writeln!(out, "code files ({}): {}", code.len(), code.join(", "))?;
+    }
+    if !tensors.is_empty() {
+        writeln!(out, "tensors ({}):", tensors.len())?;
+        for r in tensors {
+            let t = &r.tensor;
+            let data = r.data.map_or_else(
+                || "data not in file".to_owned(),
+                |r| format!("{} bytes at {}", r.len, r.start),
+            );
+            writeln!(
+                out,
+                "  {}: {} {} stride {} offset {}{}{} storage {} ({}, {data})",
+                if t.path.is_empty() { "<root>" } else { &t.path },
+                t.dtype,
+                shape_text(&t.shape),
+                shape_text(&t.stride),
+                t.storage_offset,
+                if t.requires_grad {
+                    " requires_grad"
+                } else {
+                    ""
+                },
+                if t.quantized { " quantized" } else { "" },
+                t.storage.key,
+                t.storage.location,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn write_trace_text(out: &mut impl Write, trace: &Trace<'_>, full: bool) -> IoResult<()> {
+    let mut r = TextRenderer::new(trace, full);
+    let top: Vec<_> = trace
+        .pickles
+        .iter()
+        .filter(|p| p.parent.is_none())
+        .collect();
+    for (i, p) in trace.pickles.iter().enumerate() {
+        if top.len() > 1 || p.parent.is_some() {
+            match p.parent {
+                Some((parent, _)) => writeln!(
+                    out,
+                    "== nested pickle {i} at offset {} (in pickle {parent}) ==",
+                    p.start
+                )?,
+                None => writeln!(out, "== pickle {i} at offset {} ==", p.start)?,
+            }
+        }
+        match p.root {
+            Some(v) => writeln!(out, "{}", r.value(v, 0, 0))?,
+            None => writeln!(out, "<incomplete: the pickle stopped before STOP>")?,
+        }
+    }
+    Ok(())
+}
+
+fn write_json(
+    out: &mut impl Write,
+    path: &str,
+    opened: &Opened<'_>,
+    shown: &[Shown<'_, '_>],
+    tensors: &[LocatedTensor],
+    full: bool,
+) -> IoResult<()> {
+    out.write_all(b"{\"path\":")?;
+    jsonr::write_str(out, path.as_bytes())?;
+    write!(out, ",\"format\":\"{}\"", opened.format.name())?;
+    if let Format::Joblib { compression } = &opened.format {
+        let c = compression.map_or(serde_json::Value::Null, |c| c.name().into());
+        write!(out, ",\"compression\":{c}")?;
+    }
+    out.write_all(b",\"members\":[")?;
+    for (i, s) in shown.iter().enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        let m = s.member;
+        let (kind, loader) = match m.kind {
+            MemberKind::Pickle(l) => ("pickle", Some(format!("{l:?}").to_lowercase())),
+            MemberKind::Array(_) => ("array", None),
+            MemberKind::Raw => ("raw", None),
+            MemberKind::Code => ("code", None),
+        };
+        let head = json!({
+            "name": m.name, "kind": kind, "loader": loader,
+            "offset": m.file_offset, "size": m.data.len(),
+        });
+        let head = head.to_string();
+        // Open the object and append the member's own fields.
+        out.write_all(&head.as_bytes()[..head.len() - 1])?;
+        if let Some(run) = &s.run {
+            out.write_all(b",\n")?;
+            jsonr::write_trace_fields(out, &run.trace, full)?;
+            let arrays: Vec<serde_json::Value> = run
+                .arrays
+                .iter()
+                .map(|a| {
+                    json!({"dtype": a.dtype, "shape": a.shape, "order": a.order.to_string(),
+                           "nbytes": a.nbytes, "offset": a.data_offset, "object": a.object})
+                })
+                .collect();
+            let external: Vec<&str> = run
+                .external_files
+                .iter()
+                .map(|f| f.filename.as_str())
+                .collect();
+            write!(
+                out,
+                ",\"arrays\":{},\"external_files\":{}",
+                json!(arrays),
+                json!(external)
+            )?;
+        }
+        if let MemberKind::Array(h) = &m.kind {
+            let arr = json!({"dtype": h.descr, "shape": h.shape, "order": if h.fortran_order {"F"} else {"C"},
+                             "version": [h.version.0, h.version.1], "nbytes": m.data.len()});
+            write!(out, ",\"array\":{arr}")?;
+        }
+        out.write_all(b"}")?;
+    }
+    let code = code_files(opened);
+    write!(out, "],\n\"code_files\":{},\n\"tensors\":", json!(code))?;
+    let rows: Vec<serde_json::Value> = tensors
+        .iter()
+        .map(|r| {
+            let t = &r.tensor;
+            json!({
+                "path": t.path, "dtype": t.dtype, "shape": t.shape, "stride": t.stride,
+                "storage_offset": t.storage_offset, "requires_grad": t.requires_grad,
+                "quantized": t.quantized, "storage_key": t.storage.key,
+                "storage_class": t.storage.class, "location": t.storage.location,
+                "storage_numel": t.storage.numel,
+                "data_offset": r.data.map(|d| d.start), "data_length": r.data.map(|d| d.len),
+                "member": r.member, "offset": t.offset,
+            })
+        })
+        .collect();
+    writeln!(out, "{}}}", json!(rows))?;
+    Ok(())
+}
+
+fn write_stats(out: &mut impl Write, trace: &Trace<'_>) -> IoResult<()> {
+    let protocols: Vec<String> = trace
+        .pickles
+        .iter()
+        .map(|p| p.protocol.map_or("0/1".into(), |n| n.to_string()))
+        .collect();
+    let mut unique: Vec<String> = trace.globals.iter().map(vm::Global::dotted).collect();
+    unique.sort();
+    unique.dedup();
+    writeln!(
+        out,
+        "pickles:      {} (protocol {})",
+        trace.pickles.len(),
+        protocols.join(", ")
+    )?;
+    writeln!(out, "ops:          {}", trace.ops)?;
+    writeln!(out, "value nodes:  {}", trace.nodes.len())?;
+    writeln!(out, "items:        {}", trace.items)?;
+    writeln!(
+        out,
+        "memo entries: {}",
+        trace.pickles.iter().map(|p| p.memo_entries).sum::<usize>()
+    )?;
+    writeln!(
+        out,
+        "globals:      {} ({} distinct)",
+        trace.globals.len(),
+        unique.len()
+    )?;
+    writeln!(out, "calls:        {}", trace.calls.len())?;
+    match trace.error() {
+        Some(e) => writeln!(out, "complete:     no: {e}")?,
+        None => writeln!(out, "complete:     yes")?,
+    }
+    Ok(())
+}
