@@ -19,6 +19,7 @@
 
 mod compress;
 mod error;
+#[doc(hidden)]
 pub mod fuzzing;
 pub mod globals;
 mod member;
@@ -29,6 +30,6 @@ pub mod stream;
 
 pub use error::RewriteError;
 pub use globals::{How, Renamed};
-pub use member::{MemberFix, fix_members};
+pub use member::{MemberFix, fix_members, fix_members_with};
 pub use plan::{Origin, Plan, QualName, UserMap};
 pub use stream::{Edits, Gap, Stream};
