@@ -2,11 +2,14 @@
 //!
 //! Every fact lives in a TOML file under `data/` with its version range and a source URL:
 //! - `compat_pickle.toml`: Python's `_compat_pickle` maps, applied below protocol 3;
-//! - `renames.toml`: modules and classes that moved, with the releases they moved in;
-//! - `pandas_compat.toml`: the class locations pandas' `read_pickle` remaps;
+//! - `renames.toml`: modules and classes that moved, with the releases they moved in, and
+//!   the class locations pandas' `read_pickle` remaps (`applied_by`);
 //! - `breaks.toml`: state-level breaks (the pickle names the right class, but its state or
 //!   constructor arguments no longer fit);
-//! - `distributions.toml`: import names whose PyPI distribution has another name.
+//! - `distributions.toml`: import names whose PyPI distribution has another name;
+//! - `producers.toml`: what the data says about the release that wrote it (a version string
+//!   in an object's state, a module only some releases have);
+//! - `torch_weights_only.toml`: torch's `weights_only=True` allowlist and its error texts.
 //!
 //! Adding a case means adding an entry and a test, not code.
 
@@ -300,6 +303,114 @@ impl WeightsOnly {
     }
 }
 
+/// What in the data shows which release of a distribution wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Evidence {
+    /// A dict in the data (an object's pickled state) maps this key to the producer's version
+    /// string: the requirement is `dist==<value>` (`state_key`).
+    StateKey(String),
+    /// The data names a module whose dotted name starts with `prefix`, which only the releases
+    /// matching `spec` have (`module_prefix`).
+    ModulePrefix {
+        /// The module name prefix (`numpy._core`).
+        prefix: String,
+        /// The version specifier it implies (`>=2`).
+        spec: String,
+        /// Why, in one line (printed after the requirement).
+        reason: String,
+    },
+}
+
+/// A fact about the releases that write some data: `producers.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "RawProducer")]
+pub struct Producer {
+    /// Stable identifier.
+    pub id: String,
+    /// The distribution the entry speaks for.
+    pub dist: String,
+    /// Producer releases that leave this evidence: `since <= v < until`.
+    pub since: String,
+    /// See `since`.
+    pub until: String,
+    /// What shows the producer.
+    pub evidence: Evidence,
+    /// Where the fact comes from.
+    pub source: String,
+    /// How it was verified.
+    pub note: String,
+}
+
+impl Producer {
+    /// Whether `module` is one this entry's `module_prefix` names (a plain string prefix).
+    #[must_use]
+    pub fn names_module(&self, module: &str) -> bool {
+        match &self.evidence {
+            Evidence::ModulePrefix { prefix, .. } => module.starts_with(prefix.as_str()),
+            Evidence::StateKey(_) => false,
+        }
+    }
+}
+
+/// `[[producer]]` as written: exactly one kind of evidence, checked when converting.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProducer {
+    id: String,
+    dist: String,
+    #[serde(default)]
+    since: String,
+    #[serde(default)]
+    until: String,
+    #[serde(default)]
+    state_key: Option<String>,
+    #[serde(default)]
+    module_prefix: Option<String>,
+    #[serde(default)]
+    spec: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
+    source: String,
+    #[serde(default)]
+    note: String,
+}
+
+impl TryFrom<RawProducer> for Producer {
+    type Error = String;
+
+    fn try_from(r: RawProducer) -> Result<Self, String> {
+        let evidence = match (r.state_key, r.module_prefix, r.spec, r.reason) {
+            (Some(key), None, None, None) => Evidence::StateKey(key),
+            (None, Some(prefix), Some(spec), Some(reason)) => Evidence::ModulePrefix {
+                prefix,
+                spec,
+                reason,
+            },
+            _ => {
+                return Err(format!(
+                    "producer {}: give either state_key alone, or module_prefix with spec and reason",
+                    r.id
+                ));
+            }
+        };
+        Ok(Producer {
+            id: r.id,
+            dist: r.dist,
+            since: r.since,
+            until: r.until,
+            evidence,
+            source: r.source,
+            note: r.note,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ProducersFile {
+    #[serde(default)]
+    producer: Vec<Producer>,
+}
+
 #[derive(Debug, Deserialize)]
 struct RenamesFile {
     #[serde(default)]
@@ -341,6 +452,8 @@ pub struct Knowledge {
     pub distributions: Vec<DistributionName>,
     /// torch's `weights_only` allowlist.
     pub weights_only: WeightsOnly,
+    /// What the data says about the releases that wrote it, in file order.
+    pub producers: Vec<Producer>,
 }
 
 impl Knowledge {
@@ -380,6 +493,8 @@ impl Knowledge {
         distributions
             .distribution
             .sort_by_key(|d| std::cmp::Reverse(d.module.len()));
+        let producers: ProducersFile =
+            toml::from_str(include_str!("../data/producers.toml")).expect("producers.toml");
         let split = |s: &str| {
             let (m, n) = s.split_once(':').unwrap_or((s, ""));
             (m.to_owned(), n.to_owned())
@@ -399,6 +514,7 @@ impl Knowledge {
             distributions: distributions.distribution,
             weights_only: toml::from_str(include_str!("../data/torch_weights_only.toml"))
                 .expect("torch_weights_only.toml"),
+            producers: producers.producer,
         }
     }
 
@@ -458,6 +574,11 @@ impl Knowledge {
         self.shims
             .iter()
             .find(|s| s.module == module && in_range(version, &s.since, &s.until))
+    }
+
+    /// The entries of `producers.toml` that speak for `dist`, in file order.
+    pub fn producers_of<'a>(&'a self, dist: &'a str) -> impl Iterator<Item = &'a Producer> + 'a {
+        self.producers.iter().filter(move |p| p.dist == dist)
     }
 
     /// The PyPI distribution for an import name that is not installed.
