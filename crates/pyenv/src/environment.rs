@@ -176,6 +176,19 @@ impl Environment {
             .find(|d| dist::normalize(&d.name) == want)
     }
 
+    /// Whether the top-level module name `top` belongs to the standard library of the target's
+    /// Python minor (ruff's list of `sys.stdlib_module_names`), counting Python 2's names that
+    /// pickles still carry: `__builtin__` and `copy_reg` (mapped to `builtins` and `copyreg`
+    /// when loaded).
+    #[must_use]
+    pub fn is_stdlib(&self, top: &str) -> bool {
+        let minor = u8::try_from(self.version.1).unwrap_or(u8::MAX);
+        top == "builtins"
+            || top == "__builtin__"
+            || top == "copy_reg"
+            || ruff_python_stdlib::sys::is_known_standard_library(minor, top)
+    }
+
     /// Whether `module` is a builtin (compiled into the interpreter).
     #[must_use]
     pub fn is_builtin(&self, module: &str) -> bool {
@@ -195,4 +208,39 @@ fn default_extension_suffixes(major: u32, minor: u32) -> Vec<String> {
         ".abi3.so".to_owned(),
         ".so".to_owned(),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn static_env(minor: u32) -> Environment {
+        let dir =
+            std::env::temp_dir().join(format!("pyenv-stdlib-test-{}-{minor}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let env = Environment::from_site_packages(std::slice::from_ref(&dir), (3, minor)).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        env
+    }
+
+    #[test]
+    fn stdlib_names_follow_the_target_minor_and_python_2_names() {
+        let (py310, py311, py312) = (static_env(10), static_env(11), static_env(12));
+        for top in [
+            "os",
+            "json",
+            "collections",
+            "builtins",
+            "__builtin__",
+            "copy_reg",
+        ] {
+            assert!(py311.is_stdlib(top), "{top}");
+        }
+        for top in ["numpy", "sklearn", "__main__", "os.path", ""] {
+            assert!(!py311.is_stdlib(top), "{top}");
+        }
+        // tomllib arrived in 3.11, distutils left in 3.12.
+        assert!(!py310.is_stdlib("tomllib") && py311.is_stdlib("tomllib"));
+        assert!(py311.is_stdlib("distutils") && !py312.is_stdlib("distutils"));
+    }
 }
