@@ -27,6 +27,7 @@ pub mod input;
 pub mod members;
 pub mod render;
 pub mod requirements;
+pub mod safe_load;
 pub mod scan;
 pub mod show;
 pub mod target;
