@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use container::{Format, MemberKind};
+use container::Format;
 use serde_json::Value as J;
 
 mod common;
@@ -74,7 +74,7 @@ fn torch_files_match_torch_inventory() {
                 let _ = writeln!(failures, "{name}:{}: {e}", m.name);
             }
         }
-        let got = tensors(&opened);
+        let got = shown_tensors(&dir().join("files").join(name));
         let want_t = want["tensors"].as_array().unwrap();
         if got.len() != want_t.len() {
             let _ = writeln!(
@@ -92,15 +92,15 @@ fn torch_files_match_torch_inventory() {
                     .map(|x| x.as_i64().unwrap())
                     .collect()
             };
-            let mine = json_row(g);
+            let mine = g;
             let same = w["path"] == mine["path"]
                 && w["dtype"] == mine["dtype"]
-                && ints(&w["shape"]) == g.0.shape
-                && ints(&w["stride"]) == g.0.stride
-                && w["storage_offset"] == g.0.storage_offset
-                && w["requires_grad"] == g.0.requires_grad
-                && w["quantized"] == g.0.quantized
-                && w["storage_key"] == g.0.storage.key.as_str()
+                && ints(&w["shape"]) == ints(&mine["shape"])
+                && ints(&w["stride"]) == ints(&mine["stride"])
+                && w["storage_offset"] == mine["storage_offset"]
+                && w["requires_grad"] == mine["requires_grad"]
+                && w["quantized"] == mine["quantized"]
+                && w["storage_key"] == mine["storage_key"]
                 && w["data_offset"] == mine["data_offset"]
                 && w["data_length"] == mine["data_length"];
             if !same {
@@ -111,48 +111,33 @@ fn torch_files_match_torch_inventory() {
     assert!(failures.is_empty(), "{failures}");
 }
 
-type Row = (container::torch::Tensor, Option<(u64, u64)>);
+type Row = doctor::show::LocatedTensor;
 
-/// The tensors of every pickle member, located in the file (as `show` does).
-fn tensors(opened: &container::Opened<'_>) -> Vec<Row> {
-    let tar =
-        (opened.format == Format::TorchTar).then(|| container::torch::tar_tensors(opened).unwrap());
-    let mut out = Vec::new();
-    for m in opened.pickles() {
-        if m.name.ends_with(".debug_pkl") || m.kind != MemberKind::Pickle(container::Loader::Torch)
-        {
-            continue;
-        }
-        let trace = vm::run(&m.data);
-        for t in container::torch::tensors_with(&trace, tar.as_ref()) {
-            let key = t.storage.key.clone();
-            let loc = opened
-                .member(&container::torch::storage_record(&m.name, &key))
-                .and_then(|m| m.file_offset.map(|o| (o, m.data.len() as u64)))
-                .or_else(|| {
-                    opened
-                        .storages
-                        .iter()
-                        .find(|b| b.key == key)
-                        .map(|b| (b.offset, b.length))
-                })
-                .or_else(|| {
-                    tar.as_ref()
-                        .and_then(|t| t.blob(&key))
-                        .map(|b| (b.offset, b.length))
-                });
-            out.push((t, loc));
-        }
-    }
-    out
+/// The tensors of a file, located by the function `show` lists them with.
+fn tensors(data: &[u8]) -> Vec<Row> {
+    doctor::show::locate_tensors(data, "test", &doctor::Limits::default()).unwrap()
+}
+
+/// The tensors `pickle-doctor show --json FILE` prints: the product itself.
+fn shown_tensors(path: &Path) -> Vec<J> {
+    let out = common::run_cli(&["show", "--json", path.to_str().unwrap()], None);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: J = serde_json::from_slice(&out.stdout).unwrap();
+    doc["tensors"].as_array().unwrap().clone()
 }
 
 fn json_row(r: &Row) -> J {
+    let t = &r.tensor;
     serde_json::json!({
-        "path": r.0.path, "dtype": r.0.dtype, "shape": r.0.shape, "stride": r.0.stride,
-        "storage_offset": r.0.storage_offset, "requires_grad": r.0.requires_grad,
-        "quantized": r.0.quantized, "storage_key": r.0.storage.key,
-        "data_offset": r.1.map(|d| d.0), "data_length": r.1.map(|d| d.1),
+        "path": t.path, "dtype": t.dtype, "shape": t.shape, "stride": t.stride,
+        "storage_offset": t.storage_offset, "requires_grad": t.requires_grad,
+        "quantized": t.quantized, "storage_key": t.storage.key,
+        "data_offset": r.data.map(|d| d.start), "data_length": r.data.map(|d| d.len),
     })
 }
 
@@ -163,10 +148,7 @@ fn json_row(r: &Row) -> J {
 fn tolerates_bad_crcs_flags_and_mismatched_local_names() {
     let path = dir().join("files/state_dict.pt");
     let good = std::fs::read(&path).unwrap();
-    let want: Vec<J> = tensors(&container::open(&good, &container::Limits::default()).unwrap())
-        .iter()
-        .map(json_row)
-        .collect();
+    let want: Vec<J> = tensors(&good).iter().map(json_row).collect();
     let mut bad = good.clone();
     let mut at = 0;
     let mut locals = 0;
@@ -180,8 +162,8 @@ fn tolerates_bad_crcs_flags_and_mismatched_local_names() {
         at = h + 4;
     }
     assert!(locals >= 4);
-    let opened = container::open(&bad, &container::Limits::default()).unwrap();
-    let got: Vec<J> = tensors(&opened).iter().map(json_row).collect();
+    container::open(&bad, &container::Limits::default()).unwrap();
+    let got: Vec<J> = tensors(&bad).iter().map(json_row).collect();
     assert_eq!(got, want);
 }
 
@@ -315,12 +297,7 @@ fn fix_repacks_torch_zips_the_way_torch_accepted() {
             assert_eq!(start % 64, 0, "{name}:{n} data at {start}");
         }
         // The tensors are the same, and their bytes are the original's bytes.
-        let lim = container::Limits::default();
-        let (a, b) = (
-            container::open(&original, &lim).unwrap(),
-            container::open(&data, &lim).unwrap(),
-        );
-        let (ta, tb) = (tensors(&a), tensors(&b));
+        let (ta, tb) = (tensors(&original), tensors(&data));
         assert_eq!(ta.len(), tb.len());
         for (x, y) in ta.iter().zip(&tb) {
             let strip = |r: &Row| {
@@ -329,10 +306,10 @@ fn fix_repacks_torch_zips_the_way_torch_accepted() {
                 j
             };
             assert_eq!(strip(x), strip(y), "{name}");
-            let (xa, ya) = (x.1.unwrap(), y.1.unwrap());
+            let (xa, ya) = (x.data.unwrap(), y.data.unwrap());
             assert_eq!(
-                original[xa.0 as usize..(xa.0 + xa.1) as usize],
-                data[ya.0 as usize..(ya.0 + ya.1) as usize]
+                original[xa.start as usize..(xa.start + xa.len) as usize],
+                data[ya.start as usize..(ya.start + ya.len) as usize]
             );
         }
     }
