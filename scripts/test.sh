@@ -12,6 +12,8 @@
 #    matrix (scripts/matrix.sh: pinned reference venvs, fixtures written in them, every
 #    fixture really loaded in every venv).
 # 3. Checks formatting and lints, then runs the Rust test suite against that corpus.
+# 4. Builds the Python wheel, installs it into a fresh venv and runs its checks
+#    (scripts/test-python.sh: ruff, then pytest over the API, safe load, Dask and the hook).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,3 +43,4 @@ export INSTA_UPDATE=no
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
+scripts/test-python.sh

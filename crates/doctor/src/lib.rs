@@ -32,8 +32,6 @@ pub mod scan;
 pub mod show;
 pub mod target;
 
-use std::sync::OnceLock;
-
 pub use check::{CheckOptions, CheckReport};
 pub use error::{Error, ErrorKind, Result};
 pub use fix::{Advice, FixOptions, FixOutcome, Refusal};
@@ -54,8 +52,7 @@ pub struct Limits {
 /// The knowledge base, parsed once per process.
 #[must_use]
 pub fn knowledge() -> &'static knowledge::Knowledge {
-    static KNOWLEDGE: OnceLock<knowledge::Knowledge> = OnceLock::new();
-    KNOWLEDGE.get_or_init(knowledge::Knowledge::embedded)
+    knowledge::Knowledge::get()
 }
 
 /// A target environment with the knowledge base: what `check`, `requirements` and `fix` need.

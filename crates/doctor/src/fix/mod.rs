@@ -148,12 +148,11 @@ impl Session {
         let mut repairs = state_repairs(&before, knowledge, &self.env);
         let mut fixed: Option<(tempfile::NamedTempFile, Prediction)> = None;
         for _ in 0..MAX_ROUNDS {
-            let members = rewrite::fix_members(&opened, &plan, &repairs).map_err(|(m, e)| {
-                Error::Rewrite {
+            let members = rewrite::fix_members_with(&opened, &plan, &repairs, self.limits.budgets)
+                .map_err(|(m, e)| Error::Rewrite {
                     place: target::place(&shown, &m),
                     source: e,
-                }
-            })?;
+                })?;
             let changed: HashMap<String, Vec<u8>> = members
                 .iter()
                 .filter_map(|m| m.bytes.clone().map(|b| (m.member.clone(), b)))
