@@ -48,6 +48,82 @@ fn sarif_snapshot() {
     insta::assert_snapshot!(text);
 }
 
+#[test]
+fn github_snapshot() {
+    let (code, text) = scan("github", INPUTS);
+    assert_eq!(code, Some(1));
+    insta::assert_snapshot!(text);
+}
+
+/// GitHub keeps 10 annotations per level and step: the rest are counted in the summary line,
+/// never silently dropped.
+#[test]
+fn github_annotations_stay_within_githubs_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut paths = Vec::new();
+    for i in 0..15 {
+        let p = dir.path().join(format!("evil,{i}:x.pkl"));
+        // GLOBAL os.system, then a call: a critical finding (an error annotation) per file.
+        std::fs::write(&p, b"cos\nsystem\n(S'true'\ntR.").unwrap();
+        paths.push(p.to_str().unwrap().to_owned());
+    }
+    let args: Vec<&str> = paths.iter().map(String::as_str).collect();
+    let (code, text) = scan("github", &args);
+    assert_eq!(code, Some(1));
+    let errors: Vec<&str> = text.lines().filter(|l| l.starts_with("::error ")).collect();
+    assert_eq!(errors.len(), 10, "{text}");
+    // Property values escape `,` and `:`; the file name is still recognisable.
+    assert!(
+        errors[0].contains("file=") && errors[0].contains("evil%2C"),
+        "{}",
+        errors[0]
+    );
+    let last = text.lines().last().unwrap();
+    assert!(last.contains("15 files scanned"), "{last}");
+    assert!(last.contains("more not annotated"), "{last}");
+}
+
+/// `check --format github`: a file that fails is an error annotation with the loader's error.
+#[test]
+fn check_github_annotates_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site-packages");
+    std::fs::create_dir(&site).unwrap();
+    let plain = dir.path().join("plain.pkl");
+    std::fs::write(&plain, b"(lp0\nI1\naI2\na.").unwrap();
+    let out = common::run_cli(
+        &[
+            "check",
+            "--format",
+            "github",
+            "--site-packages",
+            site.to_str().unwrap(),
+            "--python-version",
+            "3.11",
+            plain.to_str().unwrap(),
+            "samples/logistic-regression.pkl",
+        ],
+        None,
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let errors: Vec<&str> = text.lines().filter(|l| l.starts_with("::error ")).collect();
+    assert_eq!(errors.len(), 1, "{text}");
+    assert!(
+        errors[0].contains("file=samples/logistic-regression.pkl"),
+        "{text}"
+    );
+    // The multi-line message is escaped onto one line.
+    assert!(errors[0].contains("%0A"), "{text}");
+    assert!(
+        text.lines()
+            .last()
+            .unwrap()
+            .starts_with("2 checked: 1 loads, 0 at-risk, 1 fails"),
+        "{text}"
+    );
+}
+
 /// Offsets of members stored as is are given in file coordinates: the byte there is the op.
 #[test]
 fn sarif_offsets_point_into_the_file() {
