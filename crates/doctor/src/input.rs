@@ -14,6 +14,7 @@ use std::path::Path;
 use crate::error::{Error, Result};
 
 /// The bytes of one input.
+#[derive(Debug)]
 pub enum Input {
     /// A read-only private map of the file.
     Mapped(memmap2::Mmap),

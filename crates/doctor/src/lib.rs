@@ -19,6 +19,8 @@
 //! Nothing here prints, exits, draws progress bars or memory-maps files without being asked:
 //! those are the front end's decisions.
 
+#![deny(missing_docs)]
+
 pub mod check;
 pub mod dis;
 pub mod error;

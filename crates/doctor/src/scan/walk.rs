@@ -8,6 +8,7 @@ use walkdir::WalkDir;
 /// A file to scan.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Candidate {
+    /// The file.
     pub path: PathBuf,
     /// Named on the command line: scanned whatever its content, and errors are reported.
     pub explicit: bool,
@@ -16,7 +17,9 @@ pub struct Candidate {
 /// Problems met while walking.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct WalkError {
+    /// Where.
     pub path: PathBuf,
+    /// What went wrong.
     pub message: String,
     /// A symlink loop only leads back to files already walked: a warning, not an error. An
     /// unreadable folder may hide a model, so it is an error (fail closed).
