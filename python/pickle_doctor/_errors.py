@@ -101,4 +101,7 @@ def call(fn: Callable[..., T], *args: Any) -> T:
     try:
         return fn(*args)
     except _native.NativeError as exc:
-        raise translate(exc) from None
+        error = translate(exc)
+    # Raised outside the handler: no __context__ pointing at the native exception, so the error
+    # pickles even where tracebacks and chains are pickled too (distributed installs tblib's).
+    raise error
