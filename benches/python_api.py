@@ -121,28 +121,27 @@ def main() -> None:
             best = min(_timed(fn) for _ in range(3))
             throughput.append((label, f"{files / best:,.0f} files/s", f"{best:.2f} s for {files} files"))
         try:
-            from distributed import Client, LocalCluster
-
             import pickle_doctor.dask as pd_dask
+            from distributed import Client, LocalCluster
         except ImportError:
             print("distributed is not installed: no Dask row", file=sys.stderr)
         else:
             t0 = time.perf_counter()
-            with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-                with Client(cluster) as client:
-                    startup = time.perf_counter() - t0
-                    for bs in (250, 1000):
-                        best = min(
-                            _timed(lambda bs=bs: pd_dask.scan_paths(corpora, client=client, batch_size=bs))
-                            for _ in range(3)
+            cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+            with cluster, Client(cluster) as client:
+                startup = time.perf_counter() - t0
+                for bs in (250, 1000):
+                    best = min(
+                        _timed(lambda bs=bs: pd_dask.scan_paths(corpora, client=client, batch_size=bs))
+                        for _ in range(3)
+                    )
+                    throughput.append(
+                        (
+                            f"`pickle_doctor.dask.scan_paths`, LocalCluster 2 processes, batch_size={bs}",
+                            f"{files / best:,.0f} files/s",
+                            f"{best:.2f} s for {files} files (cluster start {startup:.1f} s, excluded)",
                         )
-                        throughput.append(
-                            (
-                                f"`pickle_doctor.dask.scan_paths`, LocalCluster 2 processes, batch_size={bs}",
-                                f"{files / best:,.0f} files/s",
-                                f"{best:.2f} s for {files} files (cluster start {startup:.1f} s, excluded)",
-                            )
-                        )
+                    )
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -167,8 +166,10 @@ def main() -> None:
         ]
     lines += [
         "",
-        f"Measured {when} on {os.cpu_count()} cores (load average {load:.2f} at the end), "
-        f"Python {platform.python_version()}, pickle-doctor {pickle_doctor.__version__}.",
+        (
+            f"Measured {when} on {os.cpu_count()} cores (load average {load:.2f} at the end), "
+            f"Python {platform.python_version()}, pickle-doctor {pickle_doctor.__version__}."
+        ),
         END,
     ]
     text = "\n".join(lines) + "\n"
