@@ -9,6 +9,9 @@
 //! `pickle-doctor rule CODE` prints that documentation. What counts as dangerous or harmless
 //! is data (`data/security.toml`), not code.
 //!
+//! [`requirements`] lists the distributions a file needs, with the versions the target has
+//! or the data shows.
+//!
 //! ```
 //! let trace = vm::run(b"cposix\nsystem\n(S'id'\ntR.");
 //! let findings = analyze::security::scan(&trace, &analyze::security::Policy::default());
@@ -18,4 +21,5 @@
 #![deny(missing_docs)]
 
 pub mod load;
+pub mod requirements;
 pub mod security;

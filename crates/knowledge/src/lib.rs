@@ -577,7 +577,7 @@ impl Knowledge {
     }
 
     /// The entries of `producers.toml` that speak for `dist`, in file order.
-    pub fn producers_of<'a>(&'a self, dist: &'a str) -> impl Iterator<Item = &'a Producer> + 'a {
+    pub fn producers_of<'k>(&'k self, dist: &str) -> impl Iterator<Item = &'k Producer> {
         self.producers.iter().filter(move |p| p.dist == dist)
     }
 
