@@ -6,12 +6,35 @@ pub(crate) mod matrix;
 
 use std::path::{Path, PathBuf};
 
+/// Says that the running test did nothing, and why, on the real standard error: libtest
+/// captures `eprintln!` of passing tests, which would make the skip silent and the pass
+/// look earned. Once per test and reason.
+pub(crate) fn skipped(why: &str) {
+    use std::io::Write as _;
+    static SAID: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+    let thread = std::thread::current();
+    let test = thread.name().filter(|n| *n != "main").unwrap_or("?");
+    let key = (test.to_owned(), why.to_owned());
+    let mut said = SAID
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if said.contains(&key) {
+        return;
+    }
+    said.push(key);
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED {}::{test}: {why}",
+        env!("CARGO_CRATE_NAME")
+    );
+}
+
 /// The generated fixture corpus (`scripts/test.sh` generates it with real CPython, numpy,
 /// scikit-learn and pandas and sets `PICKLE_DOCTOR_FIXTURES`).
 ///
 /// Without it the fixture tests have nothing to compare against. When
 /// `PICKLE_DOCTOR_REQUIRE_FIXTURES=1` (as in CI) a missing corpus fails the test; otherwise
-/// the test says why it did nothing and returns.
+/// the test prints `SKIPPED <test>: ...` past libtest's capture and returns.
 pub(crate) fn fixtures_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("PICKLE_DOCTOR_FIXTURES").map(PathBuf::from);
     let required = std::env::var("PICKLE_DOCTOR_REQUIRE_FIXTURES").is_ok_and(|v| v == "1");
@@ -21,7 +44,9 @@ pub(crate) fn fixtures_dir() -> Option<PathBuf> {
             "fixture corpus not found: set PICKLE_DOCTOR_FIXTURES (scripts/test.sh does this)"
         ),
         _ => {
-            eprintln!("skipping: no fixture corpus; run scripts/test.sh to generate it");
+            skipped(
+                "set PICKLE_DOCTOR_FIXTURES to the generated fixture corpus (scripts/test.sh does)",
+            );
             None
         }
     }
@@ -79,15 +104,15 @@ pub(crate) fn bin() -> &'static str {
 }
 
 /// A corpus or tool named by an environment variable that `scripts/test.sh` sets. Missing: the
-/// test fails when `PICKLE_DOCTOR_REQUIRE_FIXTURES=1` (CI), and otherwise says why it did
-/// nothing.
+/// test fails when `PICKLE_DOCTOR_REQUIRE_FIXTURES=1` (CI), and otherwise prints
+/// `SKIPPED <test>: ...` past libtest's capture and returns.
 pub(crate) fn from_env(var: &str) -> Option<PathBuf> {
     let required = std::env::var("PICKLE_DOCTOR_REQUIRE_FIXTURES").is_ok_and(|v| v == "1");
     match std::env::var_os(var).map(PathBuf::from) {
         Some(p) if p.exists() => Some(p),
         _ if required => panic!("{var} is not set or missing (scripts/test.sh sets it)"),
         _ => {
-            eprintln!("skipping: {var} not set; run scripts/test.sh");
+            skipped(&format!("set {var} (scripts/test.sh does)"));
             None
         }
     }
