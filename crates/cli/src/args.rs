@@ -60,6 +60,44 @@ pub(crate) enum Command {
     /// Exit 0 written (or would be, with --dry-run), 1 refused or still failing (nothing is
     /// written unless --force), 2 error.
     Fix(FixArgs),
+    /// Leave pickle behind: write the tensors to safetensors, bit for bit, without running
+    /// anything.
+    ///
+    /// Torch checkpoints (zip, legacy, 0.1.x tar): state_dicts, nested checkpoints and whole
+    /// pickled modules (named as `state_dict()` names them); numpy .npy/.npz; the arrays of
+    /// joblib dumps. Strided views are written contiguous; tied weights once (the dropped
+    /// names go into `__metadata__`); plain data (epoch, hyper-parameters) into
+    /// `__metadata__` as JSON. Quantized, sparse, complex and big-endian tensors are refused
+    /// by name, and then nothing is written.
+    ///
+    /// Exit 0 written (or would be, with --dry-run), 1 refused, 2 error.
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExportArgs {
+    /// The model file.
+    pub(crate) file: PathBuf,
+    /// The output format.
+    #[arg(long, value_name = "FORMAT", default_value = "safetensors")]
+    pub(crate) to: String,
+    /// Where to write.
+    #[arg(short, long, value_name = "OUT", required_unless_present = "dry_run")]
+    pub(crate) output: Option<PathBuf>,
+    /// Print what would be written; write nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Write the tensors that can be exported even when others are refused.
+    #[arg(long)]
+    pub(crate) force: bool,
+    /// Write tied weights under each name (copies) instead of once.
+    #[arg(long)]
+    pub(crate) duplicate_shared: bool,
+    /// Output format of the report.
+    #[arg(long, value_enum, default_value_t = FixFormat::Text)]
+    pub(crate) format: FixFormat,
+    #[command(flatten)]
+    pub(crate) limits: LimitArgs,
 }
 
 /// The target environment of `check`, `requirements` and `fix`.

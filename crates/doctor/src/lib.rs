@@ -24,6 +24,7 @@
 pub mod check;
 pub mod dis;
 pub mod error;
+pub mod export;
 pub mod fix;
 pub mod input;
 pub mod members;

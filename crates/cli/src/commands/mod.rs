@@ -3,6 +3,7 @@
 
 mod check;
 mod dis;
+mod export;
 mod fix;
 mod requirements;
 mod rule;
@@ -23,5 +24,6 @@ pub(crate) fn run(cli: &Cli) -> Result<u8> {
         Command::Check(a) => check::run(a),
         Command::Requirements(a) => requirements::run(a),
         Command::Fix(a) => fix::run(a),
+        Command::Export(a) => export::run(a),
     }
 }

@@ -5,6 +5,7 @@
 //! two-space indentation: `serde_json::Value` keeps object keys in order.
 
 pub mod check;
+pub mod export;
 pub mod fix;
 pub mod github;
 pub mod sarif;

@@ -1,0 +1,168 @@
+//! Leave pickle behind: `export --to safetensors`, without running anything.
+//!
+//! The tensors are found the way `show` finds them (the symbolic run of the pickle, and torch's
+//! storage records, legacy storages or tar blobs; numpy's npy members; joblib's inline arrays),
+//! named the way `state_dict` names them ([`plan`]), checked against their storage with checked
+//! arithmetic, and written in the reference writer's layout ([`write`]): sorted by dtype size
+//! then name, header padded to 8 bytes. Contiguous tensors are copied file to file by the
+//! kernel (`copy_file_range`), so a 2 GB checkpoint never passes through this process's
+//! memory; strided views are gathered element by element into a small buffer.
+//!
+//! Nothing is written unless every tensor can be: a refusal names each tensor and why, and no
+//! partial file is left behind (the output is a temporary file renamed into place).
+
+mod dtype;
+mod plan;
+mod write;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+pub use dtype::Dtype;
+pub use plan::{Refused, Skipped};
+
+use crate::error::{Error, Result};
+use crate::{Limits, members};
+
+/// What to export to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExportFormat {
+    /// safetensors.
+    #[default]
+    Safetensors,
+}
+
+impl ExportFormat {
+    /// Parses a format name.
+    ///
+    /// # Errors
+    /// [`Error::Usage`] for formats this build cannot write.
+    pub fn parse(name: &str) -> Result<ExportFormat> {
+        match name {
+            "safetensors" => Ok(ExportFormat::Safetensors),
+            other => Err(Error::Usage(format!(
+                "cannot export to {other:?}: the formats are safetensors"
+            ))),
+        }
+    }
+}
+
+/// How to export.
+#[derive(Debug, Clone, Default)]
+pub struct ExportOptions {
+    /// The output format.
+    pub to: ExportFormat,
+    /// Where to write; `None` plans only (a dry run).
+    pub output: Option<PathBuf>,
+    /// Write tied weights once per name instead of once (copies, no `__metadata__` entry).
+    pub duplicate_shared: bool,
+    /// Write even when some tensors are refused (they are left out).
+    pub force: bool,
+    /// Budgets.
+    pub limits: Limits,
+}
+
+/// One tensor as written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExportedTensor {
+    /// Its name in the file.
+    pub name: String,
+    /// Where it was in the pickle (dotted path) or container.
+    pub source: String,
+    /// safetensors dtype name.
+    pub dtype: &'static str,
+    /// Shape.
+    pub shape: Vec<u64>,
+    /// Bytes written.
+    pub bytes: u64,
+    /// Whether its bytes were one contiguous run in the input.
+    pub contiguous: bool,
+}
+
+/// What an export did, or would do.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportReport {
+    /// The input as named.
+    pub path: String,
+    /// Its format.
+    pub format: String,
+    /// Where the file was written (`None`: dry run or refused).
+    pub output: Option<String>,
+    /// Whether this was a dry run.
+    pub dry_run: bool,
+    /// Tensors in the order they are stored.
+    pub tensors: Vec<ExportedTensor>,
+    /// Tied names left out, with the name kept (also in `__metadata__`).
+    pub dropped_shared: BTreeMap<String, String>,
+    /// The `__metadata__` written.
+    pub metadata: BTreeMap<String, String>,
+    /// Non-tensor values that are not plain data, left out.
+    pub skipped: Vec<Skipped>,
+    /// Tensors that cannot be exported. Non-empty means nothing was written (unless forced).
+    pub refused: Vec<Refused>,
+    /// Bytes of the file written (or that would be).
+    pub file_bytes: u64,
+}
+
+impl ExportReport {
+    /// Whether everything was (or would be) exported.
+    #[must_use]
+    pub fn ok(&self) -> bool {
+        self.refused.is_empty()
+    }
+}
+
+/// Exports `data` (read from `input`, which may be `-`) as `opts` says.
+///
+/// # Errors
+/// The file cannot be opened or holds no model, a tensor's view lies outside its storage (a
+/// damaged file), or the output cannot be written.
+pub fn export(input: &Path, data: &[u8], opts: &ExportOptions) -> Result<ExportReport> {
+    let shown = input.display().to_string();
+    let opened = container::open(data, &opts.limits.inflate).map_err(|e| Error::open(&shown, e))?;
+    members::ensure_model(&opened, &shown)?;
+    let mut plan = if members::is_torch(&opened.format) {
+        if matches!(opened.format, container::Format::TorchScript { .. }) {
+            return Err(Error::Usage(format!(
+                "{shown}: a TorchScript archive: export its weights from Python with torch.jit.load(f).state_dict()"
+            )));
+        }
+        let runs: Vec<(usize, members::MemberRun<'_>)> = members::loaded_members(&opened)
+            .into_iter()
+            .map(|m| {
+                let i = opened
+                    .members
+                    .iter()
+                    .position(|x| std::ptr::eq(x, m))
+                    .unwrap_or_default();
+                (i, members::run(m, opts.limits.budgets))
+            })
+            .collect();
+        if let Some((i, e)) = runs
+            .iter()
+            .find_map(|(i, r)| r.trace.error().map(|e| (*i, e.clone())))
+        {
+            return Err(Error::Usage(format!(
+                "{}: the pickle is damaged, so its tensors cannot be trusted: {e}",
+                crate::target::place(&shown, &opened.members[i].name)
+            )));
+        }
+        let mut plan = plan::torch(&opened, &runs);
+        plan.metadata
+            .entry("format".to_owned())
+            .or_insert_with(|| "pt".to_owned());
+        plan
+    } else {
+        // npy and npz members, joblib's inline arrays; other pickles hold no located arrays.
+        plan::numpy(&opened, opts.limits.budgets)
+    };
+    if plan.tensors.is_empty() && plan.refused.is_empty() {
+        plan.refused.push(Refused {
+            name: "<file>".to_owned(),
+            why: "it holds no tensor or array".to_owned(),
+        });
+    }
+    write::run(input, data, &opened, &mut plan, opts, shown)
+}

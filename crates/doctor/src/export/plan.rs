@@ -1,0 +1,911 @@
+//! What an export writes: each tensor's name, type, shape and where its bytes are, the plain
+//! data that goes into `__metadata__`, and what cannot be exported (refusals) or is left out.
+//!
+//! Names follow `state_dict`: dotted dict keys and list indices (`optimizer.state.0.exp_avg`),
+//! and for a pickled `nn.Module` the names its `state_dict()` gives (parameters, then
+//! persistent buffers, then submodules, recursively; `None` entries and non-persistent buffers
+//! left out), found from the module's pickled `__dict__` (`_parameters`, `_buffers`,
+//! `_non_persistent_buffers_set`, `_modules`).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use container::{Format, MemberKind, Opened};
+use serde::Serialize;
+use vm::{Node, Trace, Value};
+
+use super::dtype::Dtype;
+use crate::members::{self, MemberRun};
+use crate::show::ByteRange;
+
+/// Where a tensor's storage bytes are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Bytes {
+    /// In the input file, at this range (stored as is).
+    File(ByteRange),
+    /// In the (inflated) data of member `member`, at this range of it.
+    Member {
+        /// Index into `Opened::members`.
+        member: usize,
+        /// Range within the member's data.
+        range: ByteRange,
+    },
+}
+
+/// A tensor to write: a strided view over storage bytes.
+#[derive(Debug, Clone)]
+pub(crate) struct Planned {
+    pub(crate) name: String,
+    pub(crate) source: String,
+    pub(crate) dtype: Dtype,
+    pub(crate) shape: Vec<u64>,
+    /// Strides in elements.
+    pub(crate) stride: Vec<u64>,
+    /// Offset into the storage, in elements.
+    pub(crate) offset: u64,
+    pub(crate) storage: Bytes,
+    /// Tied weights are the same (storage, offset, shape, stride).
+    pub(crate) identity: Option<(String, u64, Vec<u64>, Vec<u64>)>,
+}
+
+impl Planned {
+    pub(crate) fn numel(&self) -> Option<u64> {
+        self.shape.iter().try_fold(1u64, |a, &d| a.checked_mul(d))
+    }
+
+    pub(crate) fn nbytes(&self) -> Option<u64> {
+        self.numel()?.checked_mul(self.dtype.size())
+    }
+
+    /// Whether the view is the C-contiguous run `[offset, offset + numel)`.
+    pub(crate) fn contiguous(&self) -> bool {
+        let mut expected = 1u64;
+        for (&d, &s) in self.shape.iter().zip(&self.stride).rev() {
+            if d != 1 && s != expected {
+                return false;
+            }
+            expected = expected.saturating_mul(d);
+        }
+        true
+    }
+}
+
+/// A tensor that cannot be exported, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Refused {
+    /// Its name (dotted path).
+    pub name: String,
+    /// Why.
+    pub why: String,
+}
+
+/// A non-tensor value that is not plain data, so it is not in `__metadata__`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    /// Its dotted path.
+    pub name: String,
+    /// What it is.
+    pub what: String,
+}
+
+/// Everything an export of one file would write.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Plan {
+    pub(crate) tensors: Vec<Planned>,
+    pub(crate) metadata: BTreeMap<String, String>,
+    pub(crate) skipped: Vec<Skipped>,
+    pub(crate) refused: Vec<Refused>,
+}
+
+fn join(path: &str, part: &str) -> String {
+    if path.is_empty() {
+        part.to_owned()
+    } else {
+        format!("{path}.{part}")
+    }
+}
+
+fn str_of(trace: &Trace<'_>, v: Value) -> Option<String> {
+    match trace.node(v)? {
+        Node::Str(s) => Some(String::from_utf8_lossy(s).into_owned()),
+        _ => None,
+    }
+}
+
+fn key_text(trace: &Trace<'_>, k: Value) -> String {
+    match k {
+        Value::Int(i) => i.to_string(),
+        Value::Bool(b) => if b { "True" } else { "False" }.to_owned(),
+        Value::None => "None".to_owned(),
+        Value::Float(x) => x.to_string(),
+        Value::Node(_) => str_of(trace, k).unwrap_or_else(|| "?".to_owned()),
+    }
+}
+
+/// The callable of an object, as `module.name`.
+fn callee(trace: &Trace<'_>, v: Value) -> Option<(String, String)> {
+    let Some(Node::Object(o)) = trace.node(v) else {
+        return None;
+    };
+    let (m, n) = trace.as_global(o.callable)?.literal()?;
+    Some((m.to_owned(), n.to_owned()))
+}
+
+/// The pickled `__dict__` of an object (its BUILD state, or the dict part of a
+/// `(dict, slotstate)` pair).
+fn state_dict<'t>(trace: &'t Trace<'_>, v: Value) -> Option<&'t [(Value, Value)]> {
+    let Some(Node::Object(o)) = trace.node(v) else {
+        return None;
+    };
+    o.state.iter().find_map(|&s| match trace.node(s)? {
+        Node::Dict(pairs) => Some(pairs.as_slice()),
+        Node::Tuple(parts) => parts.iter().find_map(|&p| match trace.node(p)? {
+            Node::Dict(pairs) => Some(pairs.as_slice()),
+            _ => None,
+        }),
+        _ => None,
+    })
+}
+
+fn lookup(trace: &Trace<'_>, pairs: &[(Value, Value)], key: &str) -> Option<Value> {
+    pairs
+        .iter()
+        .rev()
+        .find(|(k, _)| str_of(trace, *k).as_deref() == Some(key))
+        .map(|&(_, v)| v)
+}
+
+/// Key/value pairs of a dict or an `OrderedDict` object.
+fn pairs_of(trace: &Trace<'_>, v: Value) -> Option<Vec<(Value, Value)>> {
+    match trace.node(v)? {
+        Node::Dict(p) => Some(p.clone()),
+        Node::Object(o) if !o.dict_items.is_empty() || o.state.is_empty() => {
+            Some(o.dict_items.clone())
+        }
+        _ => None,
+    }
+}
+
+/// An `nn.Module`'s pickled state: the dict with `_parameters`, `_buffers` and `_modules`.
+fn module_state<'t>(trace: &'t Trace<'_>, v: Value) -> Option<&'t [(Value, Value)]> {
+    let st = state_dict(trace, v)?;
+    let has = |k| lookup(trace, st, k).is_some();
+    (has("_parameters") && has("_buffers") && has("_modules")).then_some(st)
+}
+
+/// Renames inventory paths (`_modules.fc1._parameters.weight`) to `state_dict` names
+/// (`fc1.weight`), and lists the inventory paths that `state_dict()` leaves out
+/// (non-persistent buffers).
+struct ModuleNames {
+    /// Inventory path prefix of each module → its `state_dict` prefix.
+    modules: HashMap<String, String>,
+    /// Inventory paths of non-persistent buffers.
+    hidden: HashSet<String>,
+}
+
+impl ModuleNames {
+    fn find(trace: &Trace<'_>) -> ModuleNames {
+        let mut names = ModuleNames {
+            modules: HashMap::new(),
+            hidden: HashSet::new(),
+        };
+        let mut seen = HashSet::new();
+        for p in &trace.pickles {
+            if let Some(root) = p.root {
+                names.walk(trace, root, String::new(), None, &mut seen, 0);
+            }
+        }
+        names
+    }
+
+    /// Walks containers like the tensor inventory does; `sd` is the `state_dict` prefix when
+    /// inside a module.
+    fn walk(
+        &mut self,
+        trace: &Trace<'_>,
+        v: Value,
+        path: String,
+        sd: Option<String>,
+        seen: &mut HashSet<usize>,
+        depth: usize,
+    ) {
+        let Some(id) = v.node() else { return };
+        if depth > 200 || !seen.insert(id.index()) {
+            return;
+        }
+        if let Some(st) = module_state(trace, v) {
+            let prefix = sd.unwrap_or_else(|| path.clone());
+            self.modules.insert(path.clone(), prefix.clone());
+            let hidden: HashSet<String> = lookup(trace, st, "_non_persistent_buffers_set")
+                .and_then(|s| match trace.node(s)? {
+                    Node::Set(items) | Node::FrozenSet(items) | Node::List(items) => {
+                        Some(items.iter().filter_map(|&i| str_of(trace, i)).collect())
+                    }
+                    Node::Object(o) => Some(
+                        o.items
+                            .iter()
+                            .chain(std::iter::once(&o.args))
+                            .filter_map(|&i| match trace.node(i) {
+                                Some(Node::List(xs) | Node::Tuple(xs)) => Some(
+                                    xs.iter()
+                                        .filter_map(|&x| str_of(trace, x))
+                                        .collect::<Vec<_>>(),
+                                ),
+                                _ => str_of(trace, i).map(|s| vec![s]),
+                            })
+                            .flatten()
+                            .collect(),
+                    ),
+                    _ => None,
+                })
+                .unwrap_or_default();
+            if let Some(bufs) = lookup(trace, st, "_buffers").and_then(|b| pairs_of(trace, b)) {
+                for (k, _) in bufs {
+                    let name = key_text(trace, k);
+                    if hidden.contains(&name) {
+                        self.hidden.insert(join(&join(&path, "_buffers"), &name));
+                    }
+                }
+            }
+            if let Some(subs) = lookup(trace, st, "_modules").and_then(|m| pairs_of(trace, m)) {
+                for (k, m) in subs {
+                    let name = key_text(trace, k);
+                    self.walk(
+                        trace,
+                        m,
+                        join(&join(&path, "_modules"), &name),
+                        Some(join(&prefix, &name)),
+                        seen,
+                        depth + 1,
+                    );
+                }
+            }
+            return;
+        }
+        match trace.node(v) {
+            Some(Node::Dict(pairs)) => {
+                for &(k, x) in pairs {
+                    self.walk(
+                        trace,
+                        x,
+                        join(&path, &key_text(trace, k)),
+                        None,
+                        seen,
+                        depth + 1,
+                    );
+                }
+            }
+            Some(Node::List(items) | Node::Tuple(items)) => {
+                for (i, &x) in items.iter().enumerate() {
+                    self.walk(trace, x, join(&path, &i.to_string()), None, seen, depth + 1);
+                }
+            }
+            Some(Node::Object(o)) => {
+                for &(k, x) in &o.dict_items {
+                    self.walk(
+                        trace,
+                        x,
+                        join(&path, &key_text(trace, k)),
+                        None,
+                        seen,
+                        depth + 1,
+                    );
+                }
+                for (i, &x) in o.items.iter().enumerate() {
+                    self.walk(trace, x, join(&path, &i.to_string()), None, seen, depth + 1);
+                }
+                if let Some(st) = state_dict(trace, v) {
+                    for &(k, x) in st {
+                        self.walk(
+                            trace,
+                            x,
+                            join(&path, &key_text(trace, k)),
+                            None,
+                            seen,
+                            depth + 1,
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The `state_dict` name of an inventory path, or `None` when `state_dict()` omits it.
+    fn rename(&self, path: &str) -> Option<String> {
+        if self.hidden.contains(path) {
+            return None;
+        }
+        // The deepest module containing the path.
+        let mut best: Option<(&str, &str)> = None;
+        for (m, sd) in &self.modules {
+            let inside = m.is_empty() || path.starts_with(&format!("{m}."));
+            if inside && best.is_none_or(|(b, _)| m.len() > b.len()) {
+                best = Some((m, sd));
+            }
+        }
+        let Some((m, sd)) = best else {
+            return Some(path.to_owned());
+        };
+        let rest = if m.is_empty() {
+            path
+        } else {
+            &path[m.len() + 1..]
+        };
+        let rest = rest
+            .strip_prefix("_parameters.")
+            .or_else(|| rest.strip_prefix("_buffers."))
+            .unwrap_or(rest);
+        Some(join(sd, rest))
+    }
+}
+
+/// Whether a value is plain data (numbers, strings, booleans, None, and lists, tuples and
+/// string-keyed dicts of them): its JSON text, or `None`.
+fn plain_json(trace: &Trace<'_>, v: Value, depth: usize) -> Option<serde_json::Value> {
+    if depth > 64 {
+        return None;
+    }
+    Some(match v {
+        Value::None => serde_json::Value::Null,
+        Value::Bool(b) => b.into(),
+        Value::Int(i) => i.into(),
+        Value::Float(x) => serde_json::Number::from_f64(x)?.into(),
+        Value::Node(_) => match trace.node(v)? {
+            Node::Str(s) => String::from_utf8(s.to_vec()).ok()?.into(),
+            Node::List(xs) | Node::Tuple(xs) => serde_json::Value::Array(
+                xs.iter()
+                    .map(|&x| plain_json(trace, x, depth + 1))
+                    .collect::<Option<_>>()?,
+            ),
+            Node::Dict(pairs) => serde_json::Value::Object(
+                pairs
+                    .iter()
+                    .map(|&(k, x)| Some((str_of(trace, k)?, plain_json(trace, x, depth + 1)?)))
+                    .collect::<Option<_>>()?,
+            ),
+            _ => return None,
+        },
+    })
+}
+
+fn describe(trace: &Trace<'_>, v: Value) -> String {
+    match trace.node(v) {
+        Some(Node::Object(_)) => callee(trace, v).map_or_else(
+            || "an object".to_owned(),
+            |(m, n)| format!("a {m}.{n} object"),
+        ),
+        Some(n) => format!("a {}", n.type_name()),
+        None => "a value".to_owned(),
+    }
+}
+
+/// Collects the plain-data leaves outside tensors into `metadata`, and lists the rest.
+/// `tensor_paths` are the inventory paths of tensors; a node on the way to one is walked
+/// into, a node with no tensor below is a leaf.
+fn leaves(
+    trace: &Trace<'_>,
+    tensor_paths: &HashSet<String>,
+    modules: &ModuleNames,
+    plan: &mut Plan,
+) {
+    let prefixes: HashSet<&str> = tensor_paths
+        .iter()
+        .flat_map(|p| {
+            p.match_indices('.')
+                .map(move |(i, _)| &p[..i])
+                .chain(std::iter::once(""))
+        })
+        .collect();
+    let mut seen = HashSet::new();
+    for p in &trace.pickles {
+        if let Some(root) = p.root {
+            leaf_walk(
+                trace,
+                root,
+                String::new(),
+                &prefixes,
+                tensor_paths,
+                modules,
+                plan,
+                &mut seen,
+                0,
+            );
+        }
+    }
+}
+
+#[allow(
+    clippy::too_many_arguments,
+    reason = "a recursive walk with its context"
+)]
+fn leaf_walk(
+    trace: &Trace<'_>,
+    v: Value,
+    path: String,
+    prefixes: &HashSet<&str>,
+    tensors: &HashSet<String>,
+    modules: &ModuleNames,
+    plan: &mut Plan,
+    seen: &mut HashSet<usize>,
+    depth: usize,
+) {
+    if tensors.contains(&path) || depth > 200 {
+        return;
+    }
+    // Inside a module, only tensors matter: `state_dict()` holds nothing else.
+    if modules.modules.contains_key(&path) {
+        return;
+    }
+    let on_the_way = prefixes.contains(path.as_str());
+    if !on_the_way {
+        match plain_json(trace, v, 0) {
+            Some(j) if !path.is_empty() => {
+                plan.metadata.insert(path, j.to_string());
+            }
+            Some(_) => {}
+            None => plan.skipped.push(Skipped {
+                what: describe(trace, v),
+                name: if path.is_empty() {
+                    "<root>".to_owned()
+                } else {
+                    path
+                },
+            }),
+        }
+        return;
+    }
+    if let Some(id) = v.node()
+        && !seen.insert(id.index())
+    {
+        return;
+    }
+    let go = |x: Value, p: String, plan: &mut Plan, seen: &mut HashSet<usize>| {
+        leaf_walk(
+            trace,
+            x,
+            p,
+            prefixes,
+            tensors,
+            modules,
+            plan,
+            seen,
+            depth + 1,
+        );
+    };
+    match trace.node(v) {
+        Some(Node::Dict(pairs)) => {
+            for &(k, x) in pairs {
+                go(x, join(&path, &key_text(trace, k)), plan, seen);
+            }
+        }
+        Some(Node::List(items) | Node::Tuple(items)) => {
+            for (i, &x) in items.iter().enumerate() {
+                go(x, join(&path, &i.to_string()), plan, seen);
+            }
+        }
+        Some(Node::Object(o)) => {
+            for &(k, x) in &o.dict_items {
+                go(x, join(&path, &key_text(trace, k)), plan, seen);
+            }
+            for (i, &x) in o.items.iter().enumerate() {
+                go(x, join(&path, &i.to_string()), plan, seen);
+            }
+            // `state_dict()` returns an OrderedDict whose `_metadata` attribute holds torch's
+            // per-module version numbers: bookkeeping of the format, not the user's data.
+            let ordered_dict =
+                callee(trace, v).is_some_and(|(m, n)| m == "collections" && n == "OrderedDict");
+            if let Some(st) = state_dict(trace, v) {
+                for &(k, x) in st {
+                    let key = key_text(trace, k);
+                    if ordered_dict && key == "_metadata" {
+                        continue;
+                    }
+                    go(x, join(&path, &key), plan, seen);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Objects torch rebuilds that are tensors the inventory does not describe as dense.
+fn special_tensors(trace: &Trace<'_>, plan: &mut Plan) {
+    for (i, n) in trace.nodes.iter().enumerate() {
+        let Node::Object(o) = n else { continue };
+        let Some((m, name)) = trace.as_global(o.callable).and_then(|g| g.literal()) else {
+            continue;
+        };
+        if !m.starts_with("torch") {
+            continue;
+        }
+        let why = match name {
+            n if n.starts_with("_rebuild_sparse") => {
+                "a sparse tensor: safetensors stores dense arrays only; call .to_dense() in Python first"
+            }
+            "_rebuild_nested_tensor" => "a nested tensor: safetensors stores dense arrays only",
+            "_rebuild_wrapper_subclass"
+            | "_rebuild_device_tensor_from_numpy"
+            | "_rebuild_meta_tensor_no_storage" => {
+                "a tensor without stored data (meta device or a wrapper subclass)"
+            }
+            _ => continue,
+        };
+        plan.refused.push(Refused {
+            name: format!("<object at offset {}> (node {i})", o.offset),
+            why: why.to_owned(),
+        });
+    }
+}
+
+/// Plans a torch file's tensors.
+pub(crate) fn torch(opened: &Opened<'_>, runs: &[(usize, MemberRun<'_>)]) -> Plan {
+    let mut plan = Plan::default();
+    let tar = (opened.format == Format::TorchTar)
+        .then(|| container::torch::tar_tensors(opened).ok())
+        .flatten();
+    // A torch zip records its byte order; torch writes "little" on every platform we know.
+    if let Some(bo) = opened
+        .members
+        .iter()
+        .find(|m| m.name == "byteorder" || m.name.ends_with("/byteorder"))
+        && bo.data.as_ref() != b"little"
+    {
+        plan.refused.push(Refused {
+            name: "<all tensors>".to_owned(),
+            why: format!(
+                "the archive's byte order is {:?}: safetensors is little-endian",
+                String::from_utf8_lossy(&bo.data)
+            ),
+        });
+        return plan;
+    }
+    for (member_index, run) in runs {
+        let member = &opened.members[*member_index];
+        let trace = &run.trace;
+        let modules = ModuleNames::find(trace);
+        let inventory = container::torch::tensors_with(trace, tar.as_ref());
+        let mut paths = HashSet::new();
+        for t in inventory {
+            paths.insert(t.path.clone());
+            let Some(name) = modules.rename(&t.path) else {
+                continue;
+            };
+            let name = if name.is_empty() {
+                "<root>".to_owned()
+            } else {
+                name
+            };
+            let refuse = |why: String, plan: &mut Plan| {
+                plan.refused.push(Refused {
+                    name: name.clone(),
+                    why,
+                });
+            };
+            if t.quantized {
+                refuse(
+                    format!(
+                        "quantized tensor ({}): its scale and zero point have no place in safetensors; dequantize it in Python first",
+                        t.dtype
+                    ),
+                    &mut plan,
+                );
+                continue;
+            }
+            let dtype = match Dtype::from_torch(&t.dtype) {
+                Ok(d) => d,
+                Err(why) => {
+                    refuse(why, &mut plan);
+                    continue;
+                }
+            };
+            let dims: Option<Vec<u64>> = t.shape.iter().map(|&d| u64::try_from(d).ok()).collect();
+            let strides: Option<Vec<u64>> =
+                t.stride.iter().map(|&d| u64::try_from(d).ok()).collect();
+            let (Some(shape), Some(stride), Ok(offset)) =
+                (dims, strides, u64::try_from(t.storage_offset))
+            else {
+                refuse("negative shape, stride or offset".to_owned(), &mut plan);
+                continue;
+            };
+            if shape.len() != stride.len() {
+                refuse("shape and stride differ in length".to_owned(), &mut plan);
+                continue;
+            }
+            let key = &t.storage.key;
+            let located = opened
+                .member(&container::torch::storage_record(&member.name, key))
+                .map(|m| match m.file_offset {
+                    Some(o) => Bytes::File(ByteRange {
+                        start: o,
+                        len: m.data.len() as u64,
+                    }),
+                    None => Bytes::Member {
+                        member: opened
+                            .members
+                            .iter()
+                            .position(|x| std::ptr::eq(x, m))
+                            .unwrap_or_default(),
+                        range: ByteRange {
+                            start: 0,
+                            len: m.data.len() as u64,
+                        },
+                    },
+                })
+                .or_else(|| {
+                    opened
+                        .storages
+                        .iter()
+                        .find(|b| &b.key == key)
+                        .or_else(|| tar.as_ref().and_then(|tt| tt.blob(key)))
+                        .map(|b| {
+                            Bytes::File(ByteRange {
+                                start: b.offset,
+                                len: b.length,
+                            })
+                        })
+                });
+            let Some(storage) = located else {
+                refuse(
+                    format!(
+                        "its storage {key} is not in the file ({})",
+                        t.storage.location
+                    ),
+                    &mut plan,
+                );
+                continue;
+            };
+            plan.tensors.push(Planned {
+                name,
+                source: t.path.clone(),
+                dtype,
+                identity: Some((key.clone(), offset, shape.clone(), stride.clone())),
+                shape,
+                stride,
+                offset,
+                storage,
+            });
+        }
+        leaves(trace, &paths, &modules, &mut plan);
+        special_tensors(trace, &mut plan);
+    }
+    plan
+}
+
+/// C-order strides (in elements) of a shape.
+fn c_strides(shape: &[u64]) -> Vec<u64> {
+    let mut s = vec![1u64; shape.len()];
+    for i in (0..shape.len().saturating_sub(1)).rev() {
+        s[i] = s[i + 1].saturating_mul(shape[i + 1]);
+    }
+    s
+}
+
+/// Fortran-order strides.
+fn f_strides(shape: &[u64]) -> Vec<u64> {
+    let mut s = vec![1u64; shape.len()];
+    for i in 1..shape.len() {
+        s[i] = s[i - 1].saturating_mul(shape[i - 1]);
+    }
+    s
+}
+
+/// Plans an npy, npz or joblib file's arrays.
+pub(crate) fn numpy(opened: &Opened<'_>, budgets: vm::Budgets) -> Plan {
+    let mut plan = Plan::default();
+    for (i, m) in opened.members.iter().enumerate() {
+        match &m.kind {
+            MemberKind::Array(h) => {
+                let name = m.name.strip_suffix(".npy").unwrap_or(&m.name).to_owned();
+                let name = if name.is_empty() {
+                    "array".to_owned()
+                } else {
+                    name
+                };
+                let dtype = match Dtype::from_numpy(&h.descr) {
+                    Ok(d) => d,
+                    Err(why) => {
+                        plan.refused.push(Refused { name, why });
+                        continue;
+                    }
+                };
+                let shape = h.shape.clone();
+                let stride = if h.fortran_order {
+                    f_strides(&shape)
+                } else {
+                    c_strides(&shape)
+                };
+                let storage = match m.file_offset {
+                    Some(o) => Bytes::File(ByteRange {
+                        start: o,
+                        len: m.data.len() as u64,
+                    }),
+                    None => Bytes::Member {
+                        member: i,
+                        range: ByteRange {
+                            start: 0,
+                            len: m.data.len() as u64,
+                        },
+                    },
+                };
+                plan.tensors.push(Planned {
+                    source: m.name.clone(),
+                    name,
+                    dtype,
+                    shape,
+                    stride,
+                    offset: 0,
+                    storage,
+                    identity: None,
+                });
+            }
+            MemberKind::Pickle(_) => {
+                let run = members::run(m, budgets);
+                joblib_arrays(&run, i, m.file_offset, &mut plan);
+            }
+            _ => {}
+        }
+    }
+    plan
+}
+
+/// The inline arrays of a joblib pickle, named by where their wrappers sit.
+fn joblib_arrays(run: &MemberRun<'_>, member: usize, file_offset: Option<u64>, plan: &mut Plan) {
+    let trace = &run.trace;
+    let mut names: HashMap<usize, String> = HashMap::new();
+    let mut seen = HashSet::new();
+    for p in &trace.pickles {
+        if p.parent.is_none()
+            && let Some(root) = p.root
+        {
+            name_nodes(trace, root, String::new(), &mut names, &mut seen, 0);
+        }
+    }
+    let mut paths = HashSet::new();
+    for (k, a) in run.arrays.iter().enumerate() {
+        let name = a
+            .wrapper
+            .node()
+            .and_then(|id| names.get(&id.index()).cloned())
+            .unwrap_or_else(|| format!("array_{k}"));
+        let name = if name.is_empty() {
+            "array".to_owned()
+        } else {
+            name
+        };
+        paths.insert(name.clone());
+        if a.object {
+            plan.refused.push(Refused {
+                name,
+                why: "an object array (its elements are Python objects, pickled)".to_owned(),
+            });
+            continue;
+        }
+        let dtype = match Dtype::from_numpy(&a.dtype) {
+            Ok(d) => d,
+            Err(why) => {
+                plan.refused.push(Refused { name, why });
+                continue;
+            }
+        };
+        let Some(shape) = a
+            .shape
+            .iter()
+            .map(|&d| u64::try_from(d).ok())
+            .collect::<Option<Vec<u64>>>()
+        else {
+            plan.refused.push(Refused {
+                name,
+                why: "a negative dimension".to_owned(),
+            });
+            continue;
+        };
+        let stride = if a.order == 'F' {
+            f_strides(&shape)
+        } else {
+            c_strides(&shape)
+        };
+        let range = ByteRange {
+            start: a.data_offset as u64,
+            len: a.nbytes as u64,
+        };
+        let storage = match file_offset {
+            Some(o) => Bytes::File(ByteRange {
+                start: o + range.start,
+                len: range.len,
+            }),
+            None => Bytes::Member { member, range },
+        };
+        plan.tensors.push(Planned {
+            source: name.clone(),
+            name,
+            dtype,
+            shape,
+            stride,
+            offset: 0,
+            storage,
+            identity: None,
+        });
+    }
+    let modules = ModuleNames {
+        modules: HashMap::new(),
+        hidden: HashSet::new(),
+    };
+    leaves(trace, &paths, &modules, plan);
+}
+
+/// Dotted paths of nodes, as the inventory names them.
+fn name_nodes(
+    trace: &Trace<'_>,
+    v: Value,
+    path: String,
+    names: &mut HashMap<usize, String>,
+    seen: &mut HashSet<usize>,
+    depth: usize,
+) {
+    let Some(id) = v.node() else { return };
+    if depth > 200 || !seen.insert(id.index()) {
+        return;
+    }
+    names.entry(id.index()).or_insert_with(|| path.clone());
+    match trace.node(v) {
+        Some(Node::Dict(pairs)) => {
+            for &(k, x) in pairs {
+                name_nodes(
+                    trace,
+                    x,
+                    join(&path, &key_text(trace, k)),
+                    names,
+                    seen,
+                    depth + 1,
+                );
+            }
+        }
+        Some(Node::List(items) | Node::Tuple(items)) => {
+            for (i, &x) in items.iter().enumerate() {
+                name_nodes(
+                    trace,
+                    x,
+                    join(&path, &i.to_string()),
+                    names,
+                    seen,
+                    depth + 1,
+                );
+            }
+        }
+        Some(Node::Object(o)) => {
+            for &(k, x) in &o.dict_items {
+                name_nodes(
+                    trace,
+                    x,
+                    join(&path, &key_text(trace, k)),
+                    names,
+                    seen,
+                    depth + 1,
+                );
+            }
+            for (i, &x) in o.items.iter().enumerate() {
+                name_nodes(
+                    trace,
+                    x,
+                    join(&path, &i.to_string()),
+                    names,
+                    seen,
+                    depth + 1,
+                );
+            }
+            if let Some(st) = state_dict(trace, v) {
+                for &(k, x) in st {
+                    name_nodes(
+                        trace,
+                        x,
+                        join(&path, &key_text(trace, k)),
+                        names,
+                        seen,
+                        depth + 1,
+                    );
+                }
+            }
+        }
+        _ => {}
+    }
+}
