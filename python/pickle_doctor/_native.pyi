@@ -69,6 +69,12 @@ def show(source: str | bytes) -> str:
 def dis(source: str | bytes) -> str:
     """`dis`: the listing (what `python -m pickletools` prints for one pickle)."""
 
+def export(
+    source: str, output: str | None, to: str = "safetensors", duplicate_shared: bool = False, force: bool = False
+) -> str:
+    """`export --format json`: the report. output=None plans only (dry run). A refused export
+    (report "refused" non-empty) writes nothing unless force=True."""
+
 def load_plan(data: bytes, policy: str) -> str:
     """What safe load needs, from one scan of these bytes:
     {"report": <scan file report as in scan()>,

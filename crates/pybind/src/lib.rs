@@ -413,6 +413,32 @@ fn dis(py: Python<'_>, source: Source) -> PyResult<String> {
     })
 }
 
+/// `export --format json`: the report (the file is written unless `output` is None).
+#[pyfunction]
+#[pyo3(signature = (source, output=None, to="safetensors", duplicate_shared=false, force=false))]
+fn export(
+    py: Python<'_>,
+    source: String,
+    output: Option<String>,
+    to: &str,
+    duplicate_shared: bool,
+    force: bool,
+) -> PyResult<String> {
+    let opts = doctor::export::ExportOptions {
+        to: doctor::export::ExportFormat::parse(to).map_err(|e| native_err(&e))?,
+        output: output.map(PathBuf::from),
+        duplicate_shared,
+        force,
+        limits: doctor::Limits::default(),
+    };
+    interruptible(py, &no_cancel(), || {
+        let input = Path::new(&source);
+        let data = read(input)?;
+        let report = doctor::export::export(input, &data, &opts)?;
+        Ok(doctor::render::pretty(&report))
+    })
+}
+
 /// What safe load needs from one scan of `data`.
 #[pyfunction]
 fn load_plan(py: Python<'_>, data: PyBackedBytes, policy: &str) -> PyResult<String> {
@@ -440,5 +466,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(show, m)?)?;
     m.add_function(wrap_pyfunction!(dis, m)?)?;
     m.add_function(wrap_pyfunction!(load_plan, m)?)?;
+    m.add_function(wrap_pyfunction!(export, m)?)?;
     Ok(())
 }
