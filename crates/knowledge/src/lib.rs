@@ -169,6 +169,24 @@ pub struct Shim {
     pub source: String,
 }
 
+/// Every `kind` a [`Break`] may have (an absent `kind` means the load fails):
+/// - `warning`: the load succeeds with a warning (scikit-learn's version warning);
+/// - `module-added`: a module only newer releases have, named by newer pickles;
+/// - `container`: the target's loader cannot read the file's container format;
+/// - `loader-policy`: the loader refuses by policy (torch's `weights_only` default);
+/// - `silent`: the load succeeds and the object misbehaves (a `fix` repair is the only sign).
+pub const BREAK_KINDS: [&str; 5] = [
+    "warning",
+    "module-added",
+    "container",
+    "loader-policy",
+    "silent",
+];
+
+/// Every `fix_kind` a [`Break`] may have: `rewrite` (a static, tested byte-level repair),
+/// `rename`, `environment` (install or change something) and `none`.
+pub const FIX_KINDS: [&str; 4] = ["rewrite", "rename", "environment", "none"];
+
 /// A state-level break: the pickle names the right class, but what it passes no longer fits.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Break {
@@ -182,7 +200,8 @@ pub struct Break {
     /// See `since`.
     #[serde(default)]
     pub until: String,
-    /// `warning`, `module-added`, `container`, `loader-policy`; absent: the load fails.
+    /// One of [`BREAK_KINDS`] (`warning`, `module-added`, `container`, `loader-policy`,
+    /// `silent`); absent: the load fails.
     #[serde(default)]
     pub kind: Option<String>,
     /// Globals involved (`module:Name`).
@@ -202,7 +221,7 @@ pub struct Break {
     /// What can be done.
     #[serde(default)]
     pub fix: String,
-    /// `rewrite`, `rename`, `environment` or `none`.
+    /// One of [`FIX_KINDS`] (`rewrite`, `rename`, `environment`, `none`).
     #[serde(default)]
     pub fix_kind: String,
     /// Where the fact comes from.

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use knowledge::{Knowledge, Version};
+use knowledge::{BREAK_KINDS, FIX_KINDS, Knowledge, Version};
 
 fn version_ok(v: &str) -> bool {
     v.is_empty() || Version::parse(v).is_some()
@@ -47,6 +47,19 @@ fn breaks_are_well_formed() {
         if b.kind.is_none() {
             assert!(b.error.is_some(), "{} has an error text", b.id);
         }
+        if let Some(kind) = &b.kind {
+            assert!(
+                BREAK_KINDS.contains(&kind.as_str()),
+                "{}: kind {kind:?}",
+                b.id
+            );
+        }
+        assert!(
+            b.fix_kind.is_empty() || FIX_KINDS.contains(&b.fix_kind.as_str()),
+            "{}: fix_kind {:?}",
+            b.id,
+            b.fix_kind
+        );
     }
     // CodeType layouts for every minor from 3.7.
     let minors: Vec<&str> = k.codetypes.iter().map(|c| c.python.as_str()).collect();
@@ -83,6 +96,15 @@ fn weights_only_allowlist_is_torchs() {
 }
 
 #[test]
+fn every_break_kind_is_used_and_known() {
+    let k = Knowledge::embedded();
+    let used: HashSet<&str> = k.breaks.iter().filter_map(|b| b.kind.as_deref()).collect();
+    let known: HashSet<&str> = BREAK_KINDS.into_iter().collect();
+    assert_eq!(used, known, "a kind nobody uses, or a kind the list lacks");
+}
+
+/// The names themselves resolve in `rewrite` (`crates/rewrite/tests/knowledge_repairs.rs`).
+#[test]
 fn state_repairs_are_named_in_the_data() {
     let k = knowledge::Knowledge::embedded();
     let named: Vec<(&str, &str)> = k
@@ -91,4 +113,9 @@ fn state_repairs_are_named_in_the_data() {
         .filter_map(|b| Some((b.id.as_str(), b.extra.get("repair")?.as_str()?)))
         .collect();
     assert_eq!(named.len(), 6, "{named:?}");
+    // A repair is a tested rewrite.
+    for (id, _) in &named {
+        let b = k.breaks.iter().find(|b| b.id == *id).unwrap();
+        assert_eq!(b.fix_kind, "rewrite", "{id}");
+    }
 }

@@ -35,7 +35,6 @@ struct DenyEntry {
     /// `"code"` for names that build code objects (reported by PD107, not PD101).
     #[serde(default)]
     kind: Option<String>,
-    #[allow(dead_code, reason = "documentation in the data file, checked by tests")]
     source: String,
 }
 
@@ -50,6 +49,8 @@ pub struct Deny {
     pub why: String,
     /// It builds code objects: loading runs Python bytecode from the file.
     pub builds_code: bool,
+    /// Where the fact comes from (a URL in the built-in policy).
+    pub source: String,
 }
 
 /// Allow and deny lists.
@@ -106,6 +107,7 @@ impl Policy {
                         .ok_or_else(|| PolicyError(format!("unknown severity {:?}", d.severity)))?,
                     pattern: d.pattern,
                     why: d.why,
+                    source: d.source,
                 })
             })
             .collect::<Result<_, PolicyError>>()?;
