@@ -166,3 +166,69 @@ pub fn export(input: &Path, data: &[u8], opts: &ExportOptions) -> Result<ExportR
     }
     write::run(input, data, &opened, &mut plan, opts, shown)
 }
+
+#[doc(hidden)]
+pub mod fuzzing {
+    //! The export fuzz target's invariants, shared with the corpus replay test: any bytes
+    //! either fail with an error, or plan an export whose written bytes are a valid
+    //! safetensors file of exactly the reported size.
+
+    use super::{ExportOptions, members, plan, write};
+
+    /// Opens `data` as any model file and exports it into memory; panics if an invariant
+    /// breaks.
+    pub fn export_any(data: &[u8]) {
+        let mut opts = ExportOptions::default();
+        opts.limits.budgets = vm::Budgets::small();
+        opts.limits.inflate.max_inflated_bytes = 64 << 20;
+        let Ok(opened) = container::open(data, &opts.limits.inflate) else {
+            return;
+        };
+        let mut p = if members::is_torch(&opened.format) {
+            let runs: Vec<_> = members::loaded_members(&opened)
+                .into_iter()
+                .filter_map(|m| {
+                    let i = opened.members.iter().position(|x| std::ptr::eq(x, m))?;
+                    Some((i, members::run(m, opts.limits.budgets)))
+                })
+                .collect();
+            plan::torch(&opened, &runs)
+        } else {
+            plan::numpy(&opened, opts.limits.budgets)
+        };
+        let Ok((report, bytes)) = write::to_memory(data, &opened, &mut p, &opts) else {
+            return;
+        };
+        if !report.refused.is_empty() {
+            assert!(bytes.is_empty(), "a refused export wrote bytes");
+            return;
+        }
+        assert_eq!(
+            bytes.len() as u64,
+            report.file_bytes,
+            "size differs from the report"
+        );
+        let n = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
+        let n = usize::try_from(n).expect("header fits");
+        assert_eq!(n % 8, 0, "header not padded to 8");
+        let header: serde_json::Value =
+            serde_json::from_slice(&bytes[8..8 + n]).expect("header is JSON");
+        let mut spans: Vec<(u64, u64)> = header
+            .as_object()
+            .expect("header is an object")
+            .iter()
+            .filter(|(k, _)| *k != "__metadata__")
+            .map(|(_, v)| {
+                let o = &v["data_offsets"];
+                (o[0].as_u64().expect("begin"), o[1].as_u64().expect("end"))
+            })
+            .collect();
+        spans.sort_unstable();
+        let mut at = 0;
+        for (b, e) in spans {
+            assert_eq!(b, at, "a gap or overlap in the buffer");
+            at = e;
+        }
+        assert_eq!(8 + n as u64 + at, bytes.len() as u64, "buffer not covered");
+    }
+}

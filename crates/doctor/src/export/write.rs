@@ -55,15 +55,16 @@ fn check_view(t: &Planned, storage_len: u64) -> std::result::Result<u64, String>
     Ok(nbytes)
 }
 
-pub(super) fn run(
-    input: &Path,
+/// Validates the plan, drops tied duplicates, orders the tensors and builds the header.
+type Prepared = (ExportReport, Vec<u8>, Vec<(Planned, u64)>);
+
+fn prepare(
     data: &[u8],
     opened: &Opened<'_>,
     plan: &mut Plan,
     opts: &ExportOptions,
     shown: String,
-) -> Result<ExportReport> {
-    // Validate every view, and find tied names.
+) -> Result<Prepared> {
     let mut kept: HashMap<(String, u64, Vec<u64>, Vec<u64>), String> = HashMap::new();
     let mut dropped_shared = BTreeMap::new();
     let mut names = HashMap::new();
@@ -130,7 +131,7 @@ pub(super) fn run(
             contiguous: t.contiguous(),
         })
         .collect();
-    let mut report = ExportReport {
+    let report = ExportReport {
         path: shown,
         format: opened.format.name().to_owned(),
         output: None,
@@ -142,6 +143,18 @@ pub(super) fn run(
         refused: plan.refused.clone(),
         file_bytes,
     };
+    Ok((report, header, writing))
+}
+
+pub(super) fn run(
+    input: &Path,
+    data: &[u8],
+    opened: &Opened<'_>,
+    plan: &mut Plan,
+    opts: &ExportOptions,
+    shown: String,
+) -> Result<ExportReport> {
+    let (mut report, header, writing) = prepare(data, opened, plan, opts, shown)?;
     let Some(dest) = &opts.output else {
         return Ok(report);
     };
@@ -170,13 +183,15 @@ pub(super) fn run(
         .flatten();
     {
         let mut out = std::io::BufWriter::with_capacity(CHUNK, tmp.as_file());
-        out.write_all(&(header.len() as u64).to_le_bytes())
-            .map_err(werr)?;
-        out.write_all(&header).map_err(werr)?;
-        for (t, nbytes) in &writing {
-            write_tensor(&mut out, t, *nbytes, data, opened, source_file.as_ref()).map_err(werr)?;
-        }
-        out.flush().map_err(werr)?;
+        emit(
+            &mut out,
+            &header,
+            &writing,
+            data,
+            opened,
+            source_file.as_ref(),
+        )
+        .map_err(werr)?;
     }
     tmp.as_file().sync_all().map_err(werr)?;
     if let Ok(meta) = std::fs::metadata(input) {
@@ -185,6 +200,63 @@ pub(super) fn run(
     tmp.persist(dest).map_err(|e| werr(e.error))?;
     report.output = Some(shown_dest);
     Ok(report)
+}
+
+/// Writes the whole file: length, header, data.
+fn emit<W: Write + AsFile>(
+    out: &mut std::io::BufWriter<W>,
+    header: &[u8],
+    writing: &[(Planned, u64)],
+    data: &[u8],
+    opened: &Opened<'_>,
+    source: Option<&File>,
+) -> std::io::Result<()> {
+    out.write_all(&(header.len() as u64).to_le_bytes())?;
+    out.write_all(header)?;
+    for (t, nbytes) in writing {
+        write_tensor(out, t, *nbytes, data, opened, source)?;
+    }
+    out.flush()
+}
+
+/// A sink that may be a file (for kernel copies).
+pub(super) trait AsFile {
+    /// The file, when the sink is one.
+    fn as_file(&mut self) -> Option<&File>;
+}
+
+impl AsFile for &File {
+    fn as_file(&mut self) -> Option<&File> {
+        Some(self)
+    }
+}
+
+impl AsFile for Vec<u8> {
+    fn as_file(&mut self) -> Option<&File> {
+        None
+    }
+}
+
+/// Writes the export of an opened file into memory: the fuzz target's way to exercise the
+/// writer on any input without touching the disk.
+pub(super) fn to_memory(
+    data: &[u8],
+    opened: &Opened<'_>,
+    plan: &mut Plan,
+    opts: &ExportOptions,
+) -> Result<(ExportReport, Vec<u8>)> {
+    let mut no_output = opts.clone();
+    no_output.output = None;
+    let (report, header, writing) = prepare(data, opened, plan, &no_output, String::new())?;
+    let mut out = std::io::BufWriter::new(Vec::new());
+    if report.refused.is_empty() {
+        emit(&mut out, &header, &writing, data, opened, None)
+            .map_err(|e| Error::io("memory", "write", e))?;
+    }
+    let bytes = out
+        .into_inner()
+        .map_err(|e| Error::io("memory", "write", e.into_error()))?;
+    Ok((report, bytes))
 }
 
 /// The JSON header: `__metadata__` first, then the tensors in offset order, compact, padded
@@ -229,8 +301,8 @@ fn header(metadata: &BTreeMap<String, String>, writing: &[(Planned, u64)]) -> Re
     Ok(h.into_bytes())
 }
 
-fn write_tensor(
-    out: &mut std::io::BufWriter<&File>,
+fn write_tensor<W: Write + AsFile>(
+    out: &mut std::io::BufWriter<W>,
     t: &Planned,
     nbytes: u64,
     data: &[u8],
@@ -249,8 +321,11 @@ fn write_tensor(
             // The kernel copies file to file (copy_file_range): no pages of the input are
             // mapped into this process for the tensor's bytes.
             out.flush()?;
+            let Some(mut dest) = out.get_mut().as_file() else {
+                return Err(std::io::Error::other("a file source needs a file sink"));
+            };
             f.seek(SeekFrom::Start(r.start + start))?;
-            let copied = std::io::copy(&mut f.take(nbytes), out.get_mut())?;
+            let copied = std::io::copy(&mut f.take(nbytes), &mut dest)?;
             if copied != nbytes {
                 return Err(std::io::Error::other(
                     "the input file is shorter than its archive says",
@@ -271,10 +346,12 @@ fn write_tensor(
     let mut buf: Vec<u8> = Vec::with_capacity(CHUNK);
     let (inner, inner_stride) = (t.shape[rank - 1], t.stride[rank - 1]);
     loop {
-        let mut base = t.offset;
-        for d in 0..rank - 1 {
-            base += index[d] * t.stride[d];
-        }
+        let base = t.offset
+            + index[..rank - 1]
+                .iter()
+                .zip(&t.stride)
+                .map(|(i, s)| i * s)
+                .sum::<u64>();
         for j in 0..inner {
             let at =
                 usize::try_from((base + j * inner_stride) * es).map_err(std::io::Error::other)?;
