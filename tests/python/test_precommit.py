@@ -1,7 +1,8 @@
 """The pre-commit hooks of .pre-commit-hooks.yaml, run by ``pre-commit try-repo`` on this repository.
 
 try-repo installs the repository with ``pip install .`` (a maturin build). It runs offline: pip
-finds maturin in PICKLE_DOCTOR_WHEELHOUSE, cargo reuses the repository's target directory.
+finds maturin in PICKLE_DOCTOR_WHEELHOUSE, cargo builds in PICKLE_DOCTOR_PRECOMMIT_TARGET (kept
+between runs; default target/precommit) with a quick release profile.
 try-repo only sees committed files and uncommitted changes to tracked files.
 """
 
@@ -45,7 +46,14 @@ def test_try_repo(tmp_path, wheelhouse, evil_pickle):
         PIP_FIND_LINKS=str(wheelhouse),
         PIP_DISABLE_PIP_VERSION_CHECK="1",
         CARGO_NET_OFFLINE="true",
-        CARGO_TARGET_DIR=os.environ.get("CARGO_TARGET_DIR", str(REPO / "target")),
+        # Its own target directory: builds from try-repo's fresh clones would otherwise invalidate
+        # the repository's own artifacts (and back). Kept between runs, so dependencies build once.
+        CARGO_TARGET_DIR=os.environ.get("PICKLE_DOCTOR_PRECOMMIT_TARGET", str(REPO / "target" / "precommit")),
+        # A quick profile for a throwaway install: no LTO, many codegen units, no debug info.
+        CARGO_PROFILE_RELEASE_LTO="false",
+        CARGO_PROFILE_RELEASE_CODEGEN_UNITS="16",
+        CARGO_PROFILE_RELEASE_DEBUG="false",
+        CARGO_PROFILE_RELEASE_OPT_LEVEL="1",
         PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"),
         GIT_AUTHOR_NAME="test",
         GIT_AUTHOR_EMAIL="test@example.com",
