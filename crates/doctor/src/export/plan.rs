@@ -738,6 +738,14 @@ pub(crate) fn numpy(opened: &Opened<'_>, budgets: vm::Budgets) -> Plan {
                     identity: None,
                 });
             }
+            // An npy holding a pickle is an object array.
+            MemberKind::Pickle(_) if matches!(opened.format, Format::Npy | Format::Npz) => {
+                let name = m.name.strip_suffix(".npy").unwrap_or(&m.name);
+                plan.refused.push(Refused {
+                    name: if name.is_empty() { "array" } else { name }.to_owned(),
+                    why: "an object array (its elements are Python objects, pickled)".to_owned(),
+                });
+            }
             MemberKind::Pickle(_) => {
                 let run = members::run(m, budgets);
                 joblib_arrays(&run, i, m.file_offset, &mut plan);

@@ -158,7 +158,8 @@ pub(super) fn run(
     let Some(dest) = &opts.output else {
         return Ok(report);
     };
-    if !report.refused.is_empty() && !opts.force {
+    // Forced or not, a file with none of the tensors is never written.
+    if !report.refused.is_empty() && (!opts.force || report.tensors.is_empty()) {
         return Ok(report);
     }
     let dir = match dest.parent() {
