@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the hostile corpus: every evasion technique of security.md §4, inside every container.
+"""Writes the hostile corpus: every evasion technique (`techniques()` below), inside every container.
 
     python tests/hostile/generate.py OUTDIR
 

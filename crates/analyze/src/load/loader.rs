@@ -2,7 +2,7 @@
 //!
 //! `pickle.load` and `np.load` use the C unpickler; `joblib.load` and pandas' compat retry
 //! subclass the pure-Python `pickle._Unpickler`; torch subclasses the C one. The two differ
-//! in how a missing attribute is reported below protocol 4 (loading.md §1).
+//! in how a missing attribute is reported below protocol 4 (docs/design.md, "Loaders").
 
 use std::fmt;
 
