@@ -3,7 +3,7 @@
 try-repo installs the repository with ``pip install .`` (a maturin build). It runs offline: pip
 finds maturin in PICKLE_DOCTOR_WHEELHOUSE, cargo builds in PICKLE_DOCTOR_PRECOMMIT_TARGET (kept
 between runs; default target/precommit) with a quick release profile.
-try-repo only sees committed files and uncommitted changes to tracked files.
+The hooks are tried at the repository's HEAD (uncommitted changes are not part of the test).
 """
 
 from __future__ import annotations
@@ -63,11 +63,15 @@ def test_try_repo(tmp_path, wheelhouse, evil_pickle):
     subprocess.run(["git", "init", "-q", "."], cwd=work, check=True, env=env)
     subprocess.run(["git", "add", "."], cwd=work, check=True, env=env)
 
+    # The committed state (HEAD): uncommitted work in the checkout does not leak into the test.
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, check=True, capture_output=True, text=True)
+    head = head.stdout.strip()
+
     def try_repo(*files):
         start = time.monotonic()
         p = subprocess.run(
-            [sys.executable, "-m", "pre_commit", "try-repo", str(REPO), "pickle-doctor-scan", "--verbose", "--files"]
-            + list(files),
+            [sys.executable, "-m", "pre_commit", "try-repo", str(REPO), "pickle-doctor-scan", "--ref", head]
+            + ["--verbose", "--files", *files],
             cwd=work,
             env=env,
             capture_output=True,
