@@ -7,7 +7,8 @@
 #    dependencies at $PICKLE_DOCTOR_CACHE/venvs/python (pytest, numpy, scikit-learn, pandas,
 #    dask, distributed, pre-commit, ruff, maturin; exact pins, wheels only).
 # 2. Downloads the pinned maturin wheel into $PICKLE_DOCTOR_CACHE/wheelhouse: the pre-commit
-#    test's `pip install .` of this repository runs offline from it.
+#    test's `pip install .` of this repository runs offline from it (cargo builds it in
+#    $PICKLE_DOCTOR_CACHE/target-precommit, which keeps its dependencies between runs).
 # 3. Builds the wheel (`maturin build --release -o target/wheels`).
 # 4. Creates a fresh venv $PICKLE_DOCTOR_CACHE/venvs/python-run, makes the cached dependencies
 #    visible through a .pth file and installs the new wheel into it (--no-deps), so the tested
@@ -101,7 +102,9 @@ printf '%s\n' "$deps_site" >"$run_site/_pickle_doctor_test_deps.pth"
 log "ruff check python tests/python"
 "$deps/bin/ruff" check python tests/python
 export PICKLE_DOCTOR_WHEELHOUSE="$wheelhouse"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$repo_root/target}"
+# The pre-commit test's builds (pip install . of fresh clones) get their own target directory,
+# kept in the cache: its dependencies compile once, and the repository's target/ is not disturbed.
+export PICKLE_DOCTOR_PRECOMMIT_TARGET="${PICKLE_DOCTOR_PRECOMMIT_TARGET:-$cache_root/target-precommit}"
 log "pytest tests/python"
 test_start=$SECONDS
 "$run/bin/python" -m pytest -p no:cacheprovider -q tests/python "$@"
