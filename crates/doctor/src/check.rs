@@ -117,9 +117,12 @@ impl Session {
         resolver: &mut pyenv::Resolver<'_>,
     ) -> Result<Prediction> {
         members::ensure_model(opened, path)?;
-        let loader = prepared
-            .forced
-            .unwrap_or_else(|| members::loader_for(opened));
+        // A data-only file (safetensors, GGUF, ONNX) is read by its own reader whatever loader
+        // is forced: it has no pickle, so the prediction is whether that reader imports.
+        let loader = match prepared.forced {
+            Some(forced) if !opened.format.stores_data_only() => forced,
+            _ => members::loader_for(opened),
+        };
         let options = Options {
             torch_archive: members::torch_archive(opened),
             ..prepared.options.clone()

@@ -28,6 +28,15 @@ pub fn dis(
     let io = |e| Error::io("standard output", "write", e);
     let opened = container::open(data, &limits.inflate).map_err(|e| Error::open(path, e))?;
     members::ensure_model(&opened, path)?;
+    if opened.format.stores_data_only() && member.is_none() {
+        writeln!(
+            out,
+            "(not a pickle: a {} file stores data only; `show` lists its tensors)",
+            opened.format.name()
+        )
+        .map_err(io)?;
+        return Ok(Vec::new());
+    }
     let selected = members::select(&opened, member, path)?;
     let whole_file = selected.len() == 1 && selected[0].name.is_empty();
     let mut malformed = Vec::new();

@@ -155,17 +155,9 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Error::Io { source, .. } => Some(source),
-            Error::Open { source, .. } => Some(source),
-            Error::Environment(e) => Some(e),
-            Error::Rewrite { source, .. } => Some(source),
-            _ => None,
-        }
-    }
-}
+/// The message already includes each cause's text, so no `source()` is given: error
+/// reporters that walk the chain (anyhow's `{:#}`) would print it twice.
+impl std::error::Error for Error {}
 
 impl From<pyenv::EnvError> for Error {
     fn from(e: pyenv::EnvError) -> Self {

@@ -53,6 +53,9 @@ pub fn loader_for(opened: &Opened<'_>) -> analyze::load::Loader {
         | Format::TorchTar => Loader::Torch,
         Format::Joblib { .. } => Loader::Joblib,
         Format::Npy | Format::Npz => Loader::Numpy,
+        Format::Safetensors => Loader::Safetensors,
+        Format::Gguf => Loader::Gguf,
+        Format::Onnx => Loader::Onnx,
         _ => match opened.pickles().next().map(|m| &m.kind) {
             Some(MemberKind::Pickle(ContainerLoader::Joblib)) => Loader::Joblib,
             _ => Loader::Pickle,

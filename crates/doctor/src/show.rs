@@ -5,7 +5,7 @@ use std::io::Write;
 
 use std::io::Result as IoResult;
 
-use container::{Format, Member, MemberKind, Opened};
+use container::{Format, Inventory, Member, MemberKind, Opened, gguf, onnx};
 use serde_json::json;
 use vm::Trace;
 
@@ -85,6 +85,20 @@ pub fn show(
 ) -> Result<Incomplete> {
     let opened = container::open(data, &opts.limits.inflate).map_err(|e| Error::open(path, e))?;
     members::ensure_model(&opened, path)?;
+    if let Some(inventory) = &opened.inventory {
+        if opts.member.is_some() {
+            // A data-only file has no members: say which there are (none).
+            members::select(&opened, opts.member.as_deref(), path)?;
+        }
+        let io = |e| Error::io("standard output", "write", e);
+        match opts.format {
+            ShowFormat::Stats => writeln!(out, "tensors:      {}", inventory_len(inventory)),
+            ShowFormat::Json => write_inventory_json(out, path, &opened.format, inventory),
+            ShowFormat::Text => write_inventory_text(out, &opened.format, inventory),
+        }
+        .map_err(io)?;
+        return Ok(Vec::new());
+    }
     let selected: Vec<&Member<'_>> = match opts.member.as_deref() {
         Some(_) => members::select(&opened, opts.member.as_deref(), path)?,
         None => opened
@@ -455,4 +469,288 @@ fn write_stats(out: &mut impl Write, trace: &Trace<'_>) -> IoResult<()> {
         None => writeln!(out, "complete:     yes")?,
     }
     Ok(())
+}
+
+fn inventory_len(inventory: &Inventory) -> usize {
+    match inventory {
+        Inventory::Safetensors(h) => h.tensors.len(),
+        Inventory::Gguf(h) => h.tensors.len(),
+        Inventory::Onnx(m) => m.tensors.len(),
+    }
+}
+
+fn u64_shape_text(shape: &[u64]) -> String {
+    let parts: Vec<String> = shape.iter().map(u64::to_string).collect();
+    format!("[{}]", parts.join(", "))
+}
+
+/// A string for one line of text: escaped, and cut after 120 characters.
+fn short_repr(s: &str) -> String {
+    let n = s.chars().count();
+    if n <= 120 {
+        format!("{s:?}")
+    } else {
+        let head: String = s.chars().take(120).collect();
+        format!("{head:?}... ({n} characters)")
+    }
+}
+
+fn gguf_value_text(v: &gguf::Value) -> String {
+    match v {
+        gguf::Value::Uint(x) => x.to_string(),
+        gguf::Value::Int(x) => x.to_string(),
+        gguf::Value::Float(x) => format!("{x:?}"),
+        gguf::Value::Bool(b) => if *b { "true" } else { "false" }.to_owned(),
+        gguf::Value::String(s) => short_repr(s),
+        gguf::Value::Array { item_type, len } => format!("[{len} {item_type} items]"),
+    }
+}
+
+fn gguf_value_json(v: &gguf::Value) -> serde_json::Value {
+    match v {
+        gguf::Value::Uint(x) => json!(x),
+        gguf::Value::Int(x) => json!(x),
+        gguf::Value::Float(x) if x.is_finite() => json!(x),
+        gguf::Value::Float(x) => json!({ "float": format!("{x}").to_lowercase() }),
+        gguf::Value::Bool(b) => json!(b),
+        gguf::Value::String(s) => json!(s),
+        gguf::Value::Array { item_type, len } => {
+            json!({"array": item_type.name(), "len": len})
+        }
+    }
+}
+
+fn onnx_dtype(code: i64) -> String {
+    onnx::data_type_name(code).map_or_else(|| format!("type {code}"), str::to_owned)
+}
+
+fn write_inventory_text(
+    out: &mut impl Write,
+    format: &Format,
+    inventory: &Inventory,
+) -> IoResult<()> {
+    match inventory {
+        Inventory::Safetensors(h) => {
+            writeln!(
+                out,
+                "format: {} (header {} bytes, data at {})",
+                format.name(),
+                h.header_len,
+                h.data_start
+            )?;
+            match &h.metadata {
+                Some(m) => {
+                    writeln!(out, "metadata ({}):", m.len())?;
+                    for (k, v) in m {
+                        writeln!(out, "  {k}: {}", short_repr(v))?;
+                    }
+                }
+                None => writeln!(out, "metadata: none")?,
+            }
+            writeln!(out, "tensors ({}):", h.tensors.len())?;
+            for t in &h.tensors {
+                writeln!(
+                    out,
+                    "  {}: {} {} {} bytes at {} (data_offsets [{}, {}])",
+                    t.name,
+                    t.dtype,
+                    u64_shape_text(&t.shape),
+                    t.len(),
+                    t.file_offset,
+                    t.data_offsets[0],
+                    t.data_offsets[1]
+                )?;
+            }
+        }
+        Inventory::Gguf(h) => {
+            writeln!(
+                out,
+                "format: {} (version {}, {}-endian, alignment {}, data at {})",
+                format.name(),
+                h.version,
+                if h.big_endian { "big" } else { "little" },
+                h.alignment,
+                h.data_start
+            )?;
+            writeln!(out, "metadata ({}):", h.metadata.len())?;
+            for kv in &h.metadata {
+                writeln!(
+                    out,
+                    "  {}: {} = {}",
+                    kv.key,
+                    kv.value_type,
+                    gguf_value_text(&kv.value)
+                )?;
+            }
+            writeln!(out, "tensors ({}):", h.tensors.len())?;
+            for t in &h.tensors {
+                let size = t
+                    .nbytes
+                    .map_or_else(|| "size unknown".to_owned(), |n| format!("{n} bytes"));
+                writeln!(
+                    out,
+                    "  {}: {} {} {size} at {} (offset {})",
+                    t.name,
+                    t.ggml_type,
+                    u64_shape_text(&t.dims),
+                    t.file_offset,
+                    t.offset
+                )?;
+            }
+        }
+        Inventory::Onnx(m) => {
+            let opsets: Vec<String> = m
+                .opsets
+                .iter()
+                .map(|(d, v)| format!("{} {v}", if d.is_empty() { "ai.onnx" } else { d }))
+                .collect();
+            writeln!(
+                out,
+                "format: {} (ir_version {}, producer {:?} {:?}, opsets {})",
+                format.name(),
+                m.ir_version,
+                m.producer_name,
+                m.producer_version,
+                opsets.join(", ")
+            )?;
+            writeln!(out, "graph: {:?}, {} nodes", m.graph_name, m.nodes)?;
+            writeln!(out, "tensors ({}):", m.tensors.len())?;
+            for t in &m.tensors {
+                let data = match (&t.external, t.raw_data) {
+                    (Some(e), _) => {
+                        let loc = e.location.as_deref().unwrap_or("<no location>");
+                        let span = match (e.offset, e.length) {
+                            (Some(o), Some(n)) => format!(" (offset {o}, length {n})"),
+                            (None, Some(n)) => format!(" (length {n})"),
+                            (Some(o), None) => format!(" (offset {o})"),
+                            (None, None) => String::new(),
+                        };
+                        let outside = if onnx::location_escapes(loc) {
+                            ", OUTSIDE the model's folder"
+                        } else {
+                            ""
+                        };
+                        format!("external data in {loc:?}{span}{outside}")
+                    }
+                    (None, Some((o, n))) => format!("{n} bytes at {o}"),
+                    (None, None) => "typed data fields".to_owned(),
+                };
+                let dims: Vec<String> = t.dims.iter().map(i64::to_string).collect();
+                writeln!(
+                    out,
+                    "  {}: {} [{}] {}, {data}",
+                    if t.name.is_empty() {
+                        "<unnamed>"
+                    } else {
+                        &t.name
+                    },
+                    onnx_dtype(t.data_type),
+                    dims.join(", "),
+                    t.place.name()
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn write_inventory_json(
+    out: &mut impl Write,
+    path: &str,
+    format: &Format,
+    inventory: &Inventory,
+) -> IoResult<()> {
+    // Keys in a fixed order: path and format first, as for pickle files.
+    let mut doc: Vec<(&str, serde_json::Value)> = vec![
+        ("path", json!(path)),
+        ("format", json!(format.name())),
+        ("members", json!([])),
+        ("code_files", json!([])),
+    ];
+    match inventory {
+        Inventory::Safetensors(h) => {
+            doc.push((
+                "header",
+                json!({"header_len": h.header_len, "data_start": h.data_start}),
+            ));
+            let meta = h.metadata.as_ref().map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), json!(v)))
+                    .collect::<serde_json::Map<_, _>>()
+            });
+            doc.push(("metadata", json!(meta)));
+            let rows: Vec<serde_json::Value> = h
+                .tensors
+                .iter()
+                .map(|t| {
+                    json!({"path": t.name, "dtype": t.dtype.name(), "shape": t.shape,
+                           "data_offsets": t.data_offsets, "data_offset": t.file_offset,
+                           "data_length": t.len()})
+                })
+                .collect();
+            doc.push(("tensors", json!(rows)));
+        }
+        Inventory::Gguf(h) => {
+            doc.push((
+                "header",
+                json!({"version": h.version, "big_endian": h.big_endian,
+                       "alignment": h.alignment, "data_start": h.data_start}),
+            ));
+            let meta: Vec<serde_json::Value> = h
+                .metadata
+                .iter()
+                .map(|kv| {
+                    json!({"key": kv.key, "type": kv.value_type.name(),
+                           "value": gguf_value_json(&kv.value), "offset": kv.offset})
+                })
+                .collect();
+            doc.push(("metadata", json!(meta)));
+            let rows: Vec<serde_json::Value> = h
+                .tensors
+                .iter()
+                .map(|t| {
+                    json!({"path": t.name, "dtype": t.ggml_type.to_string(),
+                           "ggml_type": t.ggml_type.0, "shape": t.dims, "offset": t.offset,
+                           "data_offset": t.file_offset, "data_length": t.nbytes})
+                })
+                .collect();
+            doc.push(("tensors", json!(rows)));
+        }
+        Inventory::Onnx(m) => {
+            let opsets: Vec<serde_json::Value> = m
+                .opsets
+                .iter()
+                .map(|(d, v)| json!({"domain": d, "version": v}))
+                .collect();
+            doc.push((
+                "model",
+                json!({"ir_version": m.ir_version, "producer_name": m.producer_name,
+                       "producer_version": m.producer_version, "opset_import": opsets,
+                       "graph": m.graph_name, "nodes": m.nodes}),
+            ));
+            let rows: Vec<serde_json::Value> = m
+                .tensors
+                .iter()
+                .map(|t| {
+                    let external = t.external.as_ref().map(|e| {
+                        json!({"location": e.location, "offset": e.offset, "length": e.length,
+                               "outside_folder": e.location.as_deref().is_some_and(onnx::location_escapes),
+                               "entries": e.entries})
+                    });
+                    json!({"path": t.name, "dtype": onnx_dtype(t.data_type),
+                           "data_type": t.data_type, "shape": t.dims, "place": t.place.name(),
+                           "offset": t.offset,
+                           "data_offset": t.raw_data.map(|r| r.0),
+                           "data_length": t.raw_data.map(|r| r.1),
+                           "external": external})
+                })
+                .collect();
+            doc.push(("tensors", json!(rows)));
+        }
+    }
+    out.write_all(b"{")?;
+    for (i, (k, v)) in doc.iter().enumerate() {
+        write!(out, "{}{}:{v}", if i > 0 { "," } else { "" }, json!(k))?;
+    }
+    writeln!(out, "}}")
 }

@@ -5,6 +5,9 @@
 pub enum Dtype {
     /// `bool`.
     Bool,
+    /// `float4_e2m1fn_x2`: two 4-bit floats per byte; safetensors' F4 counts the 4-bit
+    /// values, so the last dimension doubles.
+    F4,
     /// `uint8`.
     U8,
     /// `int8`.
@@ -49,6 +52,7 @@ impl Dtype {
     pub fn name(self) -> &'static str {
         match self {
             Dtype::Bool => "BOOL",
+            Dtype::F4 => "F4",
             Dtype::U8 => "U8",
             Dtype::I8 => "I8",
             Dtype::F8E5m2 => "F8_E5M2",
@@ -70,11 +74,12 @@ impl Dtype {
         }
     }
 
-    /// Bytes per element.
+    /// Bytes per element of the source (for F4, per pair of 4-bit values).
     #[must_use]
     pub fn size(self) -> u64 {
         match self {
             Dtype::Bool
+            | Dtype::F4
             | Dtype::U8
             | Dtype::I8
             | Dtype::F8E5m2
@@ -105,6 +110,7 @@ impl Dtype {
         let short = name.strip_prefix("torch.").unwrap_or(name);
         Ok(match short {
             "bool" => Dtype::Bool,
+            "float4_e2m1fn_x2" => Dtype::F4,
             "uint8" => Dtype::U8,
             "int8" => Dtype::I8,
             "float8_e5m2" => Dtype::F8E5m2,
@@ -178,6 +184,7 @@ mod tests {
     fn rank_follows_the_reference_writers_enum_order() {
         let order = [
             Dtype::Bool,
+            Dtype::F4,
             Dtype::U8,
             Dtype::I8,
             Dtype::F8E5m2,

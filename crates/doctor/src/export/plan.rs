@@ -31,20 +31,26 @@ pub(crate) enum Bytes {
     },
 }
 
+/// What makes two names one tensor: storage key, dtype, first element, shape and stride.
+pub(crate) type Identity = (String, Dtype, u64, Vec<u64>, Vec<u64>);
+
 /// A tensor to write: a strided view over storage bytes.
 #[derive(Debug, Clone)]
 pub(crate) struct Planned {
     pub(crate) name: String,
     pub(crate) source: String,
     pub(crate) dtype: Dtype,
+    /// Shape of the source view, in source elements.
     pub(crate) shape: Vec<u64>,
+    /// Shape written to the header (F4 counts 4-bit values: the last dimension doubles).
+    pub(crate) out_shape: Vec<u64>,
     /// Strides in elements.
     pub(crate) stride: Vec<u64>,
     /// Offset into the storage, in elements.
     pub(crate) offset: u64,
     pub(crate) storage: Bytes,
-    /// Tied weights are the same (storage, offset, shape, stride).
-    pub(crate) identity: Option<(String, u64, Vec<u64>, Vec<u64>)>,
+    /// Tied weights are the same (storage, dtype, offset, shape, stride), with elements.
+    pub(crate) identity: Option<Identity>,
 }
 
 impl Planned {
@@ -172,6 +178,30 @@ fn module_state<'t>(trace: &'t Trace<'_>, v: Value) -> Option<&'t [(Value, Value
     (has("_parameters") && has("_buffers") && has("_modules")).then_some(st)
 }
 
+/// Every string in a set, list, tuple or `set(...)` call, a few levels down.
+fn strings_in(trace: &Trace<'_>, v: Value, out: &mut HashSet<String>, depth: usize) {
+    if depth > 4 {
+        return;
+    }
+    match trace.node(v) {
+        Some(Node::Str(_)) => {
+            out.extend(str_of(trace, v));
+        }
+        Some(Node::Set(xs) | Node::FrozenSet(xs) | Node::List(xs) | Node::Tuple(xs)) => {
+            for &x in xs {
+                strings_in(trace, x, out, depth + 1);
+            }
+        }
+        Some(Node::Object(o)) => {
+            strings_in(trace, o.args, out, depth + 1);
+            for &x in &o.items {
+                strings_in(trace, x, out, depth + 1);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Renames inventory paths (`_modules.fc1._parameters.weight`) to `state_dict` names
 /// (`fc1.weight`), and lists the inventory paths that `state_dict()` leaves out
 /// (non-persistent buffers).
@@ -215,29 +245,11 @@ impl ModuleNames {
         if let Some(st) = module_state(trace, v) {
             let prefix = sd.unwrap_or_else(|| path.clone());
             self.modules.insert(path.clone(), prefix.clone());
-            let hidden: HashSet<String> = lookup(trace, st, "_non_persistent_buffers_set")
-                .and_then(|s| match trace.node(s)? {
-                    Node::Set(items) | Node::FrozenSet(items) | Node::List(items) => {
-                        Some(items.iter().filter_map(|&i| str_of(trace, i)).collect())
-                    }
-                    Node::Object(o) => Some(
-                        o.items
-                            .iter()
-                            .chain(std::iter::once(&o.args))
-                            .filter_map(|&i| match trace.node(i) {
-                                Some(Node::List(xs) | Node::Tuple(xs)) => Some(
-                                    xs.iter()
-                                        .filter_map(|&x| str_of(trace, x))
-                                        .collect::<Vec<_>>(),
-                                ),
-                                _ => str_of(trace, i).map(|s| vec![s]),
-                            })
-                            .flatten()
-                            .collect(),
-                    ),
-                    _ => None,
-                })
-                .unwrap_or_default();
+            // A set: SET/FROZENSET nodes at protocol 4, `builtins.set([...])` below it.
+            let mut hidden = HashSet::new();
+            if let Some(set) = lookup(trace, st, "_non_persistent_buffers_set") {
+                strings_in(trace, set, &mut hidden, 0);
+            }
             if let Some(bufs) = lookup(trace, st, "_buffers").and_then(|b| pairs_of(trace, b)) {
                 for (k, _) in bufs {
                     let name = key_text(trace, k);
@@ -339,151 +351,135 @@ impl ModuleNames {
     }
 }
 
-/// Whether a value is plain data (numbers, strings, booleans, None, and lists, tuples and
-/// string-keyed dicts of them): its JSON text, or `None`.
-fn plain_json(trace: &Trace<'_>, v: Value, depth: usize) -> Option<serde_json::Value> {
-    if depth > 64 {
-        return None;
-    }
-    Some(match v {
-        Value::None => serde_json::Value::Null,
-        Value::Bool(b) => b.into(),
-        Value::Int(i) => i.into(),
-        Value::Float(x) => serde_json::Number::from_f64(x)?.into(),
-        Value::Node(_) => match trace.node(v)? {
-            Node::Str(s) => String::from_utf8(s.to_vec()).ok()?.into(),
-            Node::List(xs) | Node::Tuple(xs) => serde_json::Value::Array(
-                xs.iter()
-                    .map(|&x| plain_json(trace, x, depth + 1))
-                    .collect::<Option<_>>()?,
-            ),
-            Node::Dict(pairs) => serde_json::Value::Object(
-                pairs
-                    .iter()
-                    .map(|&(k, x)| Some((str_of(trace, k)?, plain_json(trace, x, depth + 1)?)))
-                    .collect::<Option<_>>()?,
-            ),
-            _ => return None,
-        },
-    })
-}
-
 fn describe(trace: &Trace<'_>, v: Value) -> String {
     match trace.node(v) {
         Some(Node::Object(_)) => callee(trace, v).map_or_else(
             || "an object".to_owned(),
             |(m, n)| format!("a {m}.{n} object"),
         ),
+        Some(Node::Global(_)) => trace.as_global(v).map_or_else(
+            || "a global".to_owned(),
+            |g| format!("the global {}", g.dotted()),
+        ),
         Some(n) => format!("a {}", n.type_name()),
         None => "a value".to_owned(),
     }
 }
 
-/// Collects the plain-data leaves outside tensors into `metadata`, and lists the rest.
-/// `tensor_paths` are the inventory paths of tensors; a node on the way to one is walked
-/// into, a node with no tensor below is a leaf.
-fn leaves(
-    trace: &Trace<'_>,
-    tensor_paths: &HashSet<String>,
-    modules: &ModuleNames,
-    plan: &mut Plan,
-) {
-    let prefixes: HashSet<&str> = tensor_paths
-        .iter()
-        .flat_map(|p| {
-            p.match_indices('.')
-                .map(move |(i, _)| &p[..i])
-                .chain(std::iter::once(""))
-        })
-        .collect();
+/// What the metadata walk needs besides the trace.
+struct Leaves<'p> {
+    /// Paths of tensors and of refused tensor-like objects: not metadata.
+    taken: &'p HashSet<String>,
+    /// Paths with a tensor below them.
+    prefixes: HashSet<&'p str>,
+    /// Inventory paths of modules: `state_dict()` holds only their tensors.
+    modules: &'p ModuleNames,
+}
+
+/// Collects plain-data leaves (None, bool, int, float, str, and empty list or dict) by dotted
+/// path into `metadata` as JSON text, walking dicts, lists and tuples down to them; lists the
+/// rest as skipped.
+fn leaves(trace: &Trace<'_>, taken: &HashSet<String>, modules: &ModuleNames, plan: &mut Plan) {
+    let cx = Leaves {
+        taken,
+        prefixes: taken
+            .iter()
+            .flat_map(|p| {
+                p.match_indices('.')
+                    .map(move |(i, _)| &p[..i])
+                    .chain(std::iter::once(""))
+            })
+            .collect(),
+        modules,
+    };
     let mut seen = HashSet::new();
     for p in &trace.pickles {
-        if let Some(root) = p.root {
-            leaf_walk(
-                trace,
-                root,
-                String::new(),
-                &prefixes,
-                tensor_paths,
-                modules,
-                plan,
-                &mut seen,
-                0,
-            );
+        if p.parent.is_none()
+            && let Some(root) = p.root
+        {
+            leaf_walk(trace, &cx, root, String::new(), plan, &mut seen, 0);
         }
     }
 }
 
-#[allow(
-    clippy::too_many_arguments,
-    reason = "a recursive walk with its context"
-)]
 fn leaf_walk(
     trace: &Trace<'_>,
+    cx: &Leaves<'_>,
     v: Value,
     path: String,
-    prefixes: &HashSet<&str>,
-    tensors: &HashSet<String>,
-    modules: &ModuleNames,
     plan: &mut Plan,
     seen: &mut HashSet<usize>,
     depth: usize,
 ) {
-    if tensors.contains(&path) || depth > 200 {
+    if cx.taken.contains(&path) || cx.modules.modules.contains_key(&path) || depth > 200 {
         return;
     }
-    // Inside a module, only tensors matter: `state_dict()` holds nothing else.
-    if modules.modules.contains_key(&path) {
-        return;
-    }
-    let on_the_way = prefixes.contains(path.as_str());
-    if !on_the_way {
-        match plain_json(trace, v, 0) {
-            Some(j) if !path.is_empty() => {
-                plan.metadata.insert(path, j.to_string());
-            }
-            Some(_) => {}
-            None => plan.skipped.push(Skipped {
-                what: describe(trace, v),
-                name: if path.is_empty() {
-                    "<root>".to_owned()
-                } else {
-                    path
-                },
-            }),
+    let leaf = |text: String, plan: &mut Plan| {
+        if !path.is_empty() {
+            plan.metadata.insert(path.clone(), text);
         }
-        return;
+    };
+    let skip = |plan: &mut Plan| {
+        plan.skipped.push(Skipped {
+            what: describe(trace, v),
+            name: if path.is_empty() {
+                "<root>".to_owned()
+            } else {
+                path.clone()
+            },
+        });
+    };
+    match v {
+        Value::None => return leaf("null".to_owned(), plan),
+        Value::Bool(b) => return leaf(b.to_string(), plan),
+        Value::Int(i) => return leaf(i.to_string(), plan),
+        Value::Float(x) => {
+            return match serde_json::Number::from_f64(x) {
+                Some(n) => leaf(n.to_string(), plan),
+                None => plan.skipped.push(Skipped {
+                    name: path.clone(),
+                    what: format!("the float {x} (not JSON)"),
+                }),
+            };
+        }
+        Value::Node(id) => {
+            if !seen.insert(id.index()) {
+                return;
+            }
+        }
     }
-    if let Some(id) = v.node()
-        && !seen.insert(id.index())
-    {
-        return;
-    }
+    let on_the_way = cx.prefixes.contains(path.as_str());
     let go = |x: Value, p: String, plan: &mut Plan, seen: &mut HashSet<usize>| {
-        leaf_walk(
-            trace,
-            x,
-            p,
-            prefixes,
-            tensors,
-            modules,
-            plan,
-            seen,
-            depth + 1,
-        );
+        leaf_walk(trace, cx, x, p, plan, seen, depth + 1);
     };
     match trace.node(v) {
-        Some(Node::Dict(pairs)) => {
-            for &(k, x) in pairs {
-                go(x, join(&path, &key_text(trace, k)), plan, seen);
-            }
+        Some(Node::Str(s)) => match std::str::from_utf8(s) {
+            Ok(text) => leaf(serde_json::Value::from(text).to_string(), plan),
+            Err(_) => skip(plan),
+        },
+        Some(Node::List(items) | Node::Tuple(items)) if items.is_empty() => {
+            leaf("[]".to_owned(), plan);
         }
+        Some(Node::Dict(pairs)) if pairs.is_empty() => leaf("{}".to_owned(), plan),
         Some(Node::List(items) | Node::Tuple(items)) => {
             for (i, &x) in items.iter().enumerate() {
                 go(x, join(&path, &i.to_string()), plan, seen);
             }
         }
+        Some(Node::Dict(pairs)) => {
+            for &(k, x) in pairs {
+                go(x, join(&path, &key_text(trace, k)), plan, seen);
+            }
+        }
         Some(Node::Object(o)) => {
+            let ordered_dict =
+                callee(trace, v).is_some_and(|(m, n)| m == "collections" && n == "OrderedDict");
+            if !ordered_dict && !on_the_way {
+                return skip(plan);
+            }
+            if ordered_dict && o.dict_items.is_empty() && !on_the_way {
+                return leaf("{}".to_owned(), plan);
+            }
             for &(k, x) in &o.dict_items {
                 go(x, join(&path, &key_text(trace, k)), plan, seen);
             }
@@ -492,8 +488,6 @@ fn leaf_walk(
             }
             // `state_dict()` returns an OrderedDict whose `_metadata` attribute holds torch's
             // per-module version numbers: bookkeeping of the format, not the user's data.
-            let ordered_dict =
-                callee(trace, v).is_some_and(|(m, n)| m == "collections" && n == "OrderedDict");
             if let Some(st) = state_dict(trace, v) {
                 for &(k, x) in st {
                     let key = key_text(trace, k);
@@ -504,12 +498,23 @@ fn leaf_walk(
                 }
             }
         }
-        _ => {}
+        _ => skip(plan),
     }
 }
 
-/// Objects torch rebuilds that are tensors the inventory does not describe as dense.
-fn special_tensors(trace: &Trace<'_>, plan: &mut Plan) {
+/// Tensors torch rebuilds in ways the dense inventory does not describe, by the path where
+/// they sit: sparse, nested, and tensors without stored data.
+fn special_tensors(trace: &Trace<'_>) -> Vec<(String, &'static str)> {
+    let mut names: HashMap<usize, String> = HashMap::new();
+    let mut seen = HashSet::new();
+    for p in &trace.pickles {
+        if p.parent.is_none()
+            && let Some(root) = p.root
+        {
+            name_nodes(trace, root, String::new(), &mut names, &mut seen, 0);
+        }
+    }
+    let mut out = Vec::new();
     for (i, n) in trace.nodes.iter().enumerate() {
         let Node::Object(o) = n else { continue };
         let Some((m, name)) = trace.as_global(o.callable).and_then(|g| g.literal()) else {
@@ -526,15 +531,17 @@ fn special_tensors(trace: &Trace<'_>, plan: &mut Plan) {
             "_rebuild_wrapper_subclass"
             | "_rebuild_device_tensor_from_numpy"
             | "_rebuild_meta_tensor_no_storage" => {
-                "a tensor without stored data (meta device or a wrapper subclass)"
+                "no storage: a tensor on the meta device (or a wrapper subclass) has no data in the file"
             }
             _ => continue,
         };
-        plan.refused.push(Refused {
-            name: format!("<object at offset {}> (node {i})", o.offset),
-            why: why.to_owned(),
-        });
+        let path = names
+            .get(&i)
+            .cloned()
+            .unwrap_or_else(|| format!("<object at offset {}>", o.offset));
+        out.push((path, why));
     }
+    out
 }
 
 /// Plans a torch file's tensors.
@@ -543,29 +550,36 @@ pub(crate) fn torch(opened: &Opened<'_>, runs: &[(usize, MemberRun<'_>)]) -> Pla
     let tar = (opened.format == Format::TorchTar)
         .then(|| container::torch::tar_tensors(opened).ok())
         .flatten();
-    // A torch zip records its byte order; torch writes "little" on every platform we know.
-    if let Some(bo) = opened
+    // A torch zip records its byte order: a big-endian machine's storages are byte-swapped,
+    // which torch.load undoes and safetensors (little-endian) cannot express.
+    let big_endian = opened
         .members
         .iter()
         .find(|m| m.name == "byteorder" || m.name.ends_with("/byteorder"))
-        && bo.data.as_ref() != b"little"
-    {
-        plan.refused.push(Refused {
-            name: "<all tensors>".to_owned(),
-            why: format!(
-                "the archive's byte order is {:?}: safetensors is little-endian",
-                String::from_utf8_lossy(&bo.data)
-            ),
-        });
-        return plan;
-    }
+        .is_some_and(|bo| bo.data.as_ref() != b"little");
     for (member_index, run) in runs {
         let member = &opened.members[*member_index];
         let trace = &run.trace;
         let modules = ModuleNames::find(trace);
+        let specials = special_tensors(trace);
+        let mut paths: HashSet<String> = HashSet::new();
+        for (path, why) in &specials {
+            paths.insert(path.clone());
+            plan.refused.push(Refused {
+                name: modules.rename(path).unwrap_or_else(|| path.clone()),
+                why: (*why).to_owned(),
+            });
+        }
+        let under_special = |p: &str| {
+            specials
+                .iter()
+                .any(|(s, _)| p == s || p.starts_with(&format!("{s}.")))
+        };
         let inventory = container::torch::tensors_with(trace, tar.as_ref());
-        let mut paths = HashSet::new();
         for t in inventory {
+            if under_special(&t.path) {
+                continue;
+            }
             paths.insert(t.path.clone());
             let Some(name) = modules.rename(&t.path) else {
                 continue;
@@ -581,6 +595,13 @@ pub(crate) fn torch(opened: &Opened<'_>, runs: &[(usize, MemberRun<'_>)]) -> Pla
                     why,
                 });
             };
+            if big_endian {
+                refuse(
+                    "big-endian: the archive's byteorder record is not \"little\" and safetensors is little-endian; load it with torch on any machine and save it again".to_owned(),
+                    &mut plan,
+                );
+                continue;
+            }
             if t.quantized {
                 refuse(
                     format!(
@@ -610,6 +631,19 @@ pub(crate) fn torch(opened: &Opened<'_>, runs: &[(usize, MemberRun<'_>)]) -> Pla
             if shape.len() != stride.len() {
                 refuse("shape and stride differ in length".to_owned(), &mut plan);
                 continue;
+            }
+            let mut out_shape = shape.clone();
+            if dtype == Dtype::F4 {
+                match out_shape
+                    .last_mut()
+                    .and_then(|d| d.checked_mul(2).map(|x| (d, x)))
+                {
+                    Some((d, x)) => *d = x,
+                    None => {
+                        refuse("a 0-d float4 pair has no F4 shape".to_owned(), &mut plan);
+                        continue;
+                    }
+                }
             }
             let key = &t.storage.key;
             let located = opened
@@ -658,7 +692,8 @@ pub(crate) fn torch(opened: &Opened<'_>, runs: &[(usize, MemberRun<'_>)]) -> Pla
                 name,
                 source: t.path.clone(),
                 dtype,
-                identity: Some((key.clone(), offset, shape.clone(), stride.clone())),
+                identity: Some((key.clone(), dtype, offset, shape.clone(), stride.clone())),
+                out_shape,
                 shape,
                 stride,
                 offset,
@@ -666,7 +701,6 @@ pub(crate) fn torch(opened: &Opened<'_>, runs: &[(usize, MemberRun<'_>)]) -> Pla
             });
         }
         leaves(trace, &paths, &modules, &mut plan);
-        special_tensors(trace, &mut plan);
     }
     plan
 }
@@ -731,6 +765,7 @@ pub(crate) fn numpy(opened: &Opened<'_>, budgets: vm::Budgets) -> Plan {
                     source: m.name.clone(),
                     name,
                     dtype,
+                    out_shape: shape.clone(),
                     shape,
                     stride,
                     offset: 0,
@@ -827,6 +862,7 @@ fn joblib_arrays(run: &MemberRun<'_>, member: usize, file_offset: Option<u64>, p
             source: name.clone(),
             name,
             dtype,
+            out_shape: shape.clone(),
             shape,
             stride,
             offset: 0,

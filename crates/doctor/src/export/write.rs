@@ -65,7 +65,7 @@ fn prepare(
     opts: &ExportOptions,
     shown: String,
 ) -> Result<Prepared> {
-    let mut kept: HashMap<(String, u64, Vec<u64>, Vec<u64>), String> = HashMap::new();
+    let mut kept: HashMap<super::plan::Identity, String> = HashMap::new();
     let mut dropped_shared = BTreeMap::new();
     let mut names = HashMap::new();
     let mut writing: Vec<(Planned, u64)> = Vec::new();
@@ -87,8 +87,10 @@ fn prepare(
                 continue;
             }
         };
+        // Ties are views of the same elements; empty tensors share nothing.
         if let Some(id) = &t.identity
             && !opts.duplicate_shared
+            && nbytes > 0
         {
             if let Some(first) = kept.get(id) {
                 dropped_shared.insert(t.name.clone(), first.clone());
@@ -126,7 +128,7 @@ fn prepare(
             name: t.name.clone(),
             source: t.source.clone(),
             dtype: t.dtype.name(),
-            shape: t.shape.clone(),
+            shape: t.out_shape.clone(),
             bytes: *n,
             contiguous: t.contiguous(),
         })
@@ -279,7 +281,7 @@ fn header(metadata: &BTreeMap<String, String>, writing: &[(Planned, u64)]) -> Re
         if i > 0 || !metadata.is_empty() {
             h.push(',');
         }
-        let shape: Vec<String> = t.shape.iter().map(u64::to_string).collect();
+        let shape: Vec<String> = t.out_shape.iter().map(u64::to_string).collect();
         h.push_str(&format!(
             "{}:{{\"dtype\":\"{}\",\"shape\":[{}],\"data_offsets\":[{at},{}]}}",
             q(&t.name),

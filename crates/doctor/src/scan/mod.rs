@@ -233,17 +233,22 @@ fn scan_data(data: &[u8], shown: String, explicit: bool, opts: &ScanOptions) -> 
         ScanReport::new(shown.clone(), format, Vec::new(), Some(msg), opts.unsafe_at)
     };
     // Files met while walking a directory are scanned only when they look like models.
-    if !explicit
-        && matches!(
-            container::sniff(data),
-            Sniffed::Unknown | Sniffed::Empty | Sniffed::Html
-        )
-    {
+    let sniffed = container::sniff(data);
+    if !explicit && matches!(sniffed, Sniffed::Unknown | Sniffed::Empty | Sniffed::Html) {
         return None;
     }
     let opened = match container::open(data, &opts.limits.inflate) {
         Ok(o) => o,
-        Err(e) => return Some(fail("unknown", e.to_string())),
+        Err(e) => {
+            // A damaged safetensors, GGUF or ONNX file is still named for what it is.
+            let format = match sniffed {
+                Sniffed::Safetensors => "safetensors",
+                Sniffed::Gguf => "gguf",
+                Sniffed::Onnx => "onnx",
+                _ => "unknown",
+            };
+            return Some(fail(format, e.to_string()));
+        }
     };
     let format = opened.format.name();
     // A text file that happens to start with an opcode letter ('S', 'c', '(' ...) is not a
@@ -261,6 +266,9 @@ fn scan_data(data: &[u8], shown: String, explicit: bool, opts: &ScanOptions) -> 
         return Some(fail(format, why.to_owned()));
     }
     let mut findings = Vec::new();
+    if let Some(inventory) = &opened.inventory {
+        findings = data_only_findings(data, inventory, opts);
+    }
     for m in opened.pickles() {
         let run = members::run(m, opts.limits.budgets);
         for finding in security::scan(&run.trace, &opts.policy) {
@@ -278,6 +286,37 @@ fn scan_data(data: &[u8], shown: String, explicit: bool, opts: &ScanOptions) -> 
         None,
         opts.unsafe_at,
     ))
+}
+
+/// Findings for a file that stores data only (safetensors, GGUF, ONNX): the file rules over
+/// its header (an ONNX model naming external data outside its folder), and whatever would run
+/// if the same bytes were handed to `pickle.load` (or to `torch.load`, which unpickles any file
+/// that is not a zip): a polyglot that is both a valid header and a pickle that imports
+/// something is reported with that pickle's findings. A header that merely fails as a pickle
+/// (the usual case: no global is ever reached) adds nothing.
+fn data_only_findings(
+    data: &[u8],
+    inventory: &container::Inventory,
+    opts: &ScanOptions,
+) -> Vec<LocatedFinding> {
+    let whole = |finding| LocatedFinding {
+        member: String::new(),
+        member_start: Some(0),
+        finding,
+    };
+    let mut out: Vec<LocatedFinding> = security::scan_inventory(inventory, &opts.policy)
+        .into_iter()
+        .map(whole)
+        .collect();
+    let as_pickle = vm::run_with(data, opts.limits.budgets);
+    let pickle_findings = security::scan(&as_pickle, &opts.policy);
+    if pickle_findings
+        .iter()
+        .any(|f| f.code != security::rules::INCOMPLETE_STREAM)
+    {
+        out.extend(pickle_findings.into_iter().map(whole));
+    }
+    out
 }
 
 /// What a front end may observe and control during a long scan.
