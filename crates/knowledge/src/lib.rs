@@ -169,23 +169,62 @@ pub struct Shim {
     pub source: String,
 }
 
-/// Every `kind` a [`Break`] may have (an absent `kind` means the load fails):
-/// - `warning`: the load succeeds with a warning (scikit-learn's version warning);
-/// - `module-added`: a module only newer releases have, named by newer pickles;
-/// - `container`: the target's loader cannot read the file's container format;
-/// - `loader-policy`: the loader refuses by policy (torch's `weights_only` default);
-/// - `silent`: the load succeeds and the object misbehaves (a `fix` repair is the only sign).
-pub const BREAK_KINDS: [&str; 5] = [
-    "warning",
-    "module-added",
-    "container",
-    "loader-policy",
-    "silent",
-];
+/// What kind of trouble a [`Break`] is. A misspelt kind fails to parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BreakKind {
+    /// The load fails (no `kind` in the data).
+    #[default]
+    Failure,
+    /// The load succeeds with a warning (scikit-learn's version warning).
+    Warning,
+    /// A module only newer releases have, named by newer pickles.
+    ModuleAdded,
+    /// The target's loader cannot read the file's container format.
+    Container,
+    /// The loader refuses by policy (torch's `weights_only` default).
+    LoaderPolicy,
+    /// The load succeeds and the object misbehaves (a `fix` repair is the only sign).
+    Silent,
+}
 
-/// Every `fix_kind` a [`Break`] may have: `rewrite` (a static, tested byte-level repair),
-/// `rename`, `environment` (install or change something) and `none`.
-pub const FIX_KINDS: [&str; 4] = ["rewrite", "rename", "environment", "none"];
+impl BreakKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [BreakKind; 6] = [
+        BreakKind::Failure,
+        BreakKind::Warning,
+        BreakKind::ModuleAdded,
+        BreakKind::Container,
+        BreakKind::LoaderPolicy,
+        BreakKind::Silent,
+    ];
+}
+
+/// How a [`Break`] can be repaired. A misspelt kind fails to parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BreakFix {
+    /// A static, tested byte-level repair (`fix` applies [`Break::repair`]).
+    Rewrite,
+    /// A rename.
+    Rename,
+    /// Install or change something in the environment.
+    Environment,
+    /// Nothing can be done to the file.
+    #[default]
+    None,
+}
+
+impl std::fmt::Display for BreakFix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            BreakFix::Rewrite => "rewrite",
+            BreakFix::Rename => "rename",
+            BreakFix::Environment => "environment",
+            BreakFix::None => "none",
+        })
+    }
+}
 
 /// A state-level break: the pickle names the right class, but what it passes no longer fits.
 #[derive(Debug, Clone, Deserialize)]
@@ -200,10 +239,9 @@ pub struct Break {
     /// See `since`.
     #[serde(default)]
     pub until: String,
-    /// One of [`BREAK_KINDS`] (`warning`, `module-added`, `container`, `loader-policy`,
-    /// `silent`); absent: the load fails.
+    /// What kind of trouble it is; absent in the data: the load fails.
     #[serde(default)]
-    pub kind: Option<String>,
+    pub kind: BreakKind,
     /// Globals involved (`module:Name`).
     #[serde(default)]
     pub affects: Vec<String>,
@@ -221,9 +259,17 @@ pub struct Break {
     /// What can be done.
     #[serde(default)]
     pub fix: String,
-    /// One of [`FIX_KINDS`] (`rewrite`, `rename`, `environment`, `none`).
+    /// How it can be repaired.
     #[serde(default)]
-    pub fix_kind: String,
+    pub fix_kind: BreakFix,
+    /// The `rewrite` state repair that fixes it (a name `rewrite::state::StateRepair`
+    /// knows; tested there).
+    #[serde(default)]
+    pub repair: Option<String>,
+    /// For a repair that only applies to files from older producers: the first producer
+    /// release that does not need it.
+    #[serde(default)]
+    pub producer_until: Option<String>,
     /// Where the fact comes from.
     pub source: String,
     /// Further message variants (`error_target_3_11plus_from_16`, ...).

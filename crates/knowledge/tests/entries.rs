@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use knowledge::{BREAK_KINDS, FIX_KINDS, Knowledge, Version};
+use knowledge::{BreakFix, BreakKind, Knowledge, Version};
 
 fn version_ok(v: &str) -> bool {
     v.is_empty() || Version::parse(v).is_some()
@@ -44,22 +44,9 @@ fn breaks_are_well_formed() {
         assert!(version_ok(&b.since) && version_ok(&b.until), "{}", b.id);
         assert!(!b.detect.is_empty(), "{} has a detect pattern", b.id);
         // A load failure says how the loader words it.
-        if b.kind.is_none() {
+        if b.kind == BreakKind::Failure {
             assert!(b.error.is_some(), "{} has an error text", b.id);
         }
-        if let Some(kind) = &b.kind {
-            assert!(
-                BREAK_KINDS.contains(&kind.as_str()),
-                "{}: kind {kind:?}",
-                b.id
-            );
-        }
-        assert!(
-            b.fix_kind.is_empty() || FIX_KINDS.contains(&b.fix_kind.as_str()),
-            "{}: fix_kind {:?}",
-            b.id,
-            b.fix_kind
-        );
     }
     // CodeType layouts for every minor from 3.7.
     let minors: Vec<&str> = k.codetypes.iter().map(|c| c.python.as_str()).collect();
@@ -98,9 +85,9 @@ fn weights_only_allowlist_is_torchs() {
 #[test]
 fn every_break_kind_is_used_and_known() {
     let k = Knowledge::embedded();
-    let used: HashSet<&str> = k.breaks.iter().filter_map(|b| b.kind.as_deref()).collect();
-    let known: HashSet<&str> = BREAK_KINDS.into_iter().collect();
-    assert_eq!(used, known, "a kind nobody uses, or a kind the list lacks");
+    let used: HashSet<BreakKind> = k.breaks.iter().map(|b| b.kind).collect();
+    let known: HashSet<BreakKind> = BreakKind::ALL.into_iter().collect();
+    assert_eq!(used, known, "a kind nobody uses");
 }
 
 /// The names themselves resolve in `rewrite` (`crates/rewrite/tests/knowledge_repairs.rs`).
@@ -110,12 +97,26 @@ fn state_repairs_are_named_in_the_data() {
     let named: Vec<(&str, &str)> = k
         .breaks
         .iter()
-        .filter_map(|b| Some((b.id.as_str(), b.extra.get("repair")?.as_str()?)))
+        .filter_map(|b| Some((b.id.as_str(), b.repair.as_deref()?)))
         .collect();
     assert_eq!(named.len(), 6, "{named:?}");
     // A repair is a tested rewrite.
     for (id, _) in &named {
         let b = k.breaks.iter().find(|b| b.id == *id).unwrap();
-        assert_eq!(b.fix_kind, "rewrite", "{id}");
+        assert_eq!(b.fix_kind, BreakFix::Rewrite, "{id}");
     }
+}
+
+/// A misspelt kind or fix kind is a parse error, not a break silently ignored.
+#[test]
+fn misspelt_kinds_do_not_parse() {
+    #[derive(serde::Deserialize)]
+    #[allow(dead_code, reason = "only parsing is tested")]
+    struct K {
+        kind: BreakKind,
+        fix_kind: BreakFix,
+    }
+    assert!(toml::from_str::<K>("kind = \"silent\"\nfix_kind = \"rewrite\"").is_ok());
+    assert!(toml::from_str::<K>("kind = \"slient\"\nfix_kind = \"rewrite\"").is_err());
+    assert!(toml::from_str::<K>("kind = \"silent\"\nfix_kind = \"rewirte\"").is_err());
 }

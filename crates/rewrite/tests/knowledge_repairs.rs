@@ -8,17 +8,10 @@ fn every_repair_named_in_the_knowledge_base_resolves() {
     let k = knowledge::Knowledge::embedded();
     let mut n = 0;
     for b in &k.breaks {
-        let Some(repair) = b.extra.get("repair") else {
+        let Some(name) = b.repair.as_deref() else {
             continue;
         };
-        let name = repair
-            .as_str()
-            .unwrap_or_else(|| panic!("{}: repair is not a string", b.id));
-        let producer_until = b
-            .extra
-            .get("producer_until")
-            .and_then(|v| v.as_str())
-            .unwrap_or_default();
+        let producer_until = b.producer_until.as_deref().unwrap_or_default();
         assert!(
             StateRepair::from_name(name, &b.id, producer_until).is_some(),
             "{}: unknown repair {name:?}",

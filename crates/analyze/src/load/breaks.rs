@@ -3,7 +3,7 @@
 //! pandas' `StringDtype` arity and array states, scikit-learn's tree node layout), plus the
 //! producer/target version skew scikit-learn warns about.
 
-use knowledge::{Break, Knowledge, in_range};
+use knowledge::{Break, BreakKind, Knowledge, in_range};
 use vm::{Node, Object, Trace, Value};
 
 use super::{Loader, target_version};
@@ -35,13 +35,18 @@ pub(crate) fn detect<'k>(
         if !in_range(&version, &brk.since, &brk.until) {
             continue;
         }
-        match brk.kind.as_deref() {
-            None if brk.detect_str("arg0") == Some("CodeType") => {
+        match brk.kind {
+            BreakKind::Failure if brk.detect_str("arg0") == Some("CodeType") => {
                 code_object(trace, brk, env, knowledge, &mut out);
             }
-            None => detect_failure(trace, brk, loader, &mut out),
-            Some("warning") => detect_version_warning(trace, brk, &version, &mut out),
-            _ => {}
+            BreakKind::Failure => detect_failure(trace, brk, loader, &mut out),
+            BreakKind::Warning => detect_version_warning(trace, brk, &version, &mut out),
+            // Detected elsewhere (module-added by the resolver, container and loader policy
+            // by the loader model), or not detectable at load (silent: `fix` acts on it).
+            BreakKind::ModuleAdded
+            | BreakKind::Container
+            | BreakKind::LoaderPolicy
+            | BreakKind::Silent => {}
         }
     }
     out

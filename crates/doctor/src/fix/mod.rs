@@ -227,21 +227,17 @@ fn state_repairs(
 ) -> Vec<StateRepair> {
     let mut out = Vec::new();
     for b in &knowledge.breaks {
-        let Some(name) = b.extra.get("repair").and_then(|v| v.as_str()) else {
+        let Some(name) = b.repair.as_deref() else {
             continue;
         };
         let fired = p.risks.iter().any(|r| r.code == b.id);
-        let silent = b.kind.as_deref() == Some("silent")
+        let silent = b.kind == knowledge::BreakKind::Silent
             && analyze::load::target_version(env, &b.dist)
                 .is_some_and(|v| knowledge::in_range(&v, &b.since, &b.until));
         if !(fired || silent) {
             continue;
         }
-        let producer_until = b
-            .extra
-            .get("producer_until")
-            .and_then(|v| v.as_str())
-            .unwrap_or_default();
+        let producer_until = b.producer_until.as_deref().unwrap_or_default();
         if let Some(r) = StateRepair::from_name(name, &b.id, producer_until)
             && !out.contains(&r)
         {
