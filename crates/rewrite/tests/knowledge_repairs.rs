@@ -32,11 +32,7 @@ fn tree_values_repair_carries_its_producer_bound() {
         .iter()
         .find(|b| b.id == "sklearn-tree-values-fractions")
         .unwrap();
-    let until = b
-        .extra
-        .get("producer_until")
-        .and_then(|v| v.as_str())
-        .unwrap();
+    let until = b.producer_until.as_deref().unwrap();
     assert_eq!(
         StateRepair::from_name("sklearn-tree-values-as-fractions", &b.id, until),
         Some(StateRepair::TreeValuesAsFractions {
