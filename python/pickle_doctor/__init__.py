@@ -13,11 +13,13 @@ dataclasses; ``to_dict()`` gives the CLI's ``--format json`` objects.
 from __future__ import annotations
 
 from . import _native
-from ._api import check, dis, fix, main, requirements, scan, scan_paths, show
+from ._api import check, dis, export, fix, main, requirements, scan, scan_paths, show
 from ._errors import Error, InputError, RewriteError, TargetError, UnsafePickleError, UsageError
 from ._reports import (
     CheckReport,
     Environment,
+    ExportedTensor,
+    ExportReport,
     Finding,
     FixReport,
     FixSuggestion,
@@ -38,6 +40,8 @@ __all__ = [
     "CheckReport",
     "Environment",
     "Error",
+    "ExportReport",
+    "ExportedTensor",
     "Finding",
     "FixReport",
     "FixSuggestion",
@@ -56,6 +60,7 @@ __all__ = [
     "__version__",
     "check",
     "dis",
+    "export",
     "fix",
     "load",
     "main",

@@ -10,9 +10,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Union
 
 from . import _errors, _native
-from ._reports import CheckReport, Environment, FixReport, ScanReport
+from ._reports import CheckReport, Environment, ExportReport, FixReport, ScanReport
 
-__all__ = ["check", "dis", "fix", "main", "requirements", "scan", "scan_paths", "show"]
+__all__ = ["check", "dis", "export", "fix", "main", "requirements", "scan", "scan_paths", "show"]
 
 Source = Union[str, "os.PathLike[str]", "os.PathLike[bytes]", bytes, bytearray, memoryview]
 PathArg = Union[str, "os.PathLike[str]", "os.PathLike[bytes]"]
@@ -173,6 +173,27 @@ def fix(
         loader,
     )
     return FixReport.from_dict(json.loads(text))
+
+
+def export(
+    source: PathArg,
+    output: PathArg | None,
+    *,
+    to: str = "safetensors",
+    duplicate_shared: bool = False,
+    force: bool = False,
+) -> ExportReport:
+    """Writes the tensors of a torch checkpoint, or the arrays of an npy/npz/joblib file, to
+    ``output`` as safetensors, bit for bit, without running the pickle (``output=None``: plan
+    only). Tensors that cannot be exported (quantized, sparse, complex, big-endian, missing
+    storage) are listed in ``report.refused`` and then nothing is written unless ``force``.
+    """
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        raise TypeError("export needs the path of the file, not its bytes")
+    text = _errors.call(
+        _native.export, _path(source), _opt_path(output), to, bool(duplicate_shared), bool(force)
+    )
+    return ExportReport.from_dict(json.loads(text))
 
 
 def show(source: Source) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from typing import Any
 
 __all__ = [
     "CheckReport",
+    "ExportReport",
+    "ExportedTensor",
     "Environment",
     "Finding",
     "FixReport",
@@ -367,4 +369,91 @@ class FixReport:
             renames=[Rename.from_dict(r) for r in d["renames"]],
             repairs=[Repair.from_dict(r) for r in d["repairs"]],
             refusal=None if d["refusal"] is None else Refusal.from_dict(d["refusal"]),
+        )
+
+
+@dataclass(frozen=True)
+class ExportedTensor:
+    """One tensor as ``export`` writes it: its name, where it was, safetensors dtype, shape."""
+
+    name: str
+    source: str
+    dtype: str
+    shape: list[int]
+    bytes: int
+    contiguous: bool
+
+    def to_dict(self) -> Json:
+        return {
+            "name": self.name,
+            "source": self.source,
+            "dtype": self.dtype,
+            "shape": list(self.shape),
+            "bytes": self.bytes,
+            "contiguous": self.contiguous,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ExportedTensor:
+        return cls(
+            name=d["name"],
+            source=d["source"],
+            dtype=d["dtype"],
+            shape=list(d["shape"]),
+            bytes=d["bytes"],
+            contiguous=d["contiguous"],
+        )
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    """``export`` of one file (the CLI's ``export --format json`` document).
+
+    ``refused`` lists ``{"name", "why"}`` for each tensor that cannot be exported; when it is
+    non-empty nothing was written (unless forced) and ``output`` is None.
+    """
+
+    path: str
+    format: str
+    output: str | None
+    dry_run: bool
+    tensors: list[ExportedTensor] = field(default_factory=list)
+    dropped_shared: dict[str, str] = field(default_factory=dict)
+    metadata: dict[str, str] = field(default_factory=dict)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    refused: list[dict[str, str]] = field(default_factory=list)
+    file_bytes: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """Whether every tensor was (or would be) exported."""
+        return not self.refused
+
+    def to_dict(self) -> Json:
+        return {
+            "path": self.path,
+            "format": self.format,
+            "output": self.output,
+            "dry_run": self.dry_run,
+            "tensors": [t.to_dict() for t in self.tensors],
+            "dropped_shared": dict(self.dropped_shared),
+            "metadata": dict(self.metadata),
+            "skipped": [dict(s) for s in self.skipped],
+            "refused": [dict(r) for r in self.refused],
+            "file_bytes": self.file_bytes,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ExportReport:
+        return cls(
+            path=d["path"],
+            format=d["format"],
+            output=d["output"],
+            dry_run=d["dry_run"],
+            tensors=[ExportedTensor.from_dict(t) for t in d["tensors"]],
+            dropped_shared=dict(d["dropped_shared"]),
+            metadata=dict(d["metadata"]),
+            skipped=[dict(s) for s in d["skipped"]],
+            refused=[dict(r) for r in d["refused"]],
+            file_bytes=d["file_bytes"],
         )

@@ -190,8 +190,7 @@ impl<'e> Resolver<'e> {
                 }
                 Some(_) => Attr::Missing("not an attribute of the builtin module"),
                 None => Attr::Unverified(
-                    "builtin module: attributes unknown without an interpreter (use --python)"
-                        .to_owned(),
+                    "builtin module: attributes unknown without the target interpreter".to_owned(),
                 ),
             },
             ModuleKind::Source => {

@@ -72,7 +72,7 @@ impl FromStr for UserMap {
     fn from_str(s: &str) -> Result<Self, String> {
         let Some((from, to)) = s.split_once('=') else {
             return Err(format!(
-                "--map {s:?}: expected FROM=TO, as old.module=new.module or old.module:Name=new.module:Name"
+                "expected FROM=TO, as old.module=new.module or old.module:Name=new.module:Name"
             ));
         };
         let (from, to) = (from.trim(), to.trim());
@@ -84,14 +84,14 @@ impl FromStr for UserMap {
             (true, true) => match (QualName::parse(from), QualName::parse(to)) {
                 (Some(from), Some(to)) => Ok(UserMap::Name { from, to }),
                 _ => Err(format!(
-                    "--map {s:?}: each side must be module:Name with dotted Python identifiers"
+                    "each side must be module:Name with dotted Python identifiers"
                 )),
             },
             (false, false) => Err(format!(
-                "--map {s:?}: each side must be a dotted module name such as mypkg.models"
+                "each side must be a dotted module name such as mypkg.models"
             )),
             _ => Err(format!(
-                "--map {s:?}: both sides must be modules (a=b) or both module:Name (a:X=b:Y)"
+                "both sides must be modules (a=b) or both module:Name (a:X=b:Y)"
             )),
         }
     }
@@ -109,7 +109,7 @@ impl fmt::Display for UserMap {
 /// Where a rename comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
-    /// A `--map` entry (its text).
+    /// A map the user gave (its text).
     User(String),
     /// A knowledge-base rename valid for the target, as `check` reported it.
     Knowledge,
@@ -118,7 +118,7 @@ pub enum Origin {
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Origin::User(m) => write!(f, "--map {m}"),
+            Origin::User(m) => write!(f, "your map {m}"),
             Origin::Knowledge => f.write_str("knowledge base"),
         }
     }

@@ -564,7 +564,7 @@ fn main_global(
         None => ("<module '__main__' (built-in)>".to_owned(), false),
     };
     if defined {
-        r.reason = "defined by the --main script".to_owned();
+        r.reason = "defined by the given __main__ script".to_owned();
         return r;
     }
     r.status = Status::AttributeMissing;
@@ -573,7 +573,9 @@ fn main_global(
     r.fixes.push(Fix {
         kind: FixKind::Rename,
         from: format!("__main__:{name}"),
-        to: format!("YOUR_MODULE:{name} (pickle-doctor fix --map __main__=YOUR_MODULE)"),
+        // Not a name that parses: a placeholder for the user to fill in (`fix` with a
+        // map of `__main__` to the module that defines it now).
+        to: format!("<module that defines it>:{name}"),
     });
     r
 }
