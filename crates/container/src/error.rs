@@ -44,7 +44,7 @@ impl fmt::Display for OpenError {
             OpenError::Unknown { first_bytes } => {
                 write!(
                     f,
-                    "unknown format: first bytes are {first_bytes:02x?} (not a pickle, zip, tar, npy or known compression)"
+                    "unknown format: first bytes are {first_bytes:02x?} (not a pickle, zip, tar, npy, safetensors, GGUF, ONNX or known compression)"
                 )
             }
             OpenError::Zip(e) => write!(f, "cannot read zip archive: {e}"),

@@ -9,6 +9,9 @@
 //! multi-gigabyte checkpoint costs only its `data.pkl`; compressed streams are inflated under a
 //! size [`Limits`] budget.
 //!
+//! Formats that store data only ([`safetensors`], [`gguf`], [`onnx`]) have no members: their
+//! own header, parsed and validated, is the [`Opened::inventory`].
+//!
 //! ```
 //! let opened = container::open(b"\x80\x04K\x01.", &container::Limits::default()).unwrap();
 //! assert_eq!(opened.format, container::Format::Pickle);
@@ -21,9 +24,12 @@ mod compress;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod gguf;
 pub mod joblib;
 pub mod npy;
 pub mod numpy;
+pub mod onnx;
+pub mod safetensors;
 mod sevenz;
 mod sniff;
 pub mod torch;
@@ -74,6 +80,12 @@ pub enum Format {
     Html,
     /// An empty file.
     Empty,
+    /// A safetensors file: a JSON header and raw tensor bytes, no pickle.
+    Safetensors,
+    /// A GGUF file (llama.cpp): binary metadata and tensors, no pickle.
+    Gguf,
+    /// An ONNX model: a protobuf graph and tensors (some maybe in external files), no pickle.
+    Onnx,
 }
 
 impl Format {
@@ -94,7 +106,17 @@ impl Format {
             Format::GitLfsPointer => "git-lfs-pointer",
             Format::Html => "html",
             Format::Empty => "empty",
+            Format::Safetensors => "safetensors",
+            Format::Gguf => "gguf",
+            Format::Onnx => "onnx",
         }
+    }
+
+    /// Whether the format stores data only and its own readers never unpickle anything
+    /// (safetensors, GGUF, ONNX): a file of this format has no pickle members.
+    #[must_use]
+    pub fn stores_data_only(&self) -> bool {
+        matches!(self, Format::Safetensors | Format::Gguf | Format::Onnx)
     }
 
     /// Why a file of this format cannot hold a model, for formats that are not containers.
@@ -155,6 +177,17 @@ pub struct Member<'a> {
     pub file_offset: Option<u64>,
 }
 
+/// The parsed header of a file that stores data only.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Inventory {
+    /// A safetensors header.
+    Safetensors(safetensors::Header),
+    /// A GGUF header.
+    Gguf(gguf::Header),
+    /// An ONNX model's tensors and external data references.
+    Onnx(onnx::Model),
+}
+
 /// A sniffed and opened file.
 #[derive(Debug, Clone)]
 pub struct Opened<'a> {
@@ -164,9 +197,30 @@ pub struct Opened<'a> {
     pub members: Vec<Member<'a>>,
     /// Storages of legacy torch files, by key: offset and length in the file.
     pub storages: Vec<torch::StorageBlob>,
+    /// The header of a safetensors, GGUF or ONNX file; `None` for every other format.
+    pub inventory: Option<Inventory>,
 }
 
 impl<'a> Opened<'a> {
+    /// A file of `format` with these members and nothing else.
+    #[must_use]
+    pub fn new(format: Format, members: Vec<Member<'a>>) -> Self {
+        Opened {
+            format,
+            members,
+            storages: Vec::new(),
+            inventory: None,
+        }
+    }
+
+    /// A file that stores data only, described by its header.
+    fn data_only(format: Format, inventory: Inventory) -> Self {
+        Opened {
+            inventory: Some(inventory),
+            ..Opened::new(format, Vec::new())
+        }
+    }
+
     /// The pickle members.
     pub fn pickles(&self) -> impl Iterator<Item = &Member<'a>> {
         self.members
@@ -223,32 +277,33 @@ pub(crate) fn open_nested<'a>(
     limits: &Limits,
     depth: usize,
 ) -> Result<Opened<'a>, OpenError> {
-    let whole = |format, kind| Opened {
-        format,
-        members: vec![Member {
-            name: String::new(),
-            kind,
-            data: Cow::Borrowed(data),
-            file_offset: Some(0),
-        }],
-        storages: Vec::new(),
+    let whole = |format, kind| {
+        Opened::new(
+            format,
+            vec![Member {
+                name: String::new(),
+                kind,
+                data: Cow::Borrowed(data),
+                file_offset: Some(0),
+            }],
+        )
     };
     match sniff(data) {
-        Sniffed::Empty => Ok(Opened {
-            format: Format::Empty,
-            members: Vec::new(),
-            storages: Vec::new(),
-        }),
-        Sniffed::GitLfsPointer => Ok(Opened {
-            format: Format::GitLfsPointer,
-            members: Vec::new(),
-            storages: Vec::new(),
-        }),
-        Sniffed::Html => Ok(Opened {
-            format: Format::Html,
-            members: Vec::new(),
-            storages: Vec::new(),
-        }),
+        Sniffed::Empty => Ok(Opened::new(Format::Empty, Vec::new())),
+        Sniffed::GitLfsPointer => Ok(Opened::new(Format::GitLfsPointer, Vec::new())),
+        Sniffed::Html => Ok(Opened::new(Format::Html, Vec::new())),
+        Sniffed::Safetensors => Ok(Opened::data_only(
+            Format::Safetensors,
+            Inventory::Safetensors(safetensors::parse(data)?),
+        )),
+        Sniffed::Gguf => Ok(Opened::data_only(
+            Format::Gguf,
+            Inventory::Gguf(gguf::parse(data)?),
+        )),
+        Sniffed::Onnx => Ok(Opened::data_only(
+            Format::Onnx,
+            Inventory::Onnx(onnx::parse(data)?),
+        )),
         Sniffed::Zip => zip::open_at(data, limits, depth),
         Sniffed::SevenZip if depth < MAX_NESTING => sevenz::open(data, limits, depth),
         Sniffed::SevenZip => Err(OpenError::Damaged {
@@ -281,13 +336,12 @@ pub(crate) fn open_nested<'a>(
                     file_offset: None,
                 }
             };
-            Ok(Opened {
-                format: Format::Joblib {
+            Ok(Opened::new(
+                Format::Joblib {
                     compression: Some(c),
                 },
-                members: vec![member],
-                storages: Vec::new(),
-            })
+                vec![member],
+            ))
         }
         Sniffed::Pickle => {
             if torch::is_legacy(data) {

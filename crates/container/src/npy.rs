@@ -183,6 +183,7 @@ pub(crate) fn open(data: &[u8]) -> Result<Opened<'_>, OpenError> {
         format: Format::Npy,
         members: vec![member(String::new(), Cow::Borrowed(data), Some(0))?],
         storages: Vec::new(),
+        inventory: None,
     })
 }
 

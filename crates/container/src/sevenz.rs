@@ -82,5 +82,6 @@ pub(crate) fn open<'a>(
         format: Format::SevenZip,
         members,
         storages: Vec::new(),
+        inventory: None,
     })
 }

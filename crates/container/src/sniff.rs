@@ -57,6 +57,12 @@ pub enum Sniffed {
     GitLfsPointer,
     /// An HTML page (a download that returned an error or login page).
     Html,
+    /// A safetensors file (header length, then a JSON object).
+    Safetensors,
+    /// A GGUF file (magic `GGUF`).
+    Gguf,
+    /// An ONNX model (a protobuf `ModelProto`).
+    Onnx,
     /// Nothing we know.
     Unknown,
 }
@@ -73,6 +79,14 @@ pub fn sniff(data: &[u8]) -> Sniffed {
     if data.starts_with(crate::npy::MAGIC) {
         return Sniffed::Npy;
     }
+    // Before the compressors and pickles: a header length's low byte may be anything
+    // (`\x1f\x8b`, `\x5d\x00\x00`, an opcode).
+    if crate::safetensors::looks_like(data) {
+        return Sniffed::Safetensors;
+    }
+    if crate::gguf::looks_like(data) {
+        return Sniffed::Gguf;
+    }
     if data.starts_with(crate::sevenz::MAGIC) {
         return Sniffed::SevenZip;
     }
@@ -87,6 +101,9 @@ pub fn sniff(data: &[u8]) -> Sniffed {
     }
     if looks_like_html(data) {
         return Sniffed::Html;
+    }
+    if crate::onnx::looks_like(data) {
+        return Sniffed::Onnx;
     }
     match data[0] {
         // PROTO 2..5 (protocol 0 and 1 pickles have no PROTO).
@@ -187,5 +204,14 @@ mod tests {
             sniff(b"\x1f\x8b\x08"),
             Sniffed::Compressed(Compression::Gzip)
         );
+        assert_eq!(sniff(b"GGUF\x03\x00\x00\x00"), Sniffed::Gguf);
+        // A safetensors header of 0x8b1f bytes starts like gzip, one of 0x5d bytes like lzma.
+        for n in [0x8b1fu64, 0x5d, 0x80] {
+            let mut f = n.to_le_bytes().to_vec();
+            f.extend(b"{\"a\"");
+            assert_eq!(sniff(&f), Sniffed::Safetensors);
+        }
+        let onnx = crate::onnx::testing::model(&[]);
+        assert_eq!(sniff(&onnx), Sniffed::Onnx);
     }
 }

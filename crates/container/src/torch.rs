@@ -463,6 +463,7 @@ pub(crate) fn open_legacy(data: &[u8]) -> Result<Opened<'_>, OpenError> {
         format: Format::TorchLegacy,
         members,
         storages,
+        inventory: None,
     })
 }
 
@@ -506,6 +507,7 @@ pub(crate) fn open_tar(data: &[u8]) -> Result<Opened<'_>, OpenError> {
         format: Format::TorchTar,
         members,
         storages: Vec::new(),
+        inventory: None,
     })
 }
 

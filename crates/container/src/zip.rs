@@ -150,6 +150,7 @@ pub(crate) fn open_at<'a>(
             format,
             members,
             storages: Vec::new(),
+            inventory: None,
         });
     }
     let npz = !entries.is_empty() && entries.iter().all(|e| e.name.ends_with(".npy"));
@@ -187,5 +188,6 @@ pub(crate) fn open_at<'a>(
         format: if npz { Format::Npz } else { Format::Zip },
         members,
         storages: Vec::new(),
+        inventory: None,
     })
 }

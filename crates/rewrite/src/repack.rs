@@ -46,6 +46,10 @@ pub fn supported(format: &Format) -> Result<(), String> {
         Format::TorchTar => Err(
             "torch 0.1.x tar checkpoints cannot be repacked; load with torch and save again (torch.save writes the zip format)".to_owned(),
         ),
+        Format::Safetensors | Format::Gguf | Format::Onnx => Err(format!(
+            "{} files hold no pickle: nothing in them names a class or function to rename, and their readers never unpickle",
+            format.name()
+        )),
         other => Err(format!("{} files cannot be repacked", other.name())),
     }
 }

@@ -20,6 +20,12 @@ pub enum Loader {
     Numpy,
     /// `pandas.read_pickle`: `pickle.load`, then a retry through `pickle_compat`.
     Pandas,
+    /// `safetensors.safe_open` / `load_file`: reads a safetensors file, unpickles nothing.
+    Safetensors,
+    /// A GGUF reader (llama.cpp, `gguf`): reads a GGUF file, unpickles nothing.
+    Gguf,
+    /// An ONNX runtime or `onnx.load`: reads a protobuf model, unpickles nothing.
+    Onnx,
 }
 
 impl Loader {
@@ -32,10 +38,15 @@ impl Loader {
             Loader::Torch => "torch",
             Loader::Numpy => "numpy",
             Loader::Pandas => "pandas",
+            Loader::Safetensors => "safetensors",
+            Loader::Gguf => "gguf",
+            Loader::Onnx => "onnx",
         }
     }
 
-    /// Parses a name.
+    /// Parses the name of a pickle loader (`pickle`, `joblib`, `torch`, `numpy`, `pandas`):
+    /// the loaders that can be forced on a file. The readers of data-only formats are chosen
+    /// from content only.
     #[must_use]
     pub fn parse(s: &str) -> Option<Loader> {
         Some(match s {
@@ -57,6 +68,9 @@ impl Loader {
             Loader::Torch => Some("torch"),
             Loader::Numpy => Some("numpy"),
             Loader::Pandas => Some("pandas"),
+            Loader::Safetensors => Some("safetensors"),
+            // llama.cpp and onnxruntime are not necessarily Python packages: nothing to import.
+            Loader::Gguf | Loader::Onnx => None,
         }
     }
 

@@ -85,7 +85,24 @@ pub(crate) fn scan_depth(trace: &Trace<'_>, policy: &Policy, depth: usize) -> Ve
     };
     let mut out = Vec::new();
     for rule in rules::ALL {
-        (rule.check)(&cx, &mut out);
+        if let rules::Check::Trace(check) = rule.check {
+            check(&cx, &mut out);
+        }
+    }
+    out.sort_by_key(|f| (f.offset, std::cmp::Reverse(f.severity)));
+    out
+}
+
+/// Runs the file rules over the parsed header of a safetensors, GGUF or ONNX file, and returns
+/// the findings in file order. Their offsets are file offsets.
+#[must_use]
+pub fn scan_inventory(inventory: &container::Inventory, policy: &Policy) -> Vec<Finding> {
+    let cx = rules::FileContext { inventory, policy };
+    let mut out = Vec::new();
+    for rule in rules::ALL {
+        if let rules::Check::File(check) = rule.check {
+            check(&cx, &mut out);
+        }
     }
     out.sort_by_key(|f| (f.offset, std::cmp::Reverse(f.severity)));
     out

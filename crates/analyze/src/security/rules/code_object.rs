@@ -1,4 +1,4 @@
-use super::{Context, Rule, literal_globals, use_phrase};
+use super::{Check, Context, Rule, literal_globals, use_phrase};
 use crate::security::Finding;
 
 pub(super) const RULE: Rule = Rule {
@@ -26,7 +26,7 @@ on the same Python minor version, and prefer formats without code (safetensors, 
 ## References
 - https://docs.python.org/3/library/marshal.html
 - https://github.com/cloudpipe/cloudpickle#security",
-    check,
+    check: Check::Trace(check),
 };
 
 fn check(cx: &Context<'_, '_>, out: &mut Vec<Finding>) {

@@ -1,4 +1,4 @@
-use super::{Context, Rule, literal_globals, use_phrase};
+use super::{Check, Context, Rule, literal_globals, use_phrase};
 use crate::security::Finding;
 
 pub(super) const RULE: Rule = Rule {
@@ -26,7 +26,7 @@ re-export the model to a data-only format (safetensors, ONNX).
 ## References
 - https://docs.python.org/3/library/pickle.html (the warning at the top)
 - CWE-502: Deserialization of Untrusted Data",
-    check,
+    check: Check::Trace(check),
 };
 
 fn check(cx: &Context<'_, '_>, out: &mut Vec<Finding>) {

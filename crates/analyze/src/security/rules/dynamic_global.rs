@@ -1,6 +1,6 @@
 use vm::Name;
 
-use super::{Context, Rule, use_phrase};
+use super::{Check, Context, Rule, use_phrase};
 use crate::security::{Finding, Severity};
 
 pub(super) const RULE: Rule = Rule {
@@ -20,7 +20,7 @@ pickles always write literal names; computed ones exist to hide a dangerous impo
 
 ## What to do
 Treat the file as hostile. Do not load it.",
-    check,
+    check: Check::Trace(check),
 };
 
 fn check(cx: &Context<'_, '_>, out: &mut Vec<Finding>) {

@@ -1,6 +1,6 @@
 use vm::Node;
 
-use super::{Context, Rule};
+use super::{Check, Context, Rule};
 use crate::security::{Finding, Severity};
 
 pub(super) const RULE: Rule = Rule {
@@ -16,7 +16,7 @@ Standard picklers never write them unless a program registered codes itself.
 
 ## What to do
 Find out which program registered the codes; otherwise treat the file as hostile.",
-    check,
+    check: Check::Trace(check),
 };
 
 fn check(cx: &Context<'_, '_>, out: &mut Vec<Finding>) {

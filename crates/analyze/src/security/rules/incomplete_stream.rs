@@ -1,6 +1,6 @@
 use vm::VmErrorKind;
 
-use super::{Context, Rule};
+use super::{Check, Context, Rule};
 use crate::security::{Finding, Severity};
 
 pub(super) const RULE: Rule = Rule {
@@ -18,7 +18,7 @@ is never reported clean.
 ## What to do
 Get an intact copy of the file. If the stream is over a budget, raise the budget only for
 trusted files.",
-    check,
+    check: Check::Trace(check),
 };
 
 fn check(cx: &Context<'_, '_>, out: &mut Vec<Finding>) {

@@ -4,6 +4,7 @@ mod code_object;
 mod dangerous_global;
 mod dynamic_global;
 mod extension_code;
+mod external_data;
 mod incomplete_stream;
 mod nested_pickle;
 mod state_hijack;
@@ -21,7 +22,22 @@ pub struct Rule {
     pub name: &'static str,
     /// Documentation: what it does, why it matters, an example, what to do.
     pub doc: &'static str,
-    pub(crate) check: fn(&Context<'_, '_>, &mut Vec<Finding>),
+    pub(crate) check: Check,
+}
+
+/// What a rule checks.
+pub(crate) enum Check {
+    /// A pickle's trace (every rule but those below).
+    Trace(fn(&Context<'_, '_>, &mut Vec<Finding>)),
+    /// The parsed header of a file that stores data only (safetensors, GGUF, ONNX).
+    File(fn(&FileContext<'_>, &mut Vec<Finding>)),
+}
+
+/// What a file rule looks at.
+pub(crate) struct FileContext<'t> {
+    pub(crate) inventory: &'t container::Inventory,
+    #[allow(dead_code, reason = "for rules that the policy configures")]
+    pub(crate) policy: &'t Policy,
 }
 
 /// What a rule looks at.
@@ -31,6 +47,9 @@ pub(crate) struct Context<'t, 'a> {
     /// How many pickles deep this one is nested (0 for the file's own).
     pub(crate) depth: usize,
 }
+
+/// The code of the rule for streams that stop before STOP.
+pub const INCOMPLETE_STREAM: &str = incomplete_stream::RULE.code;
 
 /// Every rule, in code order.
 pub const ALL: &[Rule] = &[
@@ -42,6 +61,7 @@ pub const ALL: &[Rule] = &[
     nested_pickle::RULE,
     code_object::RULE,
     state_hijack::RULE,
+    external_data::RULE,
 ];
 
 /// The rule with this code (case-insensitive).

@@ -3,7 +3,7 @@ use std::io::Read;
 use base64::Engine as _;
 use vm::{CallKind, Node, Trace, Value};
 
-use super::{Context, Rule};
+use super::{Check, Context, Rule};
 use crate::security::{Finding, scan_depth};
 
 pub(super) const RULE: Rule = Rule {
@@ -22,7 +22,7 @@ sits inside an opaque bytes literal, often compressed or base64-encoded to hide 
 
 ## What to do
 Treat the file as hostile: it loads code it carries inside itself.",
-    check,
+    check: Check::Trace(check),
 };
 
 /// Loaders whose first argument is a pickle stream.

@@ -1,7 +1,7 @@
 use pickle::Opcode;
 use vm::{Node, Trace, Value};
 
-use super::{Context, Rule};
+use super::{Check, Context, Rule};
 use crate::security::{Finding, Severity};
 
 pub(super) const RULE: Rule = Rule {
@@ -30,7 +30,7 @@ Do not load the file. Legitimate pickles restore plain data with BUILD.
 ## References
 - https://github.com/python/cpython/blob/3.11/Modules/_pickle.c (`load_build`)
 - https://github.com/protectai/modelscan/issues/85",
-    check,
+    check: Check::Trace(check),
 };
 
 /// Attribute names that Python or the unpickler look up and call on their own.

@@ -1,6 +1,6 @@
 use vm::Uses;
 
-use super::{Context, Rule, literal_globals, use_phrase};
+use super::{Check, Context, Rule, literal_globals, use_phrase};
 use crate::security::{Finding, Severity};
 
 pub(super) const RULE: Rule = Rule {
@@ -25,7 +25,7 @@ object runs more. pickle-doctor cannot tell a harmless custom class from a gadge
 ## What to do
 Check that the module comes from a package you trust and pin it. Add trusted names to a
 policy file's `allow` list.",
-    check,
+    check: Check::Trace(check),
 };
 
 fn check(cx: &Context<'_, '_>, out: &mut Vec<Finding>) {
