@@ -224,7 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     restore = False
     try:
         previous = signal.signal(signal.SIGINT, signal.SIG_DFL)
-        restore = True
+        restore = previous is not None  # None: a handler installed from C, which cannot be restored
     except ValueError:  # not the main thread: leave signals alone
         pass
     try:

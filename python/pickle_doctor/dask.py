@@ -3,7 +3,8 @@
 The client walks the paths (exactly as the CLI and ``pickle_doctor.scan_paths`` walk them),
 splits the files into batches and scans each batch in one task on the cluster; the result is
 the list ``pickle_doctor.scan_paths`` returns, in the same order. Workers must have
-pickle-doctor installed and see the same paths (a shared file system). See docs/dask.md.
+pickle-doctor installed and see the same paths (a shared file system; reports name files as the
+walk found them, so give absolute paths when workers run in another directory). See docs/dask.md.
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ def scan_paths(
         paths = [paths]
     path_list = [os.fsdecode(os.fspath(p)) for p in paths]
     policy_arg = os.fsdecode(os.fspath(policy))
+    if policy_arg not in ("default", "strict") and os.path.exists(policy_arg):
+        policy_arg = os.path.abspath(policy_arg)  # workers may run elsewhere
     if client is None:
         from distributed import get_client
 
