@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -13,7 +14,7 @@ import pytest
 
 import pickle_doctor
 
-from _helpers import foo_pickle
+from _helpers import REPO, foo_pickle
 
 
 def run_cli(cli, *args, check_codes=(0, 1, 2)):
@@ -177,3 +178,24 @@ def test_env_not_needed_for_help(cli):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PICKLE_DOCTOR")}
     p = subprocess.run([cli, "--help"], capture_output=True, text=True, env=env)
     assert p.returncode == 0 and "scan" in p.stdout
+
+
+def test_export_to_dict_equals_cli(cli, tmp_path):
+    torch_files = REPO / "tests" / "fixtures" / "torch" / "files"
+    for src in (torch_files / "state_dict.pt", torch_files / "checkpoint.pt", REPO / "samples" / "array-p5.pkl"):
+        out_cli, out_api = tmp_path / f"{src.stem}-cli.safetensors", tmp_path / f"{src.stem}-api.safetensors"
+        p = run_cli(cli, "export", "--format", "json", src, "-o", out_cli)
+        doc = json.loads(p.stdout)
+        try:
+            api = pickle_doctor.export(src, out_api)
+        except pickle_doctor.Error as e:  # the CLI said it cannot export this file (exit 2)
+            assert p.returncode == 2, (src, e)
+            continue
+        expected_output = None if doc["output"] is None else str(out_api)
+        assert api.to_dict() == {**doc, "output": expected_output}, src
+        assert type(api).from_dict(api.to_dict()) == api
+        assert pickle.loads(pickle.dumps(api)) == api
+        if doc["output"] is not None:
+            assert out_cli.read_bytes() == out_api.read_bytes()
+        dry = run_cli(cli, "export", "--format", "json", "--dry-run", src)
+        assert pickle_doctor.export(src, None).to_dict() == json.loads(dry.stdout)
