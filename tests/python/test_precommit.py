@@ -49,11 +49,12 @@ def test_try_repo(tmp_path, wheelhouse, evil_pickle):
         # Its own target directory: builds from try-repo's fresh clones would otherwise invalidate
         # the repository's own artifacts (and back). Kept between runs, so dependencies build once.
         CARGO_TARGET_DIR=os.environ.get("PICKLE_DOCTOR_PRECOMMIT_TARGET", str(REPO / "target" / "precommit")),
-        # A quick profile for a throwaway install: no LTO, many codegen units, no debug info.
+        # A quick profile for a throwaway install (the hook scans a file or two): no optimisation,
+        # no LTO, many codegen units, no debug info.
         CARGO_PROFILE_RELEASE_LTO="false",
         CARGO_PROFILE_RELEASE_CODEGEN_UNITS="16",
         CARGO_PROFILE_RELEASE_DEBUG="false",
-        CARGO_PROFILE_RELEASE_OPT_LEVEL="1",
+        CARGO_PROFILE_RELEASE_OPT_LEVEL="0",
         PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"),
         GIT_AUTHOR_NAME="test",
         GIT_AUTHOR_EMAIL="test@example.com",
