@@ -93,6 +93,7 @@ fn no_false_alarms_on_real_models() {
         fixtures.join("joblib"),
         fixtures.join("numpy"),
         fixtures.join("plain"),
+        fixtures.join("safetensors"),
         repo.join("tests/fixtures/torch/files"),
         repo.join("samples"),
         repo.join("tests/data"),
