@@ -4,7 +4,8 @@
 //! The header is read the way `gguf-py`'s `GGUFReader` and ggml's `gguf.cpp` read it, with
 //! every file-controlled number checked: versions 1 (32-bit counts and lengths), 2 and 3, either
 //! byte order (a big-endian file shows a byte-swapped version); counts, string lengths and array
-//! lengths bounded by the bytes left in the file and by [`MAX_ENTRIES`]; nested arrays bounded
+//! lengths bounded by the bytes left in the file and by [`MAX_ENTRIES`] and [`MAX_ARRAY_ITEMS`];
+//! nested arrays bounded
 //! by [`MAX_ARRAY_DEPTH`]; duplicate keys and tensor names refused; `general.alignment` a
 //! non-zero power of two; each tensor's offset aligned and its bytes inside the file without
 //! overlapping another's. Array items are checked and skipped, never kept (a vocabulary holds
@@ -19,8 +20,11 @@ use crate::OpenError;
 
 /// The magic at offset 0.
 pub const MAGIC: &[u8; 4] = b"GGUF";
-/// The most key-value pairs, tensors or array items a header may declare.
-pub const MAX_ENTRIES: u64 = 1 << 24;
+/// The most key-value pairs or tensors a header may declare (each is kept: real files have tens
+/// of pairs and up to tens of thousands of tensors).
+pub const MAX_ENTRIES: u64 = 1 << 20;
+/// The most items an array may declare (items are checked and skipped, not kept).
+pub const MAX_ARRAY_ITEMS: u64 = 1 << 32;
 /// How deep arrays of arrays may nest.
 pub const MAX_ARRAY_DEPTH: usize = 8;
 /// The most dimensions a tensor may have (ggml's `GGML_MAX_DIMS` is 4).
@@ -398,7 +402,7 @@ impl<'a> Reader<'a> {
         let len = self.size(key)?;
         // Every item takes at least one byte (strings and arrays at least a length).
         let min = item_type.size().unwrap_or(if self.wide { 8 } else { 4 });
-        if len > MAX_ENTRIES || len.saturating_mul(min) > self.left() {
+        if len > MAX_ARRAY_ITEMS || len.saturating_mul(min) > self.left() {
             return Err(damaged(
                 at,
                 format!(

@@ -19,8 +19,8 @@ use crate::OpenError;
 
 /// How deep messages may nest (protobuf's own default recursion limit is 100).
 pub const MAX_DEPTH: usize = 100;
-/// The most tensors listed.
-pub const MAX_TENSORS: usize = 1 << 22;
+/// The most tensors listed (each is kept; real models have up to tens of thousands).
+pub const MAX_TENSORS: usize = 1 << 20;
 /// The most dimensions a tensor may have.
 pub const MAX_DIMS: usize = 64;
 
