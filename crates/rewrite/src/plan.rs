@@ -71,9 +71,10 @@ impl FromStr for UserMap {
 
     fn from_str(s: &str) -> Result<Self, String> {
         let Some((from, to)) = s.split_once('=') else {
-            return Err(format!(
+            return Err(
                 "expected FROM=TO, as old.module=new.module or old.module:Name=new.module:Name"
-            ));
+                    .to_owned(),
+            );
         };
         let (from, to) = (from.trim(), to.trim());
         match (from.contains(':'), to.contains(':')) {
@@ -83,16 +84,12 @@ impl FromStr for UserMap {
             }),
             (true, true) => match (QualName::parse(from), QualName::parse(to)) {
                 (Some(from), Some(to)) => Ok(UserMap::Name { from, to }),
-                _ => Err(format!(
-                    "each side must be module:Name with dotted Python identifiers"
-                )),
+                _ => Err("each side must be module:Name with dotted Python identifiers".to_owned()),
             },
-            (false, false) => Err(format!(
-                "each side must be a dotted module name such as mypkg.models"
-            )),
-            _ => Err(format!(
-                "both sides must be modules (a=b) or both module:Name (a:X=b:Y)"
-            )),
+            (false, false) => {
+                Err("each side must be a dotted module name such as mypkg.models".to_owned())
+            }
+            _ => Err("both sides must be modules (a=b) or both module:Name (a:X=b:Y)".to_owned()),
         }
     }
 }
