@@ -20,7 +20,8 @@ def main(argv: list[str]) -> int:
     """Runs the CLI in-process with argv (argv[0] is the program name); returns the exit code."""
 
 def scan(source: str | bytes, policy: str) -> str:
-    """One file's scan report: the JSON object that `scan --format json` prints for it inside "files"."""
+    """One file's scan report: the JSON object that `scan --format json` prints for it inside "files".
+    An unreadable path is a report with verdict "error" (as in the CLI), not an exception."""
 
 def scan_paths(paths: list[str], policy: str, jobs: int | None) -> str:
     """`scan --format json PATH...`: the whole document {"files": [...]}."""
@@ -82,4 +83,5 @@ def load_plan(data: bytes, policy: str) -> str:
      "globals": [{"module": str, "name": str, "mapped_module": str, "mapped_name": str}],
      "persistent_ids": bool, "out_of_band_buffers": bool}
     globals are every literal global of every pickle the loader reads; mapped_* is the pair after
-    _compat_pickle's NAME_MAPPING/IMPORT_MAPPING (equal to module/name when no mapping applies)."""
+    _compat_pickle's NAME_MAPPING/IMPORT_MAPPING, which pickle applies only below protocol 3
+    (equal to module/name when no mapping applies or the pickle is protocol 3 or later)."""

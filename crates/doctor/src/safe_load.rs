@@ -19,7 +19,8 @@ pub struct ApprovedGlobal {
     pub module: String,
     /// The name as written.
     pub name: String,
-    /// The module after `_compat_pickle` mapping (equal to `module` when none applies).
+    /// The module after `_compat_pickle` mapping, which pickle applies below protocol 3
+    /// (equal to `module` when none applies or the pickle is protocol 3 or later).
     pub mapped_module: String,
     /// The name after `_compat_pickle` mapping.
     pub mapped_name: String,
@@ -53,7 +54,17 @@ pub fn plan(data: &[u8], opts: &ScanOptions) -> LoadPlan {
             let run = members::run(m, opts.limits.budgets);
             for g in &run.trace.globals {
                 if let Some((module, name)) = g.literal() {
-                    let (mapped_module, mapped_name) = knowledge.compat_map(module, name);
+                    // Protocols 0 and 1 have no PROTO op (`None`).
+                    let renames = run
+                        .trace
+                        .pickles
+                        .get(g.pickle)
+                        .is_none_or(|p| p.protocol.is_none_or(|v| v < 3));
+                    let (mapped_module, mapped_name) = if renames {
+                        knowledge.compat_map(module, name)
+                    } else {
+                        (module.to_owned(), name.to_owned())
+                    };
                     globals.push(ApprovedGlobal {
                         module: module.to_owned(),
                         name: name.to_owned(),

@@ -18,8 +18,10 @@ use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
 
+// Named under its importable module, so that the exception pickles (Dask and Ray ship
+// exceptions between processes by pickling them).
 create_exception!(
-    _native,
+    pickle_doctor._native,
     NativeError,
     PyException,
     "A pickle-doctor error: args are (kind, message)."

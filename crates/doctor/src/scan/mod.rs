@@ -171,10 +171,17 @@ pub struct ScanOptions {
     pub read: ReadMode,
 }
 
+/// The default policy, parsed once per process (a call that scans one small file would
+/// otherwise spend most of its time parsing the policy's data).
+fn default_policy() -> Policy {
+    static POLICY: std::sync::OnceLock<Policy> = std::sync::OnceLock::new();
+    POLICY.get_or_init(Policy::default).clone()
+}
+
 impl Default for ScanOptions {
     fn default() -> Self {
         ScanOptions {
-            policy: Policy::default(),
+            policy: default_policy(),
             unsafe_at: Severity::High,
             limits: Limits::default(),
             jobs: None,
