@@ -23,3 +23,17 @@
 pub mod load;
 pub mod requirements;
 pub mod security;
+
+/// Serializes an empty string as JSON `null`: members are named by the empty string when the
+/// whole file is one pickle, and reports write `"member": null` for them.
+///
+/// # Errors
+/// The serializer's.
+#[allow(clippy::ptr_arg, reason = "serde's serialize_with passes the field")]
+pub fn empty_as_null<S: serde::Serializer>(s: &String, ser: S) -> Result<S::Ok, S::Error> {
+    if s.is_empty() {
+        ser.serialize_none()
+    } else {
+        ser.serialize_some(s)
+    }
+}

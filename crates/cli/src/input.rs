@@ -31,3 +31,13 @@ pub(crate) fn read_mode() -> ReadMode {
         ReadMode::mmap()
     }
 }
+
+/// Opens every file, named as given.
+pub(crate) fn open_all(
+    files: &[std::path::PathBuf],
+) -> Result<Vec<(String, Input)>, doctor::Error> {
+    files
+        .iter()
+        .map(|p| Ok((p.display().to_string(), open(p)?)))
+        .collect()
+}

@@ -168,7 +168,9 @@ struct Cx<'t, 'a> {
     tar: Option<&'t TarTensors>,
 }
 
-fn join(path: &str, part: &str) -> String {
+/// `path.part`, or `part` at the root: how inventory paths (and `state_dict` names) are built.
+#[must_use]
+pub fn join(path: &str, part: &str) -> String {
     if path.is_empty() {
         part.to_owned()
     } else {
@@ -176,7 +178,9 @@ fn join(path: &str, part: &str) -> String {
     }
 }
 
-fn key_text(trace: &Trace<'_>, k: Value) -> String {
+/// A dict key as a path component (ints and strings as Python prints them).
+#[must_use]
+pub fn key_text(trace: &Trace<'_>, k: Value) -> String {
     match k {
         Value::Int(i) => i.to_string(),
         Value::Bool(b) => if b { "True" } else { "False" }.to_owned(),

@@ -133,3 +133,57 @@ pub fn run<'a>(member: &'a Member<'_>, budgets: Budgets) -> MemberRun<'a> {
         external_files: Vec::new(),
     }
 }
+
+/// Where bytes of the file are: stored as is at a range of the file, or in the (inflated)
+/// data of a member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bytes {
+    /// In the input file, at this range.
+    File(crate::show::ByteRange),
+    /// In the data of `Opened::members[member]`, at this range of it.
+    Member {
+        /// Index into `Opened::members`.
+        member: usize,
+        /// Range within the member's data.
+        range: crate::show::ByteRange,
+    },
+}
+
+/// Where the bytes of torch storage `key`, named by the pickle member `pickle_member`, are:
+/// its `data/<key>` record (zip), a storage of the legacy format, or a tar blob.
+#[must_use]
+pub fn torch_storage(
+    opened: &Opened<'_>,
+    pickle_member: &str,
+    key: &str,
+    tar: Option<&container::torch::TarTensors>,
+) -> Option<Bytes> {
+    use crate::show::ByteRange;
+    let record = container::torch::storage_record(pickle_member, key);
+    if let Some((i, m)) = opened
+        .members
+        .iter()
+        .enumerate()
+        .find(|(_, m)| m.name == record)
+    {
+        let len = m.data.len() as u64;
+        return Some(match m.file_offset {
+            Some(start) => Bytes::File(ByteRange { start, len }),
+            None => Bytes::Member {
+                member: i,
+                range: ByteRange { start: 0, len },
+            },
+        });
+    }
+    opened
+        .storages
+        .iter()
+        .find(|b| b.key == key)
+        .or_else(|| tar.and_then(|t| t.blob(key)))
+        .map(|b| {
+            Bytes::File(ByteRange {
+                start: b.offset,
+                len: b.length,
+            })
+        })
+}

@@ -187,26 +187,16 @@ fn tensor_rows(opened: &Opened<'_>, shown: &[Shown<'_, '_>]) -> Vec<LocatedTenso
     for s in shown {
         let Some(run) = &s.run else { continue };
         for t in container::torch::tensors_with(&run.trace, tar.as_ref()) {
-            let key = &t.storage.key;
-            let data = opened
-                .member(&container::torch::storage_record(&s.member.name, key))
-                .and_then(|m| {
-                    m.file_offset.map(|o| ByteRange {
-                        start: o,
-                        len: m.data.len() as u64,
-                    })
-                })
-                .or_else(|| {
-                    opened
-                        .storages
-                        .iter()
-                        .find(|b| &b.key == key)
-                        .or_else(|| tar.as_ref().and_then(|t| t.blob(key)))
-                        .map(|b| ByteRange {
-                            start: b.offset,
-                            len: b.length,
-                        })
-                });
+            // Only bytes stored as is have a place in the file.
+            let data = match members::torch_storage(
+                opened,
+                &s.member.name,
+                &t.storage.key,
+                tar.as_ref(),
+            ) {
+                Some(members::Bytes::File(r)) => Some(r),
+                _ => None,
+            };
             rows.push(LocatedTensor {
                 tensor: t,
                 member: s.member.name.clone(),

@@ -75,7 +75,7 @@ pub struct GlobalRow {
     /// Name as written.
     pub name: String,
     /// The member it is in (empty for a whole-file pickle, `null` in JSON).
-    #[serde(serialize_with = "empty_as_null")]
+    #[serde(serialize_with = "crate::empty_as_null")]
     pub member: String,
     /// Offset of the op that named it.
     pub offset: u64,
@@ -154,15 +154,6 @@ pub struct Prediction {
     pub risks: Vec<Risk>,
     /// Repairs.
     pub fixes: Vec<Fix>,
-}
-
-#[allow(clippy::ptr_arg, reason = "serde's serialize_with passes the field")]
-fn empty_as_null<S: serde::Serializer>(s: &String, ser: S) -> Result<S::Ok, S::Error> {
-    if s.is_empty() {
-        ser.serialize_none()
-    } else {
-        ser.serialize_some(s)
-    }
 }
 
 impl Prediction {

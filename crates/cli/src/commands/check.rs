@@ -23,11 +23,7 @@ pub(super) fn options(
 pub(crate) fn run(args: &CheckArgs) -> Result<u8> {
     let session = args.target.session(&args.limits)?;
     let opts = options(args.loader.as_deref(), args.main.as_deref())?;
-    let inputs = args
-        .files
-        .iter()
-        .map(|p| Ok((p.display().to_string(), input::open(p)?)))
-        .collect::<Result<Vec<_>>>()?;
+    let inputs = input::open_all(&args.files)?;
     let files: Vec<(&str, &[u8])> = inputs.iter().map(|(p, d)| (p.as_str(), &d[..])).collect();
     let reports = session.check_many(&files, &opts)?;
     let stdout = std::io::stdout();

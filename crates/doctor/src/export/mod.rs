@@ -11,7 +11,7 @@
 //! Nothing is written unless every tensor can be: a refusal names each tensor and why, and no
 //! partial file is left behind (the output is a temporary file renamed into place).
 
-mod dtype;
+pub mod dtype;
 mod plan;
 mod write;
 

@@ -13,23 +13,11 @@ use container::{Format, MemberKind, Opened};
 use serde::Serialize;
 use vm::{Node, Trace, Value};
 
-use super::dtype::Dtype;
+use super::dtype::{self, Dtype};
 use crate::members::{self, MemberRun};
 use crate::show::ByteRange;
 
-/// Where a tensor's storage bytes are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Bytes {
-    /// In the input file, at this range (stored as is).
-    File(ByteRange),
-    /// In the (inflated) data of member `member`, at this range of it.
-    Member {
-        /// Index into `Opened::members`.
-        member: usize,
-        /// Range within the member's data.
-        range: ByteRange,
-    },
-}
+pub(crate) use crate::members::Bytes;
 
 /// What makes two names one tensor: storage key, dtype, first element, shape and stride.
 pub(crate) type Identity = (String, Dtype, u64, Vec<u64>, Vec<u64>);
@@ -59,7 +47,7 @@ impl Planned {
     }
 
     pub(crate) fn nbytes(&self) -> Option<u64> {
-        self.numel()?.checked_mul(self.dtype.size())
+        self.numel()?.checked_mul(dtype::source_size(self.dtype))
     }
 
     /// Whether the view is the C-contiguous run `[offset, offset + numel)`.
@@ -102,28 +90,43 @@ pub(crate) struct Plan {
     pub(crate) refused: Vec<Refused>,
 }
 
-fn join(path: &str, part: &str) -> String {
-    if path.is_empty() {
-        part.to_owned()
-    } else {
-        format!("{path}.{part}")
-    }
-}
+use container::numpy::str_of;
+use container::torch::{join, key_text};
 
-fn str_of(trace: &Trace<'_>, v: Value) -> Option<String> {
-    match trace.node(v)? {
-        Node::Str(s) => Some(String::from_utf8_lossy(s).into_owned()),
-        _ => None,
-    }
-}
-
-fn key_text(trace: &Trace<'_>, k: Value) -> String {
-    match k {
-        Value::Int(i) => i.to_string(),
-        Value::Bool(b) => if b { "True" } else { "False" }.to_owned(),
-        Value::None => "None".to_owned(),
-        Value::Float(x) => x.to_string(),
-        Value::Node(_) => str_of(trace, k).unwrap_or_else(|| "?".to_owned()),
+/// The children of a container, each with the path component that names it: dict keys,
+/// list and tuple indices, and an object's items, set items and pickled `__dict__` (its BUILD
+/// state), as the tensor inventory names them. `skip_torch_metadata` leaves out the
+/// `_metadata` attribute of an `OrderedDict` (torch's per-module version numbers).
+fn children(trace: &Trace<'_>, v: Value, skip_torch_metadata: bool) -> Vec<(String, Value)> {
+    match trace.node(v) {
+        Some(Node::Dict(pairs)) => pairs
+            .iter()
+            .map(|&(k, x)| (key_text(trace, k), x))
+            .collect(),
+        Some(Node::List(items) | Node::Tuple(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| (i.to_string(), x))
+            .collect(),
+        Some(Node::Object(o)) => {
+            let ordered_dict = skip_torch_metadata
+                && callee(trace, v).is_some_and(|(m, n)| m == "collections" && n == "OrderedDict");
+            let mut out: Vec<(String, Value)> = o
+                .dict_items
+                .iter()
+                .map(|&(k, x)| (key_text(trace, k), x))
+                .collect();
+            out.extend(o.items.iter().enumerate().map(|(i, &x)| (i.to_string(), x)));
+            if let Some(st) = state_dict(trace, v) {
+                out.extend(
+                    st.iter()
+                        .map(|&(k, x)| (key_text(trace, k), x))
+                        .filter(|(k, _)| !(ordered_dict && k == "_metadata")),
+                );
+            }
+            out
+        }
+        _ => Vec::new(),
     }
 }
 
@@ -273,52 +276,8 @@ impl ModuleNames {
             }
             return;
         }
-        match trace.node(v) {
-            Some(Node::Dict(pairs)) => {
-                for &(k, x) in pairs {
-                    self.walk(
-                        trace,
-                        x,
-                        join(&path, &key_text(trace, k)),
-                        None,
-                        seen,
-                        depth + 1,
-                    );
-                }
-            }
-            Some(Node::List(items) | Node::Tuple(items)) => {
-                for (i, &x) in items.iter().enumerate() {
-                    self.walk(trace, x, join(&path, &i.to_string()), None, seen, depth + 1);
-                }
-            }
-            Some(Node::Object(o)) => {
-                for &(k, x) in &o.dict_items {
-                    self.walk(
-                        trace,
-                        x,
-                        join(&path, &key_text(trace, k)),
-                        None,
-                        seen,
-                        depth + 1,
-                    );
-                }
-                for (i, &x) in o.items.iter().enumerate() {
-                    self.walk(trace, x, join(&path, &i.to_string()), None, seen, depth + 1);
-                }
-                if let Some(st) = state_dict(trace, v) {
-                    for &(k, x) in st {
-                        self.walk(
-                            trace,
-                            x,
-                            join(&path, &key_text(trace, k)),
-                            None,
-                            seen,
-                            depth + 1,
-                        );
-                    }
-                }
-            }
-            _ => {}
+        for (k, x) in children(trace, v, false) {
+            self.walk(trace, x, join(&path, &k), None, seen, depth + 1);
         }
     }
 
@@ -461,14 +420,9 @@ fn leaf_walk(
             leaf("[]".to_owned(), plan);
         }
         Some(Node::Dict(pairs)) if pairs.is_empty() => leaf("{}".to_owned(), plan),
-        Some(Node::List(items) | Node::Tuple(items)) => {
-            for (i, &x) in items.iter().enumerate() {
-                go(x, join(&path, &i.to_string()), plan, seen);
-            }
-        }
-        Some(Node::Dict(pairs)) => {
-            for &(k, x) in pairs {
-                go(x, join(&path, &key_text(trace, k)), plan, seen);
+        Some(Node::List(_) | Node::Tuple(_) | Node::Dict(_)) => {
+            for (k, x) in children(trace, v, true) {
+                go(x, join(&path, &k), plan, seen);
             }
         }
         Some(Node::Object(o)) => {
@@ -480,22 +434,10 @@ fn leaf_walk(
             if ordered_dict && o.dict_items.is_empty() && !on_the_way {
                 return leaf("{}".to_owned(), plan);
             }
-            for &(k, x) in &o.dict_items {
-                go(x, join(&path, &key_text(trace, k)), plan, seen);
-            }
-            for (i, &x) in o.items.iter().enumerate() {
-                go(x, join(&path, &i.to_string()), plan, seen);
-            }
             // `state_dict()` returns an OrderedDict whose `_metadata` attribute holds torch's
             // per-module version numbers: bookkeeping of the format, not the user's data.
-            if let Some(st) = state_dict(trace, v) {
-                for &(k, x) in st {
-                    let key = key_text(trace, k);
-                    if ordered_dict && key == "_metadata" {
-                        continue;
-                    }
-                    go(x, join(&path, &key), plan, seen);
-                }
+            for (k, x) in children(trace, v, true) {
+                go(x, join(&path, &k), plan, seen);
             }
         }
         _ => skip(plan),
@@ -612,7 +554,7 @@ pub(crate) fn torch(opened: &Opened<'_>, runs: &[(usize, MemberRun<'_>)]) -> Pla
                 );
                 continue;
             }
-            let dtype = match Dtype::from_torch(&t.dtype) {
+            let dtype = match dtype::from_torch(&t.dtype) {
                 Ok(d) => d,
                 Err(why) => {
                     refuse(why, &mut plan);
@@ -646,38 +588,7 @@ pub(crate) fn torch(opened: &Opened<'_>, runs: &[(usize, MemberRun<'_>)]) -> Pla
                 }
             }
             let key = &t.storage.key;
-            let located = opened
-                .member(&container::torch::storage_record(&member.name, key))
-                .map(|m| match m.file_offset {
-                    Some(o) => Bytes::File(ByteRange {
-                        start: o,
-                        len: m.data.len() as u64,
-                    }),
-                    None => Bytes::Member {
-                        member: opened
-                            .members
-                            .iter()
-                            .position(|x| std::ptr::eq(x, m))
-                            .unwrap_or_default(),
-                        range: ByteRange {
-                            start: 0,
-                            len: m.data.len() as u64,
-                        },
-                    },
-                })
-                .or_else(|| {
-                    opened
-                        .storages
-                        .iter()
-                        .find(|b| &b.key == key)
-                        .or_else(|| tar.as_ref().and_then(|tt| tt.blob(key)))
-                        .map(|b| {
-                            Bytes::File(ByteRange {
-                                start: b.offset,
-                                len: b.length,
-                            })
-                        })
-                });
+            let located = members::torch_storage(opened, &member.name, key, tar.as_ref());
             let Some(storage) = located else {
                 refuse(
                     format!(
@@ -735,7 +646,7 @@ pub(crate) fn numpy(opened: &Opened<'_>, budgets: vm::Budgets) -> Plan {
                 } else {
                     name
                 };
-                let dtype = match Dtype::from_numpy(&h.descr) {
+                let dtype = match dtype::from_numpy(&h.descr) {
                     Ok(d) => d,
                     Err(why) => {
                         plan.refused.push(Refused { name, why });
@@ -823,7 +734,7 @@ fn joblib_arrays(run: &MemberRun<'_>, member: usize, file_offset: Option<u64>, p
             });
             continue;
         }
-        let dtype = match Dtype::from_numpy(&a.dtype) {
+        let dtype = match dtype::from_numpy(&a.dtype) {
             Ok(d) => d,
             Err(why) => {
                 plan.refused.push(Refused { name, why });
@@ -891,65 +802,7 @@ fn name_nodes(
         return;
     }
     names.entry(id.index()).or_insert_with(|| path.clone());
-    match trace.node(v) {
-        Some(Node::Dict(pairs)) => {
-            for &(k, x) in pairs {
-                name_nodes(
-                    trace,
-                    x,
-                    join(&path, &key_text(trace, k)),
-                    names,
-                    seen,
-                    depth + 1,
-                );
-            }
-        }
-        Some(Node::List(items) | Node::Tuple(items)) => {
-            for (i, &x) in items.iter().enumerate() {
-                name_nodes(
-                    trace,
-                    x,
-                    join(&path, &i.to_string()),
-                    names,
-                    seen,
-                    depth + 1,
-                );
-            }
-        }
-        Some(Node::Object(o)) => {
-            for &(k, x) in &o.dict_items {
-                name_nodes(
-                    trace,
-                    x,
-                    join(&path, &key_text(trace, k)),
-                    names,
-                    seen,
-                    depth + 1,
-                );
-            }
-            for (i, &x) in o.items.iter().enumerate() {
-                name_nodes(
-                    trace,
-                    x,
-                    join(&path, &i.to_string()),
-                    names,
-                    seen,
-                    depth + 1,
-                );
-            }
-            if let Some(st) = state_dict(trace, v) {
-                for &(k, x) in st {
-                    name_nodes(
-                        trace,
-                        x,
-                        join(&path, &key_text(trace, k)),
-                        names,
-                        seen,
-                        depth + 1,
-                    );
-                }
-            }
-        }
-        _ => {}
+    for (k, x) in children(trace, v, false) {
+        name_nodes(trace, x, join(&path, &k), names, seen, depth + 1);
     }
 }

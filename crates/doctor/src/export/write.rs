@@ -30,7 +30,7 @@ fn storage<'d>(data: &'d [u8], opened: &'d Opened<'_>, b: Bytes) -> Option<&'d [
 
 /// Checks that the view lies inside its storage; returns its byte size.
 fn check_view(t: &Planned, storage_len: u64) -> std::result::Result<u64, String> {
-    let es = t.dtype.size();
+    let es = super::dtype::source_size(t.dtype);
     let nbytes = t.nbytes().ok_or("its size overflows")?;
     let numel = t.numel().ok_or("its size overflows")?;
     if numel == 0 {
@@ -113,12 +113,7 @@ fn prepare(
             .or_insert_with(|| first.clone());
     }
     // The reference writer's order: larger dtypes first, then by name.
-    writing.sort_by(|(a, _), (b, _)| {
-        b.dtype
-            .rank()
-            .cmp(&a.dtype.rank())
-            .then_with(|| a.name.cmp(&b.name))
-    });
+    writing.sort_by(|(a, _), (b, _)| b.dtype.cmp(&a.dtype).then_with(|| a.name.cmp(&b.name)));
     let header = header(&plan.metadata, &writing)?;
     let data_len: u64 = writing.iter().map(|(_, n)| n).sum();
     let file_bytes = 8 + header.len() as u64 + data_len;
@@ -315,7 +310,7 @@ fn write_tensor<W: Write + AsFile>(
     if nbytes == 0 {
         return Ok(());
     }
-    let es = t.dtype.size();
+    let es = super::dtype::source_size(t.dtype);
     let bytes = storage(data, opened, t.storage)
         .ok_or_else(|| std::io::Error::other("storage outside the file"))?;
     if t.contiguous() {

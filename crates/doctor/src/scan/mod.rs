@@ -44,7 +44,7 @@ impl ScanVerdict {
 #[derive(Debug, Clone, Serialize)]
 pub struct LocatedFinding {
     /// The member (empty for a whole-file pickle; `null` in JSON).
-    #[serde(serialize_with = "empty_as_null")]
+    #[serde(serialize_with = "analyze::empty_as_null")]
     pub member: String,
     /// Where the member's bytes start in the file, when stored uncompressed.
     #[serde(skip)]
@@ -52,15 +52,6 @@ pub struct LocatedFinding {
     /// The finding; its offset is in the member's bytes.
     #[serde(flatten)]
     pub finding: Finding,
-}
-
-#[allow(clippy::ptr_arg, reason = "serde's serialize_with passes the field")]
-fn empty_as_null<S: serde::Serializer>(s: &String, ser: S) -> Result<S::Ok, S::Error> {
-    if s.is_empty() {
-        ser.serialize_none()
-    } else {
-        ser.serialize_some(s)
-    }
 }
 
 /// The outcome for one file: one element of the `files` array of `scan --format json`.
