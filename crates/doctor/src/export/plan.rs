@@ -447,15 +447,7 @@ fn leaf_walk(
 /// Tensors torch rebuilds in ways the dense inventory does not describe, by the path where
 /// they sit: sparse, nested, and tensors without stored data.
 fn special_tensors(trace: &Trace<'_>) -> Vec<(String, &'static str)> {
-    let mut names: HashMap<usize, String> = HashMap::new();
-    let mut seen = HashSet::new();
-    for p in &trace.pickles {
-        if p.parent.is_none()
-            && let Some(root) = p.root
-        {
-            name_nodes(trace, root, String::new(), &mut names, &mut seen, 0);
-        }
-    }
+    let names = node_names(trace);
     let mut out = Vec::new();
     for (i, n) in trace.nodes.iter().enumerate() {
         let Node::Object(o) = n else { continue };
@@ -705,15 +697,7 @@ pub(crate) fn numpy(opened: &Opened<'_>, budgets: vm::Budgets) -> Plan {
 /// The inline arrays of a joblib pickle, named by where their wrappers sit.
 fn joblib_arrays(run: &MemberRun<'_>, member: usize, file_offset: Option<u64>, plan: &mut Plan) {
     let trace = &run.trace;
-    let mut names: HashMap<usize, String> = HashMap::new();
-    let mut seen = HashSet::new();
-    for p in &trace.pickles {
-        if p.parent.is_none()
-            && let Some(root) = p.root
-        {
-            name_nodes(trace, root, String::new(), &mut names, &mut seen, 0);
-        }
-    }
+    let names = node_names(trace);
     let mut paths = HashSet::new();
     for (k, a) in run.arrays.iter().enumerate() {
         let name = a
@@ -786,6 +770,21 @@ fn joblib_arrays(run: &MemberRun<'_>, member: usize, file_offset: Option<u64>, p
         hidden: HashSet::new(),
     };
     leaves(trace, &paths, &modules, plan);
+}
+
+/// The dotted path of every node reachable from the top-level pickles' roots (the first path
+/// met), by node index.
+fn node_names(trace: &Trace<'_>) -> HashMap<usize, String> {
+    let mut names: HashMap<usize, String> = HashMap::new();
+    let mut seen = HashSet::new();
+    for p in &trace.pickles {
+        if p.parent.is_none()
+            && let Some(root) = p.root
+        {
+            name_nodes(trace, root, String::new(), &mut names, &mut seen, 0);
+        }
+    }
+    names
 }
 
 /// Dotted paths of nodes, as the inventory names them.
