@@ -405,3 +405,30 @@ fn parallel_and_serial_scans_agree() {
     assert_eq!(a.stdout, b.stdout);
     assert_eq!(a.status.code(), Some(1));
 }
+
+/// Binary files that sit in model folders and start with an opcode byte (0x89 is NEWFALSE:
+/// PNG images, Keras HDF5 weights) stop being pickle ops before anything could run: while
+/// walking they are not model files. Named explicitly, a file is still judged as a pickle, and
+/// a damaged pickle that named a global before its break is still reported while walking.
+#[test]
+fn binary_files_in_a_folder_are_not_broken_pickles() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("logo.png");
+    std::fs::write(&png, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10").unwrap();
+    std::fs::write(
+        dir.path().join("tf_model.h5"),
+        b"\x89HDF\r\n\x1a\n\x00\x00\x00\x00\x00\x08\x08\x00",
+    )
+    .unwrap();
+    // A protocol-0 pickle cut after its global: what loaded before the break imports `os`.
+    std::fs::write(dir.path().join("cut.pkl"), b"cos\nsystem\n(S'true'\n").unwrap();
+    let out = scan(&["--format", "json", dir.path().to_str().unwrap()], None);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let files = doc["files"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{doc}");
+    assert!(files[0]["path"].as_str().unwrap().ends_with("cut.pkl"));
+    assert_eq!(files[0]["verdict"], "unsafe");
+    let explicit = scan(&["--format", "json", png.to_str().unwrap()], None);
+    let doc: serde_json::Value = serde_json::from_slice(&explicit.stdout).unwrap();
+    assert_eq!(doc["files"][0]["verdict"], "unsafe", "{doc}");
+}

@@ -249,15 +249,20 @@ fn scan_data(data: &[u8], shown: String, explicit: bool, opts: &ScanOptions) -> 
         }
     };
     let format = opened.format.name();
-    // A text file that happens to start with an opcode letter ('S', 'c', '(' ...) is not a
-    // protocol 0/1 pickle when its very first op cannot run; while walking, skip it.
-    let plain_text = !explicit
-        && opened.format == container::Format::Pickle
-        && data.first() != Some(&0x80)
-        && vm::run_with(data, vm::Budgets::small())
-            .error()
-            .is_some_and(|e| e.offset == 0);
-    if plain_text {
+    // A file met while walking that happens to start with an opcode byte (a text file: 'S',
+    // 'c', '('; an image or HDF5 file: 0x89 is NEWFALSE) is not a protocol 0/1 pickle when
+    // its data stops being pickle ops before anything could run: no global was named and
+    // nothing called, so loading it would only fail. Skip it. A damaged real pickle names
+    // globals before its break and is still reported (PD105), as is any file named
+    // explicitly.
+    let not_a_pickle =
+        !explicit && opened.format == container::Format::Pickle && data.first() != Some(&0x80) && {
+            let t = vm::run_with(data, vm::Budgets::small());
+            t.error().is_some_and(|e| {
+                !e.is_budget() && (e.offset == 0 || (t.globals.is_empty() && t.calls.is_empty()))
+            })
+        };
+    if not_a_pickle {
         return None;
     }
     if let Some(why) = opened.format.not_a_model() {
