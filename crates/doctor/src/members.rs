@@ -149,6 +149,21 @@ pub enum Bytes {
     },
 }
 
+impl Bytes {
+    /// The bytes at `range` of member `member`'s data, given where that data starts in the
+    /// file when it is stored as is (`file_offset`).
+    #[must_use]
+    pub fn within(member: usize, file_offset: Option<u64>, range: crate::show::ByteRange) -> Bytes {
+        match file_offset {
+            Some(o) => Bytes::File(crate::show::ByteRange {
+                start: o + range.start,
+                len: range.len,
+            }),
+            None => Bytes::Member { member, range },
+        }
+    }
+}
+
 /// Where the bytes of torch storage `key`, named by the pickle member `pickle_member`, are:
 /// its `data/<key>` record (zip), a storage of the legacy format, or a tar blob.
 #[must_use]

@@ -129,17 +129,7 @@ pub fn export(input: &Path, data: &[u8], opts: &ExportOptions) -> Result<ExportR
                 "{shown}: a TorchScript archive: export its weights from Python with torch.jit.load(f).state_dict()"
             )));
         }
-        let runs: Vec<(usize, members::MemberRun<'_>)> = members::loaded_members(&opened)
-            .into_iter()
-            .map(|m| {
-                let i = opened
-                    .members
-                    .iter()
-                    .position(|x| std::ptr::eq(x, m))
-                    .unwrap_or_default();
-                (i, members::run(m, opts.limits.budgets))
-            })
-            .collect();
+        let runs = torch_runs(&opened, opts.limits.budgets);
         if let Some((i, e)) = runs
             .iter()
             .find_map(|(i, r)| r.trace.error().map(|e| (*i, e.clone())))
@@ -167,6 +157,20 @@ pub fn export(input: &Path, data: &[u8], opts: &ExportOptions) -> Result<ExportR
     write::run(input, data, &opened, &mut plan, opts, shown)
 }
 
+/// The pickle members torch reads, with their index in `Opened::members` and their runs.
+fn torch_runs<'o>(
+    opened: &'o container::Opened<'_>,
+    budgets: vm::Budgets,
+) -> Vec<(usize, members::MemberRun<'o>)> {
+    members::loaded_members(opened)
+        .into_iter()
+        .filter_map(|m| {
+            let i = opened.members.iter().position(|x| std::ptr::eq(x, m))?;
+            Some((i, members::run(m, budgets)))
+        })
+        .collect()
+}
+
 #[doc(hidden)]
 pub mod fuzzing {
     //! The export fuzz target's invariants, shared with the corpus replay test: any bytes
@@ -185,14 +189,7 @@ pub mod fuzzing {
             return;
         };
         let mut p = if members::is_torch(&opened.format) {
-            let runs: Vec<_> = members::loaded_members(&opened)
-                .into_iter()
-                .filter_map(|m| {
-                    let i = opened.members.iter().position(|x| std::ptr::eq(x, m))?;
-                    Some((i, members::run(m, opts.limits.budgets)))
-                })
-                .collect();
-            plan::torch(&opened, &runs)
+            plan::torch(&opened, &super::torch_runs(&opened, opts.limits.budgets))
         } else {
             plan::numpy(&opened, opts.limits.budgets)
         };

@@ -42,6 +42,33 @@ pub(crate) struct Planned {
 }
 
 impl Planned {
+    /// A whole numpy array (C or Fortran order) over its bytes.
+    fn array(
+        name: String,
+        source: String,
+        dtype: Dtype,
+        shape: Vec<u64>,
+        fortran: bool,
+        storage: Bytes,
+    ) -> Planned {
+        let stride = if fortran {
+            f_strides(&shape)
+        } else {
+            c_strides(&shape)
+        };
+        Planned {
+            name,
+            source,
+            dtype,
+            out_shape: shape.clone(),
+            shape,
+            stride,
+            offset: 0,
+            storage,
+            identity: None,
+        }
+    }
+
     pub(crate) fn numel(&self) -> Option<u64> {
         self.shape.iter().try_fold(1u64, |a, &d| a.checked_mul(d))
     }
@@ -645,36 +672,18 @@ pub(crate) fn numpy(opened: &Opened<'_>, budgets: vm::Budgets) -> Plan {
                         continue;
                     }
                 };
-                let shape = h.shape.clone();
-                let stride = if h.fortran_order {
-                    f_strides(&shape)
-                } else {
-                    c_strides(&shape)
+                let whole = ByteRange {
+                    start: 0,
+                    len: m.data.len() as u64,
                 };
-                let storage = match m.file_offset {
-                    Some(o) => Bytes::File(ByteRange {
-                        start: o,
-                        len: m.data.len() as u64,
-                    }),
-                    None => Bytes::Member {
-                        member: i,
-                        range: ByteRange {
-                            start: 0,
-                            len: m.data.len() as u64,
-                        },
-                    },
-                };
-                plan.tensors.push(Planned {
-                    source: m.name.clone(),
+                plan.tensors.push(Planned::array(
                     name,
+                    m.name.clone(),
                     dtype,
-                    out_shape: shape.clone(),
-                    shape,
-                    stride,
-                    offset: 0,
-                    storage,
-                    identity: None,
-                });
+                    h.shape.clone(),
+                    h.fortran_order,
+                    Bytes::within(i, m.file_offset, whole),
+                ));
             }
             // An npy holding a pickle is an object array.
             MemberKind::Pickle(_) if matches!(opened.format, Format::Npy | Format::Npz) => {
@@ -737,33 +746,18 @@ fn joblib_arrays(run: &MemberRun<'_>, member: usize, file_offset: Option<u64>, p
             });
             continue;
         };
-        let stride = if a.order == 'F' {
-            f_strides(&shape)
-        } else {
-            c_strides(&shape)
-        };
         let range = ByteRange {
             start: a.data_offset as u64,
             len: a.nbytes as u64,
         };
-        let storage = match file_offset {
-            Some(o) => Bytes::File(ByteRange {
-                start: o + range.start,
-                len: range.len,
-            }),
-            None => Bytes::Member { member, range },
-        };
-        plan.tensors.push(Planned {
-            source: name.clone(),
+        plan.tensors.push(Planned::array(
+            name.clone(),
             name,
             dtype,
-            out_shape: shape.clone(),
             shape,
-            stride,
-            offset: 0,
-            storage,
-            identity: None,
-        });
+            a.order == 'F',
+            Bytes::within(member, file_offset, range),
+        ));
     }
     let modules = ModuleNames {
         modules: HashMap::new(),
