@@ -123,6 +123,9 @@ pub struct Machine<'a> {
     marks: Vec<usize>,
     memo: Memo,
     buffers: u64,
+    /// The protocol in effect: the last PROTO of the current pickle, 0 before any (as the C
+    /// unpickler's `self->proto`, which `find_class` reads).
+    proto: u8,
 }
 
 type R<T> = Result<T, VmErrorKind>;
@@ -148,6 +151,7 @@ impl<'a> Machine<'a> {
             marks: Vec::new(),
             memo,
             buffers: 0,
+            proto: 0,
         }
     }
 
@@ -186,6 +190,7 @@ impl<'a> Machine<'a> {
         self.stack.clear();
         self.marks.clear();
         self.memo.clear();
+        self.proto = 0;
         let index = self.trace.pickles.len();
         self.trace.pickles.push(PickleRun {
             start: start as u64,
@@ -370,6 +375,7 @@ impl<'a> Machine<'a> {
             pickle,
             node,
             uses: Uses::default(),
+            protocol: self.proto,
         });
         Ok(v)
     }
@@ -602,6 +608,7 @@ impl<'a> Machine<'a> {
                     return Err(VmErrorKind::UnsupportedProtocol(p));
                 }
                 run.protocol.get_or_insert(p);
+                self.proto = p;
                 return Ok(());
             }
             Opcode::FRAME => {

@@ -186,6 +186,9 @@ pub struct Global<'a> {
     pub node: NodeId,
     /// How it is used.
     pub uses: Uses,
+    /// The protocol in effect when it was named: the last PROTO before it in its pickle, 0
+    /// without one. `find_class` maps Python 2 names (`_compat_pickle`) below protocol 3.
+    pub protocol: u8,
 }
 
 impl Global<'_> {

@@ -1,11 +1,12 @@
 //! Security findings: what loading the pickle would do that a model file should not.
 
+mod names;
 mod policy;
 pub mod rules;
 
 use std::fmt;
 
-pub use policy::{Policy, PolicyError};
+pub use policy::{Allow, Deny, Judgement, Policy, PolicyError};
 use vm::Trace;
 
 /// How bad a finding is.
@@ -82,6 +83,7 @@ pub(crate) fn scan_depth(trace: &Trace<'_>, policy: &Policy, depth: usize) -> Ve
         trace,
         policy,
         depth,
+        judged: names::judged(trace, policy),
     };
     let mut out = Vec::new();
     for rule in rules::ALL {

@@ -22,9 +22,20 @@ impl std::error::Error for PolicyError {}
 #[derive(Deserialize)]
 struct File {
     #[serde(default)]
-    allow: Vec<String>,
+    allow: Vec<AllowEntry>,
     #[serde(default)]
     deny: Vec<DenyEntry>,
+    #[serde(default)]
+    getattr_refused: Vec<String>,
+}
+
+/// An allow entry: a bare pattern (policy files), or a pattern with the source that shows the
+/// name only rebuilds data (the built-in data, where every entry has one).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum AllowEntry {
+    Pattern(String),
+    Sourced { pattern: String, source: String },
 }
 
 #[derive(Deserialize)]
@@ -51,13 +62,48 @@ pub struct Deny {
     pub builds_code: bool,
     /// Where the fact comes from (a URL in the built-in policy).
     pub source: String,
+    /// It comes from a user's policy file: no built-in allow entry overrides it.
+    pub user: bool,
+}
+
+/// A name that only rebuilds data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Allow {
+    /// `module.name` exact, `module.*`, or `module.*Suffix`.
+    pub pattern: String,
+    /// Where the fact comes from (every built-in entry has a URL).
+    pub source: Option<String>,
+}
+
+impl Allow {
+    /// Whether this entry covers `full` and is more specific than the deny entry `d`.
+    fn overrides(&self, d: &Deny, full: &str) -> bool {
+        let fixed = self.pattern.split('*').next().unwrap_or_default();
+        !d.pattern.contains('*')
+            && matches_allow(&self.pattern, full)
+            && fixed.len() > d.pattern.len()
+            && fixed.starts_with(&d.pattern)
+            && fixed.as_bytes().get(d.pattern.len()) == Some(&b'.')
+    }
+}
+
+/// What the policy says about one `module.name`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Judgement<'p> {
+    /// A deny entry matches (and no exact allow entry overrides it).
+    Denied(&'p Deny),
+    /// It only rebuilds data.
+    Allowed,
+    /// Neither: graded by how the pickle uses it.
+    Unknown,
 }
 
 /// Allow and deny lists.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
     deny: Vec<Deny>,
-    allow: Vec<String>,
+    allow: Vec<Allow>,
+    getattr_refused: Vec<String>,
 }
 
 impl Default for Policy {
@@ -65,20 +111,10 @@ impl Default for Policy {
         Policy::from_toml(DEFAULT).unwrap_or(Policy {
             deny: Vec::new(),
             allow: Vec::new(),
+            getattr_refused: Vec::new(),
         })
     }
 }
-
-/// `_compat_pickle` module renames Python applies below protocol 3, so that `__builtin__.eval`
-/// is judged as `builtins.eval`.
-const COMPAT: &[(&str, &str)] = &[
-    ("__builtin__", "builtins"),
-    ("copy_reg", "copyreg"),
-    ("cPickle", "pickle"),
-    ("commands", "subprocess"),
-    ("urllib2", "urllib.request"),
-    ("exceptions", "builtins"),
-];
 
 impl Policy {
     /// Parses a policy in the data file's format.
@@ -108,19 +144,70 @@ impl Policy {
                     pattern: d.pattern,
                     why: d.why,
                     source: d.source,
+                    user: false,
                 })
             })
             .collect::<Result<_, PolicyError>>()?;
+        let allow = file
+            .allow
+            .into_iter()
+            .map(|a| match a {
+                AllowEntry::Pattern(pattern) => Allow {
+                    pattern,
+                    source: None,
+                },
+                AllowEntry::Sourced { pattern, source } => Allow {
+                    pattern,
+                    source: Some(source),
+                },
+            })
+            .collect();
         Ok(Policy {
             deny,
-            allow: file.allow,
+            allow,
+            getattr_refused: file.getattr_refused,
         })
     }
 
-    /// Adds another policy's entries (a user's policy file) to this one.
+    /// Adds another policy's entries (a user's policy file) to this one. Its deny entries win
+    /// over every allow entry.
     pub fn extend(&mut self, other: Policy) {
-        self.deny.extend(other.deny);
+        self.deny
+            .extend(other.deny.into_iter().map(|d| Deny { user: true, ..d }));
         self.allow.extend(other.allow);
+        self.getattr_refused.extend(other.getattr_refused);
+    }
+
+    /// The allow entries.
+    #[must_use]
+    pub fn allowed_entries(&self) -> &[Allow] {
+        &self.allow
+    }
+
+    /// Attribute names that `getattr(receiver, name)` is never resolved through (they reach
+    /// other objects' attributes, code or state): such a call stays a `builtins.getattr` call.
+    #[must_use]
+    pub fn getattr_refused(&self, attr: &str) -> bool {
+        self.getattr_refused.iter().any(|a| a == attr)
+    }
+
+    /// The policy's word on `module.name` as the loader imports it (Python 2 names already
+    /// mapped). A deny entry wins, except that a built-in deny of a whole module or class
+    /// yields to a matching allow entry that is more specific (its fixed part extends the
+    /// deny pattern): `socket.AddressFamily` rebuilds an enum member although `socket` opens
+    /// connections, while `numpy.*` never overrides `numpy.load`.
+    #[must_use]
+    pub fn judge(&self, module: &str, name: &str) -> Judgement<'_> {
+        let full = format!("{module}.{name}");
+        if let Some(d) = self.deny_match_among(module, name, |d| d.user) {
+            return Judgement::Denied(d);
+        }
+        match self.deny_match(module, name) {
+            Some(d) if !self.allow.iter().any(|a| a.overrides(d, &full)) => Judgement::Denied(d),
+            Some(_) => Judgement::Allowed,
+            None if self.allowed(module, name) => Judgement::Allowed,
+            None => Judgement::Unknown,
+        }
     }
 
     /// The deny entries.
@@ -129,11 +216,21 @@ impl Policy {
         &self.deny
     }
 
-    /// The most severe deny entry matching `module.name` or any dotted prefix of it, also
-    /// under its `_compat_pickle` name; among equally severe ones, the most specific (so that
-    /// `dill._dill._create_code` is judged as code, not as the `dill` loader).
+    /// The most severe deny entry matching `module.name` or any dotted prefix of it; among
+    /// equally severe ones, the most specific (so that `dill._dill._create_code` is judged as
+    /// code, not as the `dill` loader). Names are taken as given: Python 2 names are mapped
+    /// before (see `security::names`).
     #[must_use]
     pub fn deny_match(&self, module: &str, name: &str) -> Option<&Deny> {
+        self.deny_match_among(module, name, |_| true)
+    }
+
+    fn deny_match_among(
+        &self,
+        module: &str,
+        name: &str,
+        keep: impl Fn(&Deny) -> bool,
+    ) -> Option<&Deny> {
         let mut best: Option<&Deny> = None;
         // A dotted name is an attribute walk from the module (`pathlib` + `os.system` reaches
         // `os.system` through `pathlib.os`), so every tail of the name is judged on its own
@@ -142,9 +239,7 @@ impl Policy {
             .match_indices('.')
             .map(|(i, _)| name[i + 1..].to_owned())
             .chain(name.contains('.').then(|| name.to_owned()));
-        let roots: Vec<String> = candidates(module)
-            .into_iter()
-            .map(|m| format!("{m}.{name}"))
+        let roots: Vec<String> = std::iter::once(format!("{module}.{name}"))
             .chain(tails)
             .collect();
         for full in roots {
@@ -153,7 +248,7 @@ impl Policy {
                 .map(|(i, _)| &full[..i])
                 .chain(std::iter::once(full.as_str()));
             for prefix in prefixes {
-                for d in &self.deny {
+                for d in self.deny.iter().filter(|d| keep(d)) {
                     let better = best.is_none_or(|b| {
                         (d.severity, d.pattern.len()) > (b.severity, b.pattern.len())
                     });
@@ -171,24 +266,12 @@ impl Policy {
         best
     }
 
-    /// Whether `module.name` only rebuilds data. A user's deny entry still wins.
+    /// Whether an allow entry covers `module.name` (deny entries aside: see [`Policy::judge`]).
     #[must_use]
     pub fn allowed(&self, module: &str, name: &str) -> bool {
-        candidates(module).iter().any(|module| {
-            let full = format!("{module}.{name}");
-            self.allow.iter().any(|a| matches_allow(a, &full))
-        })
+        let full = format!("{module}.{name}");
+        self.allow.iter().any(|a| matches_allow(&a.pattern, &full))
     }
-}
-
-fn candidates(module: &str) -> Vec<String> {
-    let mut out = vec![module.to_owned()];
-    for (old, new) in COMPAT {
-        if module == *old {
-            out.push((*new).to_owned());
-        }
-    }
-    out
 }
 
 /// A deny pattern with one `*` standing for one or more dotted components, such as

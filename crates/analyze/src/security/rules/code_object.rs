@@ -1,5 +1,5 @@
-use super::{Check, Context, Rule, literal_globals, use_phrase};
-use crate::security::Finding;
+use super::{Check, Context, Rule, use_phrase};
+use crate::security::{Finding, Judgement};
 
 pub(super) const RULE: Rule = Rule {
     code: "PD107",
@@ -30,9 +30,8 @@ on the same Python minor version, and prefer formats without code (safetensors, 
 };
 
 fn check(cx: &Context<'_, '_>, out: &mut Vec<Finding>) {
-    let (trace, policy) = (cx.trace, cx.policy);
-    for (g, module, name) in literal_globals(trace) {
-        let Some(d) = policy.deny_match(module, name) else {
+    for j in &cx.judged {
+        let Judgement::Denied(d) = cx.policy.judge(&j.module, &j.name) else {
             continue;
         };
         if !d.builds_code {
@@ -41,13 +40,9 @@ fn check(cx: &Context<'_, '_>, out: &mut Vec<Finding>) {
         out.push(Finding {
             code: RULE.code,
             severity: d.severity,
-            global: Some(format!("{module}.{name}")),
-            offset: g.offset,
-            message: format!(
-                "`{module}.{name}` is {}: {}",
-                use_phrase(g.uses),
-                d.why
-            ),
+            global: Some(j.dotted()),
+            offset: j.offset,
+            message: format!("{} is {}: {}", j.shown(), use_phrase(j.uses), d.why),
             help: "treat the file as a program: load it only from a source you would run code from, on the Python version that wrote it".to_owned(),
         });
     }

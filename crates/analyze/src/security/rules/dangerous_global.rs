@@ -1,5 +1,5 @@
-use super::{Check, Context, Rule, literal_globals, use_phrase};
-use crate::security::Finding;
+use super::{Check, Context, Rule, use_phrase};
+use crate::security::{Finding, Judgement};
 
 pub(super) const RULE: Rule = Rule {
     code: "PD101",
@@ -30,16 +30,17 @@ re-export the model to a data-only format (safetensors, ONNX).
 };
 
 fn check(cx: &Context<'_, '_>, out: &mut Vec<Finding>) {
-    let (trace, policy) = (cx.trace, cx.policy);
-    for (g, module, name) in literal_globals(trace) {
+    for j in &cx.judged {
         // Code builders have their own rule (PD107).
-        if let Some(d) = policy.deny_match(module, name).filter(|d| !d.builds_code) {
+        if let Judgement::Denied(d) = cx.policy.judge(&j.module, &j.name)
+            && !d.builds_code
+        {
             out.push(Finding {
                 code: RULE.code,
                 severity: d.severity,
-                global: Some(format!("{module}.{name}")),
-                offset: g.offset,
-                message: format!("`{module}.{name}` is {}: {}", use_phrase(g.uses), d.why),
+                global: Some(j.dotted()),
+                offset: j.offset,
+                message: format!("{} is {}: {}", j.shown(), use_phrase(j.uses), d.why),
                 help: "do not load this file; if its source is trusted, re-export the model to safetensors or ONNX in a sandbox".to_owned(),
             });
         }

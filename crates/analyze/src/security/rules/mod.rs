@@ -46,6 +46,8 @@ pub(crate) struct Context<'t, 'a> {
     pub(crate) policy: &'t Policy,
     /// How many pickles deep this one is nested (0 for the file's own).
     pub(crate) depth: usize,
+    /// The names the pickle makes Python look up, as judged (`security::names`).
+    pub(crate) judged: Vec<super::names::Judged>,
 }
 
 /// The code of the rule for streams that stop before STOP.
@@ -68,16 +70,6 @@ pub const ALL: &[Rule] = &[
 #[must_use]
 pub fn by_code(code: &str) -> Option<&'static Rule> {
     ALL.iter().find(|r| r.code.eq_ignore_ascii_case(code))
-}
-
-/// Every global whose module and name are literal, with them: the names the policy judges.
-pub(crate) fn literal_globals<'t>(
-    trace: &'t Trace<'_>,
-) -> impl Iterator<Item = (&'t vm::Global<'t>, &'t str, &'t str)> + 't {
-    trace
-        .globals
-        .iter()
-        .filter_map(|g| g.literal().map(|(m, n)| (g, m, n)))
 }
 
 /// How a global is used, in words, most telling first.

@@ -46,8 +46,9 @@ const LOADERS: &[(&str, &str)] = &[
 const MAX_PAYLOAD: u64 = 64 << 20;
 const MAX_DEPTH: usize = 4;
 
-fn callee<'t>(trace: &'t Trace<'_>, v: Value) -> Option<(&'t str, &'t str)> {
-    trace.as_global(v)?.literal()
+/// The callable's name as the loader imports it (Python 2 names mapped below protocol 3).
+fn callee(trace: &Trace<'_>, v: Value) -> Option<(String, String)> {
+    crate::security::names::loaded_name(trace.as_global(v)?)
 }
 
 /// The bytes a value evaluates to: a bytes literal, or `zlib.decompress` / base64 decoding
@@ -61,7 +62,7 @@ fn bytes_value(trace: &Trace<'_>, v: Value, depth: usize) -> Option<Vec<u8>> {
                 return None;
             };
             let inner = bytes_value(trace, *args.first()?, depth + 1)?;
-            match (module, name) {
+            match (module.as_str(), name.as_str()) {
                 ("zlib", "decompress") => {
                     let mut out = Vec::new();
                     flate2::read::ZlibDecoder::new(&inner[..])

@@ -1,7 +1,7 @@
 use vm::Uses;
 
-use super::{Check, Context, Rule, literal_globals, use_phrase};
-use crate::security::{Finding, Severity};
+use super::{Check, Context, Rule, use_phrase};
+use crate::security::{Finding, Judgement, Severity};
 
 pub(super) const RULE: Rule = Rule {
     code: "PD103",
@@ -29,11 +29,11 @@ policy file's `allow` list.",
 };
 
 fn check(cx: &Context<'_, '_>, out: &mut Vec<Finding>) {
-    let (trace, policy) = (cx.trace, cx.policy);
-    for (g, module, name) in literal_globals(trace) {
-        if policy.deny_match(module, name).is_some() || policy.allowed(module, name) {
+    for j in &cx.judged {
+        if cx.policy.judge(&j.module, &j.name) != Judgement::Unknown {
             continue;
         }
+        let (module, name, uses) = (j.module.as_str(), j.name.as_str(), j.uses);
         // PEP 8: CapWords names are classes, and calling a class (an enum member lookup, a
         // plain constructor) is how pickle rebuilds instances; a lowercase callable is a
         // function whose only purpose in a pickle is to be run.
@@ -41,11 +41,11 @@ fn check(cx: &Context<'_, '_>, out: &mut Vec<Finding>) {
             .rsplit('.')
             .next()
             .is_some_and(|last| last.starts_with(|c: char| c.is_ascii_uppercase()));
-        let severity = if g.uses.contains(Uses::CALLED) && !class_like {
+        let severity = if uses.contains(Uses::CALLED) && !class_like {
             Severity::High
-        } else if g.uses.contains(Uses::INSTANTIATED)
-            || g.uses.contains(Uses::BUILT)
-            || g.uses.contains(Uses::ARGUMENT)
+        } else if uses.contains(Uses::INSTANTIATED)
+            || uses.contains(Uses::BUILT)
+            || uses.contains(Uses::ARGUMENT)
         {
             Severity::Medium
         } else {
@@ -54,11 +54,12 @@ fn check(cx: &Context<'_, '_>, out: &mut Vec<Finding>) {
         out.push(Finding {
             code: RULE.code,
             severity,
-            global: Some(format!("{module}.{name}")),
-            offset: g.offset,
+            global: Some(j.dotted()),
+            offset: j.offset,
             message: format!(
-                "`{module}.{name}` is {}; importing `{module}` runs its code, and pickle-doctor does not know what this name does",
-                use_phrase(g.uses)
+                "{} is {}; importing `{module}` runs its code, and pickle-doctor does not know what this name does",
+                j.shown(),
+                use_phrase(uses)
             ),
             help: format!("make sure `{module}` comes from a package you trust, or allow the name in a policy file"),
         });
