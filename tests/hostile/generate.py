@@ -113,9 +113,10 @@ SYSTEM = call("os", "system", CMD)
 
 
 def techniques():
-    """(name, payload bytes, rule codes that must be reported)."""
+    """(name, payload bytes, rule codes that must be reported, severity of the worst of them or
+    None when any severity that makes the file unsafe will do)."""
     t = []
-    add = lambda name, data, *codes: t.append((name, data, list(codes)))  # noqa: E731
+    add = lambda name, data, *codes, severity=None: t.append((name, data, list(codes), severity))  # noqa: E731
 
     # 1. every import and call opcode
     add("global-reduce-p0", glob("os", "system") + MARK + s0(CMD) + TUPLE + REDUCE + STOP, "PD101")
@@ -151,8 +152,39 @@ def techniques():
     for module, name in [("__builtin__", "eval"), ("commands", "getoutput"), ("cPickle", "loads"),
                          ("posix", "system"), ("nt", "system"), ("_posixsubprocess", "fork_exec"),
                          ("_io", "FileIO"), ("_operator", "methodcaller"), ("_pickle", "loads"),
-                         ("_winapi", "CreateProcess"), ("urllib2", "urlopen"), ("exceptions", "eval")]:
-        add(f"alias-{module}.{name}", glob(module, name) + MARK + s0(CMD) + TUPLE + REDUCE + STOP, "PD101")
+                         ("_winapi", "CreateProcess"), ("urllib2", "urlopen")]:
+        add(f"alias-{module}.{name}", glob(module, name) + MARK + s0(CMD) + TUPLE + REDUCE + STOP, "PD101",
+            severity="critical")
+    # `exceptions` is not in _compat_pickle's IMPORT_MAPPING (only its exception names are), so
+    # Python 3 fails to import it: an unknown function called.
+    add("alias-exceptions.eval", glob("exceptions", "eval") + MARK + s0(CMD) + TUPLE + REDUCE + STOP, "PD103",
+        severity="high")
+    # Python 2 names below protocol 3 (no PROTO, PROTO 1 implied by binary ops, PROTO 2) are
+    # mapped by find_class before anything is imported; from protocol 3 they are not (Python 3
+    # then fails to import them: unknown functions, graded by use). The last PROTO counts.
+    for module, name, mapped_severity in [("httplib", "HTTPConnection", "critical"),
+                                          ("urllib", "urlretrieve", "critical"),
+                                          ("urllib2", "urlopen", "critical"),
+                                          ("commands", "getstatusoutput", "critical"),
+                                          ("SocketServer", "TCPServer", "critical"),
+                                          ("cookielib", "FileCookieJar", "high"),
+                                          ("__builtin__", "getattr", "critical")]:
+        payload = glob(module, name) + MARK + s0(CMD) + TUPLE + REDUCE + STOP
+        add(f"py2-{module}.{name}-p0", payload, "PD101", severity=mapped_severity)
+        add(f"py2-{module}.{name}-p2", PROTO(2) + payload, "PD101", severity=mapped_severity)
+        add(f"py2-{module}.{name}-p3-then-p2", PROTO(3) + PROTO(2) + payload, "PD101", severity=mapped_severity)
+    for module, name in [("__builtin__", "eval"), ("commands", "getoutput"), ("urllib", "urlopen")]:
+        payload = glob(module, name) + MARK + s0(CMD) + TUPLE + REDUCE + STOP
+        add(f"py2-{module}.{name}-p3", PROTO(3) + payload, "PD103", severity="high")
+        add(f"py2-{module}.{name}-p4-stack-global", sg_call(module, name, CMD), "PD103", severity="high")
+        add(f"py2-{module}.{name}-p2-then-p3", PROTO(2) + PROTO(3) + payload, "PD103", severity="high")
+    # getattr with a literal attribute is that attribute: of an allowed class, still dangerous.
+    add("getattr-allowed-class-dangerous-attr", PROTO(2) + glob("builtins", "getattr") + glob("pathlib", "Path")
+        + u("write_text") + TUPLE2 + REDUCE + u(CMD) + TUPLE1 + REDUCE + STOP, "PD101", severity="critical")
+    add("getattr-refused-attr", PROTO(2) + glob("builtins", "getattr") + b"]" + u("__class__") + TUPLE2 + REDUCE
+        + STOP, "PD101", severity="critical")
+    add("partial-of-system", PROTO(2) + glob("functools", "partial") + glob("os", "system") + u(CMD) + TUPLE2
+        + REDUCE + EMPTY_TUPLE + REDUCE + STOP, "PD101", severity="critical")
 
     # 5. extension registry
     add("ext1", PROTO(2) + b"\x82\x01" + u(CMD) + TUPLE1 + REDUCE + STOP, "PD104")
@@ -184,7 +216,14 @@ def techniques():
                          ("logging", "FileHandler"), ("ssl", "get_server_certificate"),
                          ("urllib.request", "urlopen"), ("requests", "get"), ("pandas", "read_csv"),
                          ("shutil", "rmtree"), ("socket", "create_connection"), ("ctypes", "CDLL"),
-                         ("webbrowser", "open"), ("sys", "exit"), ("http.client", "HTTPConnection")]:
+                         ("webbrowser", "open"), ("sys", "exit"), ("http.client", "HTTPConnection"),
+                         # network clients
+                         ("aiohttp", "request"), ("aiohttp.client", "ClientSession"), ("httpx", "get"),
+                         ("urllib3", "request"), ("requests.api", "get"), ("requests.sessions", "Session"),
+                         ("websocket", "create_connection"), ("websockets.sync.client", "connect"),
+                         ("paramiko", "SSHClient"), ("smtplib", "SMTP"), ("ftplib", "FTP"),
+                         ("telnetlib", "Telnet"), ("poplib", "POP3"), ("nntplib", "NNTP"),
+                         ("xmlrpc.client", "ServerProxy"), ("socketserver", "TCPServer")]:
         add(f"gadget-{module}.{name}", call(module, name, CMD), "PD101")
     add("gadget-pathlib-write-text", sg_call("pathlib", "Path.write_text", CMD), "PD101")
 
@@ -388,7 +427,7 @@ def main():
     files = []
     for cname, ext, wrap, compare_container in containers():
         os.makedirs(os.path.join(out, cname), exist_ok=True)
-        for tname, payload, codes in techniques():
+        for tname, payload, codes, severity in techniques():
             rel = f"{cname}/{tname}" + (f".{ext}" if ext else "")
             with open(os.path.join(out, rel), "wb") as f:
                 f.write(wrap(payload))
@@ -396,6 +435,7 @@ def main():
                 # The storage-keys pickle that follows completes the stream.
                 codes = [c for c in codes if c != "PD105"]
             files.append({"path": rel, "technique": tname, "container": cname, "expect": codes,
+                          "severity": severity,
                           "compare": cname == "raw" or (compare_container and tname in COMPARE_IN_CONTAINERS)})
     with open(os.path.join(out, "manifest.json"), "w") as f:
         json.dump({"files": files}, f, indent=1)

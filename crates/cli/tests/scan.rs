@@ -48,8 +48,17 @@ fn protocol_0_global_reduce() {
 
 #[test]
 fn python2_builtin_names_are_mapped() {
+    // Below protocol 3 find_class maps `__builtin__` to `builtins` (CPython loads
+    // `c__builtin__\nlen\n.` as `len`); from protocol 3 it imports `__builtin__` as written
+    // and fails (`ModuleNotFoundError: No module named '__builtin__'`).
     let v = json_of(b"c__builtin__\neval\n(S'1'\ntR.");
-    assert_eq!(codes(&v), vec!["PD101 critical __builtin__.eval"]);
+    assert_eq!(codes(&v), vec!["PD101 critical builtins.eval"]);
+    let message = v["files"][0]["findings"][0]["message"].as_str().unwrap();
+    assert!(message.contains("`builtins.eval` (written `__builtin__.eval`)"), "{message}");
+    let v = json_of(b"\x80\x03c__builtin__\neval\n(S'1'\ntR.");
+    assert_eq!(codes(&v), vec!["PD103 high __builtin__.eval"]);
+    let message = v["files"][0]["findings"][0]["message"].as_str().unwrap();
+    assert!(message.contains("a Python 2 name"), "{message}");
 }
 
 #[test]

@@ -30,6 +30,9 @@ pub(crate) struct Judged {
     pub(crate) uses: Uses,
     /// How the file writes it, when that differs from `module.name`.
     pub(crate) written: Option<String>,
+    /// A Python 2 name that `_compat_pickle` would map, named at protocol 3 or later, where
+    /// Python 3 imports it as written (and normally fails to).
+    pub(crate) python2_unmapped: Option<(String, String)>,
 }
 
 impl Judged {
@@ -67,12 +70,17 @@ pub(crate) fn judged<'t>(trace: &'t Trace<'t>, policy: &Policy) -> Vec<Judged> {
         };
         let written = (g.literal() != Some((module.as_str(), name.as_str())))
             .then(|| g.dotted());
+        let python2_unmapped = g.literal().and_then(|(m, n)| {
+            let mapped = knowledge::Knowledge::get().compat_map(m, n);
+            (g.protocol >= 3 && mapped != (m.to_owned(), n.to_owned())).then_some(mapped)
+        });
         let plain = Judged {
             offset: g.offset,
             module,
             name,
             uses: g.uses,
             written,
+            python2_unmapped,
         };
         let only_called = !outside_calls.get(g.node.index()).copied().unwrap_or(true);
         match (plain.module.as_str(), plain.name.as_str()) {
@@ -175,6 +183,7 @@ fn resolve_getattrs<'t>(
             module,
             name: format!("{class}.{attr}"),
             uses: uses_of(trace, result),
+            python2_unmapped: None,
         });
     }
     (!out.is_empty()).then_some(out)

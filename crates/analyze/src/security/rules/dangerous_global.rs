@@ -7,9 +7,16 @@ pub(super) const RULE: Rule = Rule {
     doc: "## What it does
 Reports globals that the policy lists as dangerous: anything that runs commands or Python
 source, reads or writes files, reaches the network, resolves names at load time, loads nested
-pickles. (Names that build code objects are PD107.) Every dotted prefix of `module.name` is checked, and Python 2
-module names (`__builtin__`, `cPickle`, `commands`) are mapped the way `_compat_pickle` maps
-them below protocol 3.
+pickles. (Names that build code objects are PD107.) Every dotted prefix of `module.name` is
+checked, under the name `find_class` imports:
+- Python 2 names (`__builtin__`, `cPickle`, `httplib`) are mapped the way `_compat_pickle` maps
+  them when the protocol in effect (the last PROTO before the op, 0 without one) is below 3;
+  from protocol 3 on they are imported as written, which Python 3 cannot (PD103);
+- `getattr(cls, 'name')` with a literal name, on a class the file names or an instance of
+  one, is judged as `cls.name` (`getattr(pathlib.Path, 'write_text')` is
+  `pathlib.Path.write_text`); attributes that reach other objects (`__globals__`,
+  `__subclasses__`, ...: `getattr_refused` in the data) leave it a `getattr` call;
+- `functools.partial` of allowed callables only binds arguments and is not reported.
 
 ## Why is this bad?
 Unpickling imports the module and, for REDUCE, calls the object with arguments from the file.

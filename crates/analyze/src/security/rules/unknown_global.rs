@@ -56,11 +56,18 @@ fn check(cx: &Context<'_, '_>, out: &mut Vec<Finding>) {
             severity,
             global: Some(j.dotted()),
             offset: j.offset,
-            message: format!(
-                "{} is {}; importing `{module}` runs its code, and pickle-doctor does not know what this name does",
-                j.shown(),
-                use_phrase(uses)
-            ),
+            message: match &j.python2_unmapped {
+                Some((m, n)) => format!(
+                    "{} is {}: a Python 2 name, which Python 3 maps to `{m}.{n}` only below protocol 3; at this protocol it imports `{module}` as written, which normally fails (and runs that module's code if one by that name is installed)",
+                    j.shown(),
+                    use_phrase(uses)
+                ),
+                None => format!(
+                    "{} is {}; importing `{module}` runs its code, and pickle-doctor does not know what this name does",
+                    j.shown(),
+                    use_phrase(uses)
+                ),
+            },
             help: format!("make sure `{module}` comes from a package you trust, or allow the name in a policy file"),
         });
     }
