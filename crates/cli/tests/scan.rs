@@ -441,3 +441,111 @@ fn binary_files_in_a_folder_are_not_broken_pickles() {
     let doc: serde_json::Value = serde_json::from_slice(&explicit.stdout).unwrap();
     assert_eq!(doc["files"][0]["verdict"], "unsafe", "{doc}");
 }
+
+/// A file whose first op cannot be decoded (or fails at once) ran nothing: it is "not a
+/// pickle" (PD105, low, verdict clean) whether scanned alone or in a folder, in text, JSON and
+/// SARIF, and `show` and `check` say the same thing in `pickle.load`'s own words. Those words
+/// come from real CPython: `pickle.loads` of every first byte that is not an opcode, and of a
+/// truncated PROTO and an unsupported protocol.
+#[test]
+fn a_file_whose_first_op_fails_is_not_a_pickle_everywhere() {
+    let Some(python) = common::from_env("PICKLE_DOCTOR_PYTHON") else {
+        return;
+    };
+    let mut inputs: Vec<Vec<u8>> = (0..=255u8)
+        .filter(|&b| pickle::Opcode::from_byte(b).is_none())
+        .map(|b| vec![b, b'y', b'z', b'\n'])
+        .collect();
+    inputs.push(b"\x80".to_vec());
+    inputs.push(b"\x80\x09.".to_vec());
+    let script = "import pickle, sys, json\n\
+        out = []\n\
+        for h in json.load(sys.stdin):\n\
+        \x20   try:\n\
+        \x20       pickle.loads(bytes.fromhex(h)); out.append(None)\n\
+        \x20   except Exception as e:\n\
+        \x20       out.append('%s: %s' % (type(e).__name__, e))\n\
+        json.dump(out, sys.stdout)\n";
+    let hex: Vec<String> = inputs
+        .iter()
+        .map(|d| d.iter().map(|b| format!("{b:02x}")).collect())
+        .collect();
+    let mut child = Command::new(&python)
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(serde_json::to_string(&hex).unwrap().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let raised: Vec<Option<String>> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(raised.len(), inputs.len());
+    let dir = std::env::temp_dir().join(format!("pd-not-a-pickle-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut paths = Vec::new();
+    for (i, data) in inputs.iter().enumerate() {
+        let path = dir.join(format!("f{i:03}.pkl"));
+        std::fs::write(&path, data).unwrap();
+        paths.push(path.to_str().unwrap().to_owned());
+    }
+    let args: Vec<&str> = paths.iter().map(String::as_str).collect();
+    // Named, in JSON: clean, one low note in pickle.load's words.
+    let (code, v) = common::scan_json(&args);
+    assert_eq!(code, Some(0));
+    let files = v["files"].as_array().unwrap();
+    assert_eq!(files.len(), inputs.len());
+    for ((file, data), raised) in files.iter().zip(&inputs).zip(&raised) {
+        let raised = raised.as_deref().expect("CPython loads none of these");
+        assert_eq!(file["verdict"], "clean", "{data:02x?}: {file}");
+        let findings = file["findings"].as_array().unwrap();
+        assert_eq!(findings.len(), 1, "{data:02x?}: {file}");
+        assert_eq!(findings[0]["code"], "PD105");
+        assert_eq!(findings[0]["severity"], "low");
+        assert_eq!(
+            findings[0]["message"].as_str().unwrap(),
+            format!("not a pickle: pickle.load fails on its first op with `{raised}`; nothing would run"),
+        );
+    }
+    // check says what pickle.load says; show says it is not a pickle, in the same words.
+    for (p, raised) in paths.iter().zip(&raised).step_by(37) {
+        let raised = raised.as_deref().unwrap();
+        let check = common::run_cli(&["check", p], None);
+        assert_eq!(check.status.code(), Some(1));
+        let text = String::from_utf8_lossy(&check.stdout);
+        assert!(text.contains(&format!("error: {raised}\n")), "{text}");
+        let show = common::run_cli(&["show", p], None);
+        assert_eq!(show.status.code(), Some(1));
+        let text = String::from_utf8_lossy(&show.stdout);
+        assert!(text.contains(&format!("with {raised}>")), "{text}");
+    }
+    // In text and SARIF: every file clean, one low note each.
+    let mut text_args = vec!["--format", "text"];
+    text_args.extend(&args);
+    let out = scan(&text_args, None);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.matches("PD105 [low] not a pickle").count(), paths.len());
+    let mut sarif_args = vec!["--format", "sarif"];
+    sarif_args.extend(&args);
+    let out = scan(&sarif_args, None);
+    assert_eq!(out.status.code(), Some(0));
+    let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), paths.len());
+    assert!(results.iter().all(|r| r["ruleId"] == "PD105" && r["level"] == "note"), "{results:?}");
+    // A folder walk of the same files: each is skipped (its content is not a model) or
+    // reported the same way, never unsafe.
+    let (code, v) = common::scan_json(&[dir.to_str().unwrap()]);
+    assert_eq!(code, Some(0));
+    for f in v["files"].as_array().unwrap() {
+        assert_eq!(f["verdict"], "clean");
+        assert_eq!(f["findings"][0]["code"], "PD105");
+        assert_eq!(f["findings"][0]["severity"], "low");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -244,6 +244,29 @@ pub fn open<'a>(data: &'a [u8], limits: &Limits) -> Result<Opened<'a>, OpenError
     open_nested(data, limits, 0)
 }
 
+/// Opens `data` the way a loader reads it: like [`open`], except that content in no known
+/// format is a whole-file pickle. `pickle.load` reads any bytes, and fails on the first one
+/// when it is not an opcode (`UnpicklingError: invalid load key, 'x'.`) before anything
+/// runs: commands that say what loading does (`scan` of a named file, `check`, `show`)
+/// report that, the same way everywhere.
+///
+/// # Errors
+/// As [`open`], except for unknown content.
+pub fn open_as_loader<'a>(data: &'a [u8], limits: &Limits) -> Result<Opened<'a>, OpenError> {
+    match open(data, limits) {
+        Err(OpenError::Unknown { .. }) => Ok(Opened::new(
+            Format::Pickle,
+            vec![Member {
+                name: String::new(),
+                kind: MemberKind::Pickle(Loader::Pickle),
+                data: Cow::Borrowed(data),
+                file_offset: Some(0),
+            }],
+        )),
+        other => other,
+    }
+}
+
 /// The members of an archive found inside another, named `outer/member` (the outer name alone
 /// for a whole-file member), owning their bytes. Offsets stay in file coordinates only when
 /// both levels store their bytes as is.

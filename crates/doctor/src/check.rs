@@ -94,7 +94,7 @@ impl Session {
         files
             .iter()
             .map(|(path, data)| {
-                let opened = container::open(data, &self.limits.inflate)
+                let opened = container::open_as_loader(data, &self.limits.inflate)
                     .map_err(|e| Error::open(path, e))?;
                 let prediction = self.predict_opened(&opened, path, &prepared, &mut resolver)?;
                 Ok(CheckReport {

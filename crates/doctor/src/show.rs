@@ -83,7 +83,8 @@ pub fn show(
     path: &str,
     opts: &ShowOptions,
 ) -> Result<Incomplete> {
-    let opened = container::open(data, &opts.limits.inflate).map_err(|e| Error::open(path, e))?;
+    let opened =
+        container::open_as_loader(data, &opts.limits.inflate).map_err(|e| Error::open(path, e))?;
     members::ensure_model(&opened, path)?;
     if let Some(inventory) = &opened.inventory {
         if opts.member.is_some() {
@@ -333,7 +334,17 @@ fn write_trace_text(out: &mut impl Write, trace: &Trace<'_>, full: bool) -> IoRe
         }
         match p.root {
             Some(v) => writeln!(out, "{}", r.value(v, 0, 0))?,
-            None => writeln!(out, "<incomplete: the pickle stopped before STOP>")?,
+            None => match p.error.as_ref().and_then(|e| {
+                (i == 0 && p.parent.is_none())
+                    .then(|| analyze::security::not_a_pickle(e, p.start))
+                    .flatten()
+            }) {
+                Some(raised) => writeln!(
+                    out,
+                    "<not a pickle: pickle.load fails on its first op with {raised}>"
+                )?,
+                None => writeln!(out, "<incomplete: the pickle stopped before STOP>")?,
+            },
         }
     }
     Ok(())

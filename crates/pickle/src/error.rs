@@ -65,3 +65,16 @@ impl fmt::Display for ParseError {
 }
 
 impl std::error::Error for ParseError {}
+
+/// The C unpickler's message for a byte that is not an opcode (`load` in `Modules/_pickle.c`):
+/// the byte itself when it is printable ASCII other than a quote or backslash, else `\xNN`.
+/// `pickle.loads(b"xyz")` raises `UnpicklingError: invalid load key, 'x'.`, and
+/// `pickle.loads(b"\xff")` `UnpicklingError: invalid load key, '\xff'.`
+#[must_use]
+pub fn invalid_load_key(byte: u8) -> String {
+    if (0x20..=0x7e).contains(&byte) && byte != b'\'' && byte != b'\\' {
+        format!("invalid load key, '{}'.", char::from(byte))
+    } else {
+        format!("invalid load key, '\\x{byte:02x}'.")
+    }
+}

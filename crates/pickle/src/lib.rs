@@ -27,7 +27,7 @@ pub mod text;
 mod write;
 
 pub use dis::{DisError, DisSummary, Skip, dis, dis_with_skips};
-pub use error::{ErrorKind, ParseError};
+pub use error::{ErrorKind, ParseError, invalid_load_key};
 pub use opcode::{ArgKind, Opcode, StackEffect};
 pub use parse::{Arg, Op, Parsed, Parser, parse_all, parse_one};
 pub use write::{WriteError, write_op, write_ops};

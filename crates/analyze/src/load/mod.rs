@@ -618,7 +618,7 @@ fn first_persistent_id(trace: &Trace<'_>) -> Option<u64> {
 }
 
 /// The C unpickler's words for a broken stream.
-fn stream_error(e: &vm::VmError, start: u64) -> String {
+pub(crate) fn stream_error(e: &vm::VmError, start: u64) -> String {
     use pickle::ErrorKind;
     match &e.kind {
         vm::VmErrorKind::Parse(p) => match p.kind {
@@ -627,10 +627,7 @@ fn stream_error(e: &vm::VmError, start: u64) -> String {
                 "UnpicklingError: pickle data was truncated".to_owned()
             }
             ErrorKind::UnknownOpcode(b) => {
-                format!(
-                    "UnpicklingError: invalid load key, '{}'.",
-                    char::from(b).escape_default()
-                )
+                format!("UnpicklingError: {}", pickle::invalid_load_key(b))
             }
             _ => format!("UnpicklingError: {e}"),
         },

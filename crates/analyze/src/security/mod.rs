@@ -71,6 +71,14 @@ pub struct Finding {
     pub help: String,
 }
 
+/// When a pickle starting at `start` stopped on its very first op (a text file, raw bytes, a
+/// truncated or unknown first byte), what `pickle.load` raises there, in its words: the file
+/// is not a pickle, and nothing would run. Budget overruns are not such failures.
+#[must_use]
+pub fn not_a_pickle(e: &vm::VmError, start: u64) -> Option<String> {
+    (e.offset == start && !e.is_budget()).then(|| crate::load::stream_error(e, start))
+}
+
 /// Runs every rule over a trace and returns the findings in stream order.
 #[must_use]
 pub fn scan(trace: &Trace<'_>, policy: &Policy) -> Vec<Finding> {

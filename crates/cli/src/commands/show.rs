@@ -35,7 +35,13 @@ pub(crate) fn run(args: &ShowArgs) -> Result<u8> {
     match result {
         Ok(incomplete) => {
             for (place, e) in &incomplete {
-                eprintln!("pickle-doctor: {place}: {e}");
+                // Only a member's first pickle starts at offset 0.
+                match analyze::security::not_a_pickle(e, 0) {
+                    Some(raised) => eprintln!(
+                        "pickle-doctor: {place}: not a pickle: pickle.load fails on its first op with {raised}"
+                    ),
+                    None => eprintln!("pickle-doctor: {place}: {e}"),
+                }
             }
             Ok(u8::from(!incomplete.is_empty()))
         }

@@ -235,7 +235,9 @@ fn scan_data(data: &[u8], shown: String, explicit: bool, opts: &ScanOptions) -> 
     if !explicit && matches!(sniffed, Sniffed::Unknown | Sniffed::Empty | Sniffed::Html) {
         return None;
     }
-    let opened = match container::open(data, &opts.limits.inflate) {
+    // A named file in no known format is read as `pickle.load` reads it: it fails on the
+    // first byte, and nothing runs (PD105, low: not a pickle).
+    let opened = match container::open_as_loader(data, &opts.limits.inflate) {
         Ok(o) => o,
         Err(e) => {
             // A damaged safetensors, GGUF or ONNX file is still named for what it is.

@@ -8,7 +8,8 @@ pub(super) const RULE: Rule = Rule {
     name: "incomplete-stream",
     doc: "## What it does
 Reports a pickle stream that cannot be read to its STOP: truncated, malformed, or over a
-budget.
+budget. A stream that fails on its very first op is not a pickle (low): `pickle.load`
+raises before anything runs.
 
 ## Why is this bad?
 Python runs every opcode before the point where loading fails, calls included, so a broken
@@ -23,8 +24,26 @@ trusted files.",
 
 fn check(cx: &Context<'_, '_>, out: &mut Vec<Finding>) {
     let (trace, _policy) = (cx.trace, cx.policy);
-    for p in &trace.pickles {
+    for (i, p) in trace.pickles.iter().enumerate() {
         let Some(e) = &p.error else { continue };
+        if let Some(raised) = crate::security::not_a_pickle(e, p.start)
+            && i == 0
+            && p.parent.is_none()
+        {
+            // The stream fails on its very first op (a text file, raw array bytes, a
+            // truncated or unknown first byte): `pickle.load` raises before anything runs.
+            out.push(Finding {
+                code: RULE.code,
+                severity: Severity::Low,
+                global: None,
+                offset: e.offset,
+                message: format!(
+                    "not a pickle: pickle.load fails on its first op with `{raised}`; nothing would run"
+                ),
+                help: "nothing to do unless this was meant to be a pickle".to_owned(),
+            });
+            continue;
+        }
         let not_opcodes = matches!(
             &e.kind,
             VmErrorKind::UnsupportedProtocol(_)
