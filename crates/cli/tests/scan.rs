@@ -392,15 +392,20 @@ fn hugging_face_cache_is_scanned_once_under_snapshot_names() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Files named on the command line are reported even when they are not models; a missing
-/// one is an error (exit 2 when nothing is unsafe).
+/// Files named on the command line are reported even when they are not models: a text file
+/// is read as `pickle.load` reads it, fails on its first byte, and is not a pickle (a low
+/// note, clean); a missing one is an error (exit 2 when nothing is unsafe).
 #[test]
 fn explicit_non_models_and_missing_files_are_errors() {
     let out = scan(&["README.md", "does-not-exist.pkl"], None);
     assert_eq!(out.status.code(), Some(2));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("README.md: error:"), "{text}");
+    assert!(
+        text.contains("README.md@0: PD105 [low] not a pickle: pickle.load fails on its first op with `UnpicklingError: invalid load key, '#'.`"),
+        "{text}"
+    );
     assert!(text.contains("does-not-exist.pkl: error:"), "{text}");
+    assert!(text.contains("1 clean, 1 error"), "{text}");
 }
 
 /// `--jobs 1` and the default give the same report.

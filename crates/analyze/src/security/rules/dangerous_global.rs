@@ -8,7 +8,9 @@ pub(super) const RULE: Rule = Rule {
 Reports globals that the policy lists as dangerous: anything that runs commands or Python
 source, reads or writes files, reaches the network, resolves names at load time, loads nested
 pickles. (Names that build code objects are PD107.) Every dotted prefix of `module.name` is
-checked, under the name `find_class` imports:
+checked, under the name `find_class` imports (below).
+
+Names are judged as Python loads them:
 - Python 2 names (`__builtin__`, `cPickle`, `httplib`) are mapped the way `_compat_pickle` maps
   them when the protocol in effect (the last PROTO before the op, 0 without one) is below 3;
   from protocol 3 on they are imported as written, which Python 3 cannot (PD103);
