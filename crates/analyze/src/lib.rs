@@ -37,3 +37,13 @@ pub fn empty_as_null<S: serde::Serializer>(s: &String, ser: S) -> Result<S::Ok, 
         ser.serialize_some(s)
     }
 }
+
+/// For a module under `__torch__` (the namespace TorchScript gives the classes it compiles),
+/// the archive file that defines it: `__torch__.tinynet` is `code/__torch__/tinynet.py`.
+/// `torch.jit.load` compiles those files; no Python module of that name exists
+/// (https://github.com/pytorch/pytorch/blob/main/torch/csrc/jit/serialization/import.cpp).
+#[must_use]
+pub fn torchscript_source(module: &str) -> Option<String> {
+    (module == "__torch__" || module.starts_with("__torch__."))
+        .then(|| format!("code/{}.py", module.replace('.', "/")))
+}

@@ -322,3 +322,52 @@ fn sha256_hex(data: &[u8]) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
+
+/// Names under `__torch__` in a TorchScript archive are the classes `torch.jit.load` compiles
+/// from the archive's `code/` files (torch wrote `scripted.pt` with `torch.jit.save`; its
+/// inventory lists those files, and `torch.load` of it dispatches to `torch.jit.load`, whose
+/// module type is `__torch__.tinynet.ScriptNet` with no `__torch__` in `sys.modules`). `scan`
+/// says so at low severity, naming a code file the archive really has, and `check` does not
+/// call them missing Python modules.
+#[test]
+fn torchscript_classes_are_not_python_imports() {
+    let inv = inventory();
+    let entry = &inv["files"]["scripted.pt"];
+    let code_files: Vec<&str> = entry["code_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    let prefix = entry["archive_prefix"].as_str().unwrap();
+    let path = dir().join("files/scripted.pt");
+    let (code, v) = common::scan_json(&["--policy", "strict", path.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{v}");
+    let mut seen = 0;
+    for f in v["files"][0]["findings"].as_array().unwrap() {
+        let global = f["global"].as_str().unwrap_or_default();
+        if !global.starts_with("__torch__.") {
+            continue;
+        }
+        seen += 1;
+        assert_eq!(f["code"], "PD103");
+        assert_eq!(f["severity"], "low");
+        let message = f["message"].as_str().unwrap();
+        assert!(message.contains("is a TorchScript class"), "{message}");
+        let file = message
+            .split("archive's `")
+            .nth(1)
+            .and_then(|m| m.split('`').next())
+            .unwrap();
+        assert!(
+            code_files.contains(&format!("{prefix}/{file}").as_str()),
+            "{file} not in {code_files:?}"
+        );
+    }
+    assert_eq!(seen, 3);
+    let out = common::run_cli(&["check", "--format", "json", path.to_str().unwrap()], None);
+    let doc: J = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = doc.to_string();
+    assert!(rows.contains("a TorchScript class, compiled by torch.jit.load"), "{rows}");
+    assert!(!rows.contains("no module named '__torch__'"), "{rows}");
+}

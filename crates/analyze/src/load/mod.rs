@@ -261,11 +261,8 @@ pub fn predict(
             if !read(g.pickle) {
                 continue;
             }
-            let protocol = trace
-                .pickles
-                .get(g.pickle)
-                .and_then(|p| p.protocol)
-                .unwrap_or(0);
+            // find_class reads the protocol in effect at the op (the last PROTO before it).
+            let protocol = g.protocol;
             let (Name::Literal(module), Name::Literal(name)) = (&g.module, &g.name) else {
                 out.globals.push(GlobalRow {
                     module: g.module.literal().unwrap_or("<computed>").to_owned(),
@@ -278,6 +275,24 @@ pub fn predict(
                 });
                 continue;
             };
+            if loader == Loader::Torch
+                && let Some(file) = crate::torchscript_source(module)
+            {
+                // torch.load hands a TorchScript archive to torch.jit.load, which compiles
+                // its code/ files into these classes: nothing is imported.
+                out.globals.push(GlobalRow {
+                    module: module.to_string(),
+                    name: name.to_string(),
+                    member: s.member.to_owned(),
+                    offset: g.offset,
+                    status: Status::Found,
+                    distribution: None,
+                    reason: format!(
+                        "a TorchScript class, compiled by torch.jit.load from the archive's {file}, not a Python import"
+                    ),
+                });
+                continue;
+            }
             let row = resolve_global(resolver, knowledge, options, loader, protocol, module, name);
             if let Some(err) = &row.error {
                 note_error((si, g.pickle, g.offset), err.clone());

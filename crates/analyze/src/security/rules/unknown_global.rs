@@ -24,7 +24,11 @@ object runs more. pickle-doctor cannot tell a harmless custom class from a gadge
 
 ## What to do
 Check that the module comes from a package you trust and pin it. Add trusted names to a
-policy file's `allow` list.",
+policy file's `allow` list.
+
+Names under `__torch__` are TorchScript classes that `torch.jit.load` compiles from the
+archive's `code/` files, not Python imports: they are reported at low severity, with the
+file that defines them.",
     check: Check::Trace(check),
 };
 
@@ -34,6 +38,20 @@ fn check(cx: &Context<'_, '_>, out: &mut Vec<Finding>) {
             continue;
         }
         let (module, name, uses) = (j.module.as_str(), j.name.as_str(), j.uses);
+        if let Some(file) = crate::torchscript_source(module) {
+            out.push(Finding {
+                code: RULE.code,
+                severity: Severity::Low,
+                global: Some(j.dotted()),
+                offset: j.offset,
+                message: format!(
+                    "{} is a TorchScript class, which `torch.jit.load` compiles from the archive's `{file}`: not a Python import (`pickle.load` cannot import `__torch__`)",
+                    j.shown()
+                ),
+                help: format!("the archive's `{file}` is TorchScript that runs when the model is called: review it, or load the weights from a state_dict"),
+            });
+            continue;
+        }
         // PEP 8: CapWords names are classes, and calling a class (an enum member lookup, a
         // plain constructor) is how pickle rebuilds instances; a lowercase callable is a
         // function whose only purpose in a pickle is to be run.
