@@ -422,3 +422,41 @@ fn parallel_map<T: Sync, R: Send>(
 ) -> Result<Vec<R>> {
     Ok(items.iter().map(f).collect())
 }
+
+#[doc(hidden)]
+pub mod fuzzing {
+    //! The scan's invariants, checked by the `parse_vm` and `container` fuzz targets and by
+    //! the test that replays their corpora: any bytes scan without a panic, every finding
+    //! lies inside its member, a file that fails on its first op is a low note and nothing
+    //! else, and the report serialises.
+
+    use super::{ScanOptions, ScanVerdict, scan_bytes};
+    use analyze::security::Severity;
+
+    /// Scans `data` as a named file under small budgets; panics if an invariant breaks.
+    pub fn scan_any(data: &[u8]) {
+        let mut opts = ScanOptions::default();
+        opts.limits.budgets = vm::Budgets::small();
+        opts.limits.inflate.max_inflated_bytes = 1 << 20;
+        let report = scan_bytes(data, "fuzz", &opts);
+        for f in &report.findings {
+            if let Some(start) = f.member_start {
+                assert!(start <= data.len() as u64, "member outside the file");
+                if f.member.is_empty() && f.finding.code != "PD106" {
+                    assert!(f.finding.offset <= data.len() as u64, "finding outside the file");
+                }
+            }
+        }
+        let not_a_pickle = report
+            .findings
+            .iter()
+            .any(|f| f.finding.message.starts_with("not a pickle:"));
+        if not_a_pickle && report.format == "pickle" {
+            // Nothing ran: the note is the only finding, and it is low.
+            assert_eq!(report.findings.len(), 1, "{:?}", report.findings);
+            assert_eq!(report.findings[0].finding.severity, Severity::Low);
+            assert_eq!(report.verdict, ScanVerdict::Clean);
+        }
+        let _ = serde_json::to_string(&report).expect("the report serialises");
+    }
+}
