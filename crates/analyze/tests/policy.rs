@@ -140,14 +140,24 @@ fn python2_names_are_mapped_below_protocol_3_only() {
             if severity == Severity::Medium {
                 // dbm.bsd is not denied: it is an unknown global, called.
                 assert_eq!(expected, None, "{module}.{name}");
-                assert_eq!(worst(&data, "PD103"), Some(Severity::High), "{module}.{name}");
+                assert_eq!(
+                    worst(&data, "PD103"),
+                    Some(Severity::High),
+                    "{module}.{name}"
+                );
                 continue;
             }
             assert_eq!(expected, Some(severity), "{module}.{name} -> {m}.{n}");
-            assert_eq!(worst(&data, "PD101"), Some(severity), "{module}.{name} at {proto:?}");
+            assert_eq!(
+                worst(&data, "PD101"),
+                Some(severity),
+                "{module}.{name} at {proto:?}"
+            );
             let f = findings(&data);
             assert!(
-                f.iter().any(|f| f.message.contains(&format!("`{m}.{n}` (written `{module}.{name}`)"))),
+                f.iter().any(|f| f
+                    .message
+                    .contains(&format!("`{m}.{n}` (written `{module}.{name}`)"))),
                 "{f:#?}"
             );
         }
@@ -157,8 +167,16 @@ fn python2_names_are_mapped_below_protocol_3_only() {
             // Unknown: a lowercase callable called is high, a class called is low (PD103's
             // grading: calling a class is how enum members and instances are rebuilt).
             let class_like = name.starts_with(|c: char| c.is_ascii_uppercase());
-            let want = if class_like { Severity::Low } else { Severity::High };
-            assert_eq!(worst(&data, "PD103"), Some(want), "{module}.{name} at {proto}");
+            let want = if class_like {
+                Severity::Low
+            } else {
+                Severity::High
+            };
+            assert_eq!(
+                worst(&data, "PD103"),
+                Some(want),
+                "{module}.{name} at {proto}"
+            );
         }
     }
     // The protocol in effect is the last PROTO before the op.
@@ -209,7 +227,12 @@ fn getattr_of_a_literal_attribute_is_judged_as_that_attribute() {
         Some(Severity::High)
     );
     // Attributes that reach other objects keep the getattr a name resolver.
-    for attr in ["__globals__", "__subclasses__", "__getattribute__", "__class__"] {
+    for attr in [
+        "__globals__",
+        "__subclasses__",
+        "__getattribute__",
+        "__class__",
+    ] {
         assert_eq!(
             worst(&getattr("]", attr), "PD101"),
             Some(Severity::Critical),
@@ -234,10 +257,19 @@ fn partial_of_allowed_callables_is_clean() {
     assert!(findings(ok).is_empty(), "{:#?}", findings(ok));
     let bad = b"\x80\x02cfunctools\npartial\ncos\nsystem\n\x85R.";
     assert_eq!(worst(bad, "PD101"), Some(Severity::Critical));
-    assert!(findings(bad).iter().any(|f| f.global.as_deref() == Some("functools.partial")));
+    assert!(
+        findings(bad)
+            .iter()
+            .any(|f| f.global.as_deref() == Some("functools.partial"))
+    );
     // The state replaces the callable: an unknown one there keeps the partial reported.
-    let swapped = b"\x80\x02cfunctools\npartial\ncbuiltins\nint\n\x85R(cmylib\nrun\n)}NtbK\x01\x85R.";
-    assert!(findings(swapped).iter().any(|f| f.global.as_deref() == Some("functools.partial")));
+    let swapped =
+        b"\x80\x02cfunctools\npartial\ncbuiltins\nint\n\x85R(cmylib\nrun\n)}NtbK\x01\x85R.";
+    assert!(
+        findings(swapped)
+            .iter()
+            .any(|f| f.global.as_deref() == Some("functools.partial"))
+    );
 }
 
 /// A built-in deny of a whole module yields to an allow entry naming a value type in it; a
@@ -246,11 +278,17 @@ fn partial_of_allowed_callables_is_clean() {
 fn exact_allow_entries_override_module_denies() {
     let policy = Policy::default();
     assert_eq!(policy.judge("socket", "AddressFamily"), Judgement::Allowed);
-    assert!(matches!(policy.judge("socket", "create_connection"), Judgement::Denied(_)));
+    assert!(matches!(
+        policy.judge("socket", "create_connection"),
+        Judgement::Denied(_)
+    ));
     assert!(matches!(policy.judge("os", "system"), Judgement::Denied(_)));
     assert_eq!(policy.judge("os", "stat_result"), Judgement::Allowed);
     // numpy.* never overrides numpy.load.
-    assert!(matches!(policy.judge("numpy", "load"), Judgement::Denied(_)));
+    assert!(matches!(
+        policy.judge("numpy", "load"),
+        Judgement::Denied(_)
+    ));
     let mut user = Policy::default();
     user.extend(
         Policy::from_toml(
@@ -258,7 +296,10 @@ fn exact_allow_entries_override_module_denies() {
         )
         .unwrap(),
     );
-    assert!(matches!(user.judge("socket", "AddressFamily"), Judgement::Denied(_)));
+    assert!(matches!(
+        user.judge("socket", "AddressFamily"),
+        Judgement::Denied(_)
+    ));
 }
 
 /// Every name on picklescan 1.0.5's deny list (`_unsafe_globals`, written to
@@ -268,10 +309,8 @@ fn exact_allow_entries_override_module_denies() {
 /// value type; here its command-running helpers are denied instead.
 #[test]
 fn picklescan_deny_list_is_covered() {
-    let doc: serde_json::Value = serde_json::from_str(include_str!(
-        "data/picklescan_unsafe_globals.json"
-    ))
-    .unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_str(include_str!("data/picklescan_unsafe_globals.json")).unwrap();
     assert_eq!(doc["picklescan"], "1.0.5");
     let mut checked = 0;
     for (module, names) in doc["unsafe_globals"].as_object().unwrap() {
@@ -291,8 +330,9 @@ fn picklescan_deny_list_is_covered() {
             let data = call_at(Some(2), module, &name);
             let f = findings(&data);
             assert!(
-                f.iter().any(|f| (f.code == "PD101" || f.code == "PD107")
-                    && f.severity >= Severity::High),
+                f.iter()
+                    .any(|f| (f.code == "PD101" || f.code == "PD107")
+                        && f.severity >= Severity::High),
                 "{module}.{name}: {f:#?}"
             );
             checked += 1;

@@ -54,7 +54,10 @@ fn python2_builtin_names_are_mapped() {
     let v = json_of(b"c__builtin__\neval\n(S'1'\ntR.");
     assert_eq!(codes(&v), vec!["PD101 critical builtins.eval"]);
     let message = v["files"][0]["findings"][0]["message"].as_str().unwrap();
-    assert!(message.contains("`builtins.eval` (written `__builtin__.eval`)"), "{message}");
+    assert!(
+        message.contains("`builtins.eval` (written `__builtin__.eval`)"),
+        "{message}"
+    );
     let v = json_of(b"\x80\x03c__builtin__\neval\n(S'1'\ntR.");
     assert_eq!(codes(&v), vec!["PD103 high __builtin__.eval"]);
     let message = v["files"][0]["findings"][0]["message"].as_str().unwrap();
@@ -513,7 +516,9 @@ fn a_file_whose_first_op_fails_is_not_a_pickle_everywhere() {
         assert_eq!(findings[0]["severity"], "low");
         assert_eq!(
             findings[0]["message"].as_str().unwrap(),
-            format!("not a pickle: pickle.load fails on its first op with `{raised}`; nothing would run"),
+            format!(
+                "not a pickle: pickle.load fails on its first op with `{raised}`; nothing would run"
+            ),
         );
     }
     // check says what pickle.load says; show says it is not a pickle, in the same words.
@@ -534,7 +539,10 @@ fn a_file_whose_first_op_fails_is_not_a_pickle_everywhere() {
     let out = scan(&text_args, None);
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(text.matches("PD105 [low] not a pickle").count(), paths.len());
+    assert_eq!(
+        text.matches("PD105 [low] not a pickle").count(),
+        paths.len()
+    );
     let mut sarif_args = vec!["--format", "sarif"];
     sarif_args.extend(&args);
     let out = scan(&sarif_args, None);
@@ -542,7 +550,12 @@ fn a_file_whose_first_op_fails_is_not_a_pickle_everywhere() {
     let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     assert_eq!(results.len(), paths.len());
-    assert!(results.iter().all(|r| r["ruleId"] == "PD105" && r["level"] == "note"), "{results:?}");
+    assert!(
+        results
+            .iter()
+            .all(|r| r["ruleId"] == "PD105" && r["level"] == "note"),
+        "{results:?}"
+    );
     // A folder walk of the same files: each is skipped (its content is not a model) or
     // reported the same way, never unsafe.
     let (code, v) = common::scan_json(&[dir.to_str().unwrap()]);

@@ -71,7 +71,11 @@ fn every_technique_is_caught_in_every_container() {
         // Where the generator states it, the worst finding of the expected rules has exactly
         // that severity (Python 2 names mapped below protocol 3, unknown from protocol 3).
         if let Some(want) = e["severity"].as_str() {
-            let rank = |s: &str| ["low", "medium", "high", "critical"].iter().position(|x| *x == s);
+            let rank = |s: &str| {
+                ["low", "medium", "high", "critical"]
+                    .iter()
+                    .position(|x| *x == s)
+            };
             let worst = r["findings"]
                 .as_array()
                 .unwrap()
@@ -158,7 +162,10 @@ fn stdlib_value_types_are_clean() {
                 protocols.insert(p.1.to_owned());
             }
         }
-        eprintln!("{} stdlib value files under {policy}: no finding", files.len());
+        eprintln!(
+            "{} stdlib value files under {policy}: no finding",
+            files.len()
+        );
     }
     assert_eq!(protocols.len(), 6, "{protocols:?}");
 }

@@ -368,6 +368,9 @@ fn torchscript_classes_are_not_python_imports() {
     let out = common::run_cli(&["check", "--format", "json", path.to_str().unwrap()], None);
     let doc: J = serde_json::from_slice(&out.stdout).unwrap();
     let rows = doc.to_string();
-    assert!(rows.contains("a TorchScript class, compiled by torch.jit.load"), "{rows}");
+    assert!(
+        rows.contains("a TorchScript class, compiled by torch.jit.load"),
+        "{rows}"
+    );
     assert!(!rows.contains("no module named '__torch__'"), "{rows}");
 }

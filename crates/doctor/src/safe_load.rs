@@ -54,13 +54,9 @@ pub fn plan(data: &[u8], opts: &ScanOptions) -> LoadPlan {
             let run = members::run(m, opts.limits.budgets);
             for g in &run.trace.globals {
                 if let Some((module, name)) = g.literal() {
-                    // Protocols 0 and 1 have no PROTO op (`None`).
-                    let renames = run
-                        .trace
-                        .pickles
-                        .get(g.pickle)
-                        .is_none_or(|p| p.protocol.is_none_or(|v| v < 3));
-                    let (mapped_module, mapped_name) = if renames {
+                    // find_class maps by the protocol in effect at the op: the last PROTO
+                    // before it (protocols 0 and 1 have none).
+                    let (mapped_module, mapped_name) = if g.protocol < 3 {
                         knowledge.compat_map(module, name)
                     } else {
                         (module.to_owned(), name.to_owned())

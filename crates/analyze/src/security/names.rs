@@ -68,8 +68,7 @@ pub(crate) fn judged<'t>(trace: &'t Trace<'t>, policy: &Policy) -> Vec<Judged> {
         let Some((module, name)) = loaded_name(g) else {
             continue;
         };
-        let written = (g.literal() != Some((module.as_str(), name.as_str())))
-            .then(|| g.dotted());
+        let written = (g.literal() != Some((module.as_str(), name.as_str()))).then(|| g.dotted());
         let python2_unmapped = g.literal().and_then(|(m, n)| {
             let mapped = knowledge::Knowledge::get().compat_map(m, n);
             (g.protocol >= 3 && mapped != (m.to_owned(), n.to_owned())).then_some(mapped)
@@ -84,12 +83,10 @@ pub(crate) fn judged<'t>(trace: &'t Trace<'t>, policy: &Policy) -> Vec<Judged> {
         };
         let only_called = !outside_calls.get(g.node.index()).copied().unwrap_or(true);
         match (plain.module.as_str(), plain.name.as_str()) {
-            ("builtins", "getattr") if only_called => {
-                match resolve_getattrs(trace, policy, g) {
-                    Some(names) => out.extend(names),
-                    None => out.push(plain),
-                }
-            }
+            ("builtins", "getattr") if only_called => match resolve_getattrs(trace, policy, g) {
+                Some(names) => out.extend(names),
+                None => out.push(plain),
+            },
             ("functools", "partial") if only_called && partial_of_allowed(trace, policy, g) => {}
             _ => out.push(plain),
         }
@@ -136,12 +133,18 @@ fn referenced_outside_calls(trace: &Trace<'_>) -> Vec<bool> {
 }
 
 /// Calls whose callable is `g`.
-fn calls_of<'t>(trace: &'t Trace<'t>, g: &Global<'_>) -> impl Iterator<Item = (Value, &'t vm::Object)> + 't {
+fn calls_of<'t>(
+    trace: &'t Trace<'t>,
+    g: &Global<'_>,
+) -> impl Iterator<Item = (Value, &'t vm::Object)> + 't {
     let target = Value::Node(g.node);
-    trace.calls.iter().filter_map(move |&id| match trace.nodes.get(id.index()) {
-        Some(Node::Object(o)) if o.callable == target => Some((Value::Node(id), &**o)),
-        _ => None,
-    })
+    trace
+        .calls
+        .iter()
+        .filter_map(move |&id| match trace.nodes.get(id.index()) {
+            Some(Node::Object(o)) if o.callable == target => Some((Value::Node(id), &**o)),
+            _ => None,
+        })
 }
 
 /// The positional arguments of a call.
@@ -171,7 +174,10 @@ fn resolve_getattrs<'t>(
             return None;
         };
         let attr = std::str::from_utf8(attr).ok()?;
-        let identifier = attr.chars().next().is_some_and(|c| c == '_' || c.is_alphabetic())
+        let identifier = attr
+            .chars()
+            .next()
+            .is_some_and(|c| c == '_' || c.is_alphabetic())
             && attr.chars().all(|c| c == '_' || c.is_alphanumeric());
         if !identifier || policy.getattr_refused(attr) {
             return None;
@@ -233,8 +239,20 @@ fn receiver_class(trace: &Trace<'_>, v: Value) -> Option<(String, String, String
 
 /// Builtin classes whose call builds an instance of themselves (`set([1])` at protocols 0–3).
 const BUILTIN_TYPES: &[&str] = &[
-    "set", "frozenset", "bytearray", "bytes", "complex", "int", "float", "str", "list",
-    "dict", "tuple", "range", "slice", "bool",
+    "set",
+    "frozenset",
+    "bytearray",
+    "bytes",
+    "complex",
+    "int",
+    "float",
+    "str",
+    "list",
+    "dict",
+    "tuple",
+    "range",
+    "slice",
+    "bool",
 ];
 
 /// The class of an object the pickle builds, when the file names it: `cls.__new__(cls)`

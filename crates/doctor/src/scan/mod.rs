@@ -443,7 +443,10 @@ pub mod fuzzing {
             if let Some(start) = f.member_start {
                 assert!(start <= data.len() as u64, "member outside the file");
                 if f.member.is_empty() && f.finding.code != "PD106" {
-                    assert!(f.finding.offset <= data.len() as u64, "finding outside the file");
+                    assert!(
+                        f.finding.offset <= data.len() as u64,
+                        "finding outside the file"
+                    );
                 }
             }
         }
