@@ -141,6 +141,27 @@ def test_scan_not_a_model():
     assert "empty" in (r.error or "")
 
 
+def test_scan_not_a_pickle(tmp_path):
+    """A file whose first byte is not an opcode ran nothing: a low PD105 note, clean, as the
+    CLI says, in pickle.load's own words (checked against this interpreter's pickle)."""
+    data = b"xyz\n"
+    with pytest.raises(pickle.UnpicklingError) as raised:
+        pickle.loads(data)
+    words = "UnpicklingError: %s" % raised.value
+    path = tmp_path / "notes.pkl"
+    path.write_bytes(data)
+    for source in (data, path):
+        r = pickle_doctor.scan(source)
+        assert r.verdict == "clean", r
+        assert r.error is None
+        assert [(f.code, f.severity) for f in r.findings] == [("PD105", "low")]
+        assert r.findings[0].message.startswith("not a pickle:")
+        assert "`%s`" % words in r.findings[0].message
+    c = pickle_doctor.check(path, python=sys.executable)
+    assert c.verdict == "fails"
+    assert c.error == words
+
+
 def test_scan_type_error():
     with pytest.raises(TypeError):
         pickle_doctor.scan(42)  # type: ignore[arg-type]
