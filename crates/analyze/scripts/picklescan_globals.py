@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Writes picklescan's deny list (`_unsafe_globals` in picklescan/scanner.py) as JSON, for
-crates/analyze/tests/policy.rs, which checks that the security data denies every name on it.
+"""Writes picklescan's deny and allow lists (`_unsafe_globals` and `_safe_globals` in
+picklescan/scanner.py) as JSON, for crates/analyze/tests/policy.rs, which checks that the
+security data denies every name on the first and allows every name on the second.
 Run it with a Python that has picklescan installed (a throwaway venv):
 
     python3 -m venv /tmp/ps && /tmp/ps/bin/pip install picklescan==1.0.5
@@ -21,6 +22,7 @@ doc = {
         m: ("*" if names == "*" else sorted(names if isinstance(names, (set, list)) else [names]))
         for m, names in sorted(scanner._unsafe_globals.items())
     },
+    "safe_globals": {m: sorted(names) for m, names in sorted(scanner._safe_globals.items())},
 }
 json.dump(doc, sys.stdout, indent=1)
 sys.stdout.write("\n")

@@ -302,7 +302,7 @@ fn exact_allow_entries_override_module_denies() {
     ));
 }
 
-/// Every name on picklescan 1.0.5's deny list (`_unsafe_globals`, written to
+/// Every name on picklescan 1.0.5's deny list (`_unsafe_globals`, written with its allow list to
 /// tests/data/picklescan_unsafe_globals.json by scripts/picklescan_globals.py) is denied
 /// here too (PD101 or PD107), Python 2 names at protocol 2, where Python maps them. One
 /// exception, by real effect: picklescan denies all of `uuid`, which holds the `uuid.UUID`
@@ -340,6 +340,17 @@ fn picklescan_deny_list_is_covered() {
     }
     assert!(checked > 90, "{checked}");
     assert!(findings(&call_at(Some(2), "uuid", "UUID")).is_empty());
+    // Its allow list is allowed here too.
+    let policy = Policy::default();
+    let mut safe = 0;
+    for (module, names) in doc["safe_globals"].as_object().unwrap() {
+        for name in names.as_array().unwrap() {
+            let name = name.as_str().unwrap();
+            assert_eq!(policy.judge(module, name), Judgement::Allowed, "{module}.{name}");
+            safe += 1;
+        }
+    }
+    assert!(safe > 20, "{safe}");
 }
 
 #[test]
