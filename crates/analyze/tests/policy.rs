@@ -346,7 +346,11 @@ fn picklescan_deny_list_is_covered() {
     for (module, names) in doc["safe_globals"].as_object().unwrap() {
         for name in names.as_array().unwrap() {
             let name = name.as_str().unwrap();
-            assert_eq!(policy.judge(module, name), Judgement::Allowed, "{module}.{name}");
+            assert_eq!(
+                policy.judge(module, name),
+                Judgement::Allowed,
+                "{module}.{name}"
+            );
             safe += 1;
         }
     }
