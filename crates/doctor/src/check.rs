@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use analyze::load::{self, Loader, Options, Prediction, Stream};
+use analyze::load::{self, Decoding, Encoding, Errors, Loader, Options, Prediction, Stream};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
@@ -17,6 +17,33 @@ pub struct CheckOptions {
     /// The script that is `__main__` at load time; without it, `__main__` names fail as in a
     /// fresh interpreter.
     pub main: Option<PathBuf>,
+    /// `encoding` and `errors` for Python 2 `str`s, with pickle.load's meaning (for the
+    /// loaders that take them: pickle, numpy, torch).
+    pub decoding: Decoding,
+}
+
+/// Parses `--encoding` (`ASCII`, `latin1`, `bytes`, or a Python alias of the first two).
+///
+/// # Errors
+/// [`Error::Usage`] for any other codec.
+pub fn parse_encoding(name: &str) -> Result<Encoding> {
+    Encoding::parse(name).ok_or_else(|| {
+        Error::Usage(format!(
+            "unknown encoding {name:?} (ASCII, latin1 or bytes, as numpy.load accepts)"
+        ))
+    })
+}
+
+/// Parses `--errors` (a codec error handler).
+///
+/// # Errors
+/// [`Error::Usage`] for an unknown handler.
+pub fn parse_errors(name: &str) -> Result<Errors> {
+    Errors::parse(name).ok_or_else(|| {
+        Error::Usage(format!(
+            "unknown error handler {name:?} (strict, ignore, replace, backslashreplace, surrogateescape)"
+        ))
+    })
 }
 
 /// Parses a loader name: `pickle`, `joblib`, `torch`, `numpy` or `pandas`.
@@ -60,6 +87,8 @@ impl Prepared {
                     None => None,
                 },
                 torch_archive: None,
+                decoding: opts.decoding,
+                npy: false,
             },
         })
     }
@@ -123,8 +152,16 @@ impl Session {
             Some(forced) if !opened.format.stores_data_only() => forced,
             _ => members::loader_for(opened),
         };
+        // joblib.load and pandas.read_pickle call the unpickler with its defaults: an
+        // encoding asked for cannot apply.
+        if !prepared.options.decoding.is_default() && !load::decoding::takes_encoding(loader) {
+            return Err(Error::Usage(format!(
+                "{path}: {loader} has no encoding option (--encoding/--errors apply to pickle, numpy and torch)"
+            )));
+        }
         let options = Options {
             torch_archive: members::torch_archive(opened),
+            npy: matches!(opened.format, container::Format::Npy | container::Format::Npz),
             ..prepared.options.clone()
         };
         let runs: Vec<_> = members::loaded_members(opened)

@@ -6,6 +6,7 @@
 //! kind, is the error the loader raises, worded as that loader words it.
 
 mod breaks;
+pub mod decoding;
 mod loader;
 
 use std::collections::BTreeMap;
@@ -14,6 +15,7 @@ use knowledge::Knowledge;
 use pyenv::{Attr, Resolver};
 use vm::{Name, Node, Trace};
 
+pub use decoding::{Decoding, Encoding, Errors};
 pub use loader::Loader;
 
 /// The verdict.
@@ -108,6 +110,8 @@ pub enum FixKind {
     Install,
     /// Load torch files with `weights_only=False` (if trusted) or allow the classes.
     WeightsOnly,
+    /// Load with another `encoding` (Python 2 `str`s the default ASCII cannot decode).
+    Encoding,
 }
 
 impl FixKind {
@@ -118,6 +122,7 @@ impl FixKind {
             FixKind::Rename => "rename",
             FixKind::Install => "install",
             FixKind::WeightsOnly => "weights-only",
+            FixKind::Encoding => "encoding",
         }
     }
 }
@@ -202,6 +207,10 @@ pub struct Options {
     pub main: Option<(String, pyenv::names::Namespace)>,
     /// The kind of torch archive, for `torch.load`'s `weights_only` rules.
     pub torch_archive: Option<TorchArchive>,
+    /// `encoding` and `errors` the loader is called with (pickle.load's meaning).
+    pub decoding: Decoding,
+    /// The pickles are `.npy` payloads (numpy's `read_array` wraps decoding errors).
+    pub npy: bool,
 }
 
 /// Kinds of torch files, which `weights_only=True` treats differently.
@@ -307,6 +316,25 @@ pub fn predict(
         {
             note_error((si, 0, e.offset), stream_error(e, run.start));
         }
+        // Python 2 strs the loader's encoding cannot decode.
+        for (pi, run) in trace.pickles.iter().enumerate() {
+            let Some(py2) = run.py2_non_ascii.filter(|_| read(pi)) else {
+                continue;
+            };
+            let version_of = |dist: &str| target_version(resolver.env(), dist);
+            if let Some(error) = decoding::decode_error(
+                trace,
+                py2,
+                loader,
+                options.decoding,
+                options.npy,
+                knowledge,
+                &version_of,
+            ) {
+                note_error((si, pi, py2.offset), error);
+                out.fixes.push(decoding_fix(loader));
+            }
+        }
         for fired in breaks::detect(trace, resolver.env(), knowledge, loader) {
             let b = fired.brk;
             if let Some(w) = fired.warning {
@@ -365,6 +393,25 @@ pub fn predict(
     }
     dedupe(&mut out.fixes);
     out
+}
+
+/// What to do about a Python 2 `str` the loader cannot decode: load with latin-1 where the
+/// loader takes an encoding (what Python 2 `str`s usually are: bytes, numpy array data, or
+/// latin-1 text).
+fn decoding_fix(loader: Loader) -> Fix {
+    let to = match loader {
+        Loader::Numpy => "numpy.load(f, allow_pickle=True, encoding='latin1')",
+        Loader::Torch => "torch.load(f, encoding='latin1')",
+        Loader::Joblib => {
+            "joblib.load has no encoding option: load it once where it was written (Python 2) and dump it again"
+        }
+        _ => "pickle.load(f, encoding='latin1')",
+    };
+    Fix {
+        kind: FixKind::Encoding,
+        from: "encoding='ASCII'".to_owned(),
+        to: to.to_owned(),
+    }
 }
 
 /// torch >= 2.6 loads with `weights_only=True` by default: globals outside its allowlist,

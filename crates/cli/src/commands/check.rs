@@ -9,20 +9,35 @@ use doctor::CheckOptions;
 use crate::args::{CheckArgs, CheckFormat};
 use crate::input;
 
-/// The `--loader` and `--main` flags.
+/// The `--loader`, `--main`, `--encoding` and `--errors` flags.
 pub(super) fn options(
     loader: Option<&str>,
     main: Option<&std::path::Path>,
+    encoding: Option<&str>,
+    errors: Option<&str>,
 ) -> Result<CheckOptions> {
+    let mut decoding = analyze::load::Decoding::default();
+    if let Some(e) = encoding {
+        decoding.encoding = doctor::check::parse_encoding(e)?;
+    }
+    if let Some(e) = errors {
+        decoding.errors = doctor::check::parse_errors(e)?;
+    }
     Ok(CheckOptions {
         loader: loader.map(doctor::check::parse_loader).transpose()?,
         main: main.map(std::path::Path::to_path_buf),
+        decoding,
     })
 }
 
 pub(crate) fn run(args: &CheckArgs) -> Result<u8> {
     let session = args.target.session(&args.limits)?;
-    let opts = options(args.loader.as_deref(), args.main.as_deref())?;
+    let opts = options(
+        args.loader.as_deref(),
+        args.main.as_deref(),
+        args.encoding.as_deref(),
+        args.errors.as_deref(),
+    )?;
     let inputs = input::open_all(&args.files)?;
     let files: Vec<(&str, &[u8])> = inputs.iter().map(|(p, d)| (p.as_str(), &d[..])).collect();
     let reports = session.check_many(&files, &opts)?;
