@@ -259,6 +259,37 @@ def write_numpy(w):
           save(np.linspace(0, 1, 5)))
 
 
+def write_numpy_names(w):
+    """numpy's scalar types and other top-level names pickled by reference (`numpy.float64`).
+
+    numpy 1.x binds them in `numpy.core.numerictypes` through `globals()[key] = ...`, reached
+    by `from .core import *` chains, and `numpy/__init__.py` defines `__getattr__`: a file
+    that loads in the writer's own venv must be `loads` there, not `at-risk`.
+    """
+    import numpy as np
+
+    names = ["float64", "float32", "float16", "int8", "int16", "int32", "int64", "uint8",
+             "uint16", "uint32", "uint64", "intc", "intp", "longlong", "ulonglong", "bool_",
+             "complex64", "complex128", "clongdouble", "longdouble", "str_", "bytes_", "void",
+             "object_", "datetime64", "timedelta64", "generic", "number", "integer",
+             "signedinteger", "unsignedinteger", "inexact", "floating", "complexfloating",
+             "flexible", "character", "ndarray", "dtype", "matrix", "recarray", "record",
+             "memmap", "errstate", "finfo", "iinfo", "poly1d", "ufunc", "half", "single",
+             "double", "csingle", "cdouble", "short", "ushort", "byte", "ubyte"]
+    classes = [getattr(np, n) for n in names if hasattr(np, n)]
+    for p in (2, 4):
+        w.pickle(f"np-names-p{p}.pkl", "numpy",
+                 f"numpy's scalar types and top-level classes by reference (numpy.float64, ...), protocol {p}",
+                 classes, p)
+    values = [np.float64(1.5), np.float32(2.5), np.int8(-3), np.uint64(7), np.complex64(1j),
+              np.longdouble(0.25), np.str_("s"), np.bytes_(b"b"), np.datetime64("2024-01-02"),
+              np.timedelta64(3, "s"), np.dtype("float32"), np.dtype([("a", "<i4"), ("b", "<f8")]),
+              np.dtype("U3"), np.dtype("M8[ms]")]
+    w.pickle("np-scalars-dtypes-p4.pkl", "numpy",
+             "numpy scalars of many types and dtypes (float32, int8, uint64, complex64, longdouble, "
+             "str_, bytes_, datetime64, timedelta64, structured and unicode dtypes), protocol 4", values, 4)
+
+
 def sklearn_models():
     import numpy as np
     from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
@@ -530,6 +561,23 @@ def write_mlkit(w):
              [Scaler, Dense], 0)
     w.add("mlkit-objects.npy", "numpy", g, "np.save of an object array holding a Scaler and a Dense",
           lambda path: np.save(path, np.array([scaler, dense, None], dtype=object), allow_pickle=True))
+
+
+def write_control_names(w):
+    """Names with control characters: errors print them as repr (`No module named
+    '__builtin__\\r'`) except the pure-Python unpickler's `module 'm' has no attribute 'n'`
+    (str). A Python 2 pickle written in text mode on Windows ends its lines with CRLF."""
+    g = "names"
+    crlf = b"(lp0\r\nc__builtin__\r\nlist\r\np1\r\na."
+    ctl = b"cbuiltins\nli\x01st\n."
+    quote = b"cbuiltins\nli'st\n."
+    tab = b"\x80\x04\x95\x11\x00\x00\x00\x00\x00\x00\x00\x8c\x08builtins\x8c\x03l\tt\x93."
+    for name, data, what in (("crlf-global-p0", crlf, "protocol 0 written with CRLF line ends: GLOBAL '__builtin__\\r' 'list\\r'"),
+                             ("ctl-attr-p0", ctl, "GLOBAL builtins 'li\\x01st' (a control character in the name)"),
+                             ("quote-attr-p0", quote, "GLOBAL builtins \"li'st\" (a quote in the name)"),
+                             ("tab-attr-p4", tab, "STACK_GLOBAL builtins 'l\\tt' (a tab in the name)")):
+        w.raw(f"{name}.pkl", g, what, data)
+        w.raw(f"{name}.joblib.pkl", g, what + "; joblib.load (the pure-Python unpickler)", data, loader="joblib")
 
 
 # --------------------------------------------------------------------------
@@ -862,6 +910,7 @@ def main():
     else:
         if have("numpy") and not local:
             write_numpy(w)
+            write_numpy_names(w)
             groups.append("numpy")
         if have("sklearn"):
             models = sklearn_models()
@@ -887,6 +936,8 @@ def main():
             groups.append("plain")
             write_python2(w)
             groups.append("python2")
+            write_control_names(w)
+            groups.append("names")
 
     versions = {name: dist_version(name) for name in (
         "numpy", "scipy", "scikit-learn", "pandas", "joblib", "cloudpickle", "mlkit",

@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use analyze::load::{self, Decoding, Encoding, Errors, Loader, Options, Prediction, Stream};
+use analyze::load::{self, Loader, Options, Prediction, Stream};
+pub use analyze::load::{Decoding, Encoding, Errors};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
@@ -69,6 +70,28 @@ pub struct CheckReport {
     /// The prediction.
     #[serde(flatten)]
     pub prediction: Prediction,
+    /// Whether `pickle-doctor fix` repairs the file for this target (its dry run is
+    /// predicted to load).
+    pub repairable: bool,
+}
+
+/// Whether `fix` has something to try: a rename that resolves in the target, or a break
+/// with a tested state rewrite.
+fn fix_candidates(p: &Prediction) -> bool {
+    use analyze::load::{FixKind, Verdict};
+    if p.verdict == Verdict::Loads {
+        return false;
+    }
+    let knowledge = crate::knowledge();
+    p.fixes
+        .iter()
+        .any(|f| f.kind == FixKind::Rename && !f.to.starts_with('<'))
+        || p.risks.iter().any(|r| {
+            knowledge
+                .breaks
+                .iter()
+                .any(|b| b.id == r.code && b.fix_kind == knowledge::BreakFix::Rewrite)
+        })
 }
 
 /// What `check` has prepared once for many files: the `__main__` script's names.
@@ -126,10 +149,24 @@ impl Session {
                 let opened = container::open(data, &self.limits.inflate)
                     .map_err(|e| Error::open(path, e))?;
                 let prediction = self.predict_opened(&opened, path, &prepared, &mut resolver)?;
+                // Only a real dry run of `fix` says whether its repair loads.
+                let repairable = fix_candidates(&prediction)
+                    && self
+                        .fix(
+                            Path::new(path),
+                            data,
+                            &crate::FixOptions {
+                                check: opts.clone(),
+                                ..crate::FixOptions::default()
+                            },
+                            &mut |_| {},
+                        )
+                        .is_ok_and(|o| o.ok());
                 Ok(CheckReport {
                     path: (*path).to_owned(),
                     format: opened.format.name().to_owned(),
                     prediction,
+                    repairable,
                 })
             })
             .collect()

@@ -241,7 +241,21 @@ impl<'e> Resolver<'e> {
         let Some(ns) = self.namespace_of(file, &module.name, module.is_package()) else {
             return Attr::Unverified(format!("cannot read {}", file.display()));
         };
-        self.namespace_attribute(&ns, name, depth)
+        let decided = self.namespace_attribute(&ns, name, depth);
+        // A module that binds names dynamically (numpy 1.x: `globals()[key] = ...` over its
+        // scalar types, reached through `from .core import *`, plus a `__getattr__`) may
+        // still declare them in its own `.pyi` stub (`float64 = floating[_64Bit]`): the
+        // stub binds the name statically, so `__getattr__` never runs for it. Only a name
+        // that nothing binds is left to `__getattr__`.
+        if matches!(decided, Attr::Unverified(_))
+            && ns.getattr_serves.is_none()
+            && let Some(stub) = module.stub()
+            && let Some(declared) = self.namespace_of(&stub, &module.name, module.is_package())
+            && declared.binds(name)
+        {
+            return Attr::Found("declared in the module's .pyi stub (the source binds it dynamically)");
+        }
+        decided
     }
 
     fn namespace_attribute(&mut self, ns: &Namespace, name: &str, depth: usize) -> Attr {

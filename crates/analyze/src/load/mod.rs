@@ -94,10 +94,14 @@ pub struct GlobalRow {
 pub struct Risk {
     /// Stable identifier.
     pub code: String,
-    /// What.
+    /// What, in one sentence a user understands.
     pub message: String,
     /// What to do.
     pub fix: String,
+    /// The knowledge base's longer note: what changed and how it was verified, with its
+    /// source (empty when there is none; text shows it with `--verbose`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub note: String,
 }
 
 /// What kind of repair a [`Fix`] is.
@@ -187,6 +191,7 @@ impl Prediction {
             code: "weights-only".to_owned(),
             message: "every name resolves, but torch.load's default weights_only=True refuses this file's classes, as it refused the original".to_owned(),
             fix: "torch.load(f, weights_only=False) if you trust the file, or torch.serialization.add_safe_globals([...])".to_owned(),
+            note: String::new(),
         });
         true
     }
@@ -246,10 +251,7 @@ pub fn predict(
     if let Some(pkg) = loader.package()
         && let Err(f) = resolver.import(pkg)
     {
-        out.error = Some(format!(
-            "ModuleNotFoundError: No module named '{}'",
-            f.missing
-        ));
+        out.error = Some(loader::module_not_found(&f.missing));
         out.verdict = Verdict::Fails;
         out.fixes.push(Fix {
             kind: FixKind::Install,
@@ -337,11 +339,13 @@ pub fn predict(
         }
         for fired in breaks::detect(trace, resolver.env(), knowledge, loader) {
             let b = fired.brk;
+            let note = breaks::note(b);
             if let Some(w) = fired.warning {
                 out.risks.push(Risk {
                     code: b.id.clone(),
-                    message: w,
+                    message: format!("the load warns: {}", breaks::first_sentence(&w)),
                     fix: b.fix.clone(),
+                    note: format!("{w}\n{note}"),
                 });
                 if let Some((dist, v)) = fired.producer {
                     out.fixes.push(Fix {
@@ -352,17 +356,15 @@ pub fn predict(
                 }
                 continue;
             }
-            let error = fired
-                .error
-                .unwrap_or_else(|| format!("state-level break {}", b.id));
-            note_error((si, 0, fired.offset), error);
+            let message = breaks::sentence(b, resolver.env());
+            if let Some(error) = fired.error {
+                note_error((si, 0, fired.offset), breaks::finish(b, error, resolver));
+            }
             out.risks.push(Risk {
                 code: b.id.clone(),
-                message: format!(
-                    "{} (target {} {}..{})",
-                    b.fix_kind, b.dist, b.since, b.until
-                ),
+                message,
                 fix: b.fix.clone(),
+                note,
             });
         }
     }
@@ -385,10 +387,11 @@ pub fn predict(
         out.risks.push(Risk {
             code: "unverified-global".to_owned(),
             message: format!(
-                "`{}.{}` cannot be checked statically: {}",
+                "`{}.{}` cannot be checked without running Python: {}.",
                 g.module, g.name, g.reason
             ),
             fix: "load it once in the target environment to be sure".to_owned(),
+            note: String::new(),
         });
     }
     dedupe(&mut out.fixes);
@@ -520,10 +523,7 @@ fn resolve_global(
         Err(f) => {
             r.status = Status::ModuleMissing;
             r.reason = format!("no module named '{}' in the target", f.missing);
-            r.error = Some(format!(
-                "ModuleNotFoundError: No module named '{}'",
-                f.missing
-            ));
+            r.error = Some(loader::module_not_found(&f.missing));
             r.fixes = renames(resolver, knowledge, &module, &name);
             return r;
         }

@@ -44,7 +44,14 @@ pub(crate) fn run(args: &CheckArgs) -> Result<u8> {
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     match args.format {
-        CheckFormat::Text => doctor::render::check::text(&mut out, &reports)?,
+        CheckFormat::Text => doctor::render::check::text(
+            &mut out,
+            &reports,
+            &doctor::render::check::TextOptions {
+                verbose: args.verbose,
+                fix_args: fix_args(args),
+            },
+        )?,
         CheckFormat::Json => writeln!(
             out,
             "{}",
@@ -57,4 +64,32 @@ pub(crate) fn run(args: &CheckArgs) -> Result<u8> {
     Ok(u8::from(
         any(Verdict::Fails) || (args.strict && any(Verdict::AtRisk)),
     ))
+}
+
+/// The arguments `check` was given that `fix` needs to repair for the same target and load.
+fn fix_args(args: &CheckArgs) -> Vec<String> {
+    let mut out = Vec::new();
+    let t = &args.target;
+    if let Some(py) = &t.python {
+        out.extend(["--python".to_owned(), py.display().to_string()]);
+    }
+    if !t.site_packages.is_empty() {
+        out.push("--site-packages".to_owned());
+        out.extend(t.site_packages.iter().map(|d| d.display().to_string()));
+    }
+    if let Some(v) = &t.python_version {
+        out.extend(["--python-version".to_owned(), v.clone()]);
+    }
+    let flags = [
+        ("--main", args.main.as_ref().map(|m| m.display().to_string())),
+        ("--loader", args.loader.clone()),
+        ("--encoding", args.encoding.clone()),
+        ("--errors", args.errors.clone()),
+    ];
+    for (flag, value) in flags {
+        if let Some(v) = value {
+            out.extend([flag.to_owned(), v]);
+        }
+    }
+    out
 }
