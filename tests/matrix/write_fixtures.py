@@ -580,6 +580,20 @@ def write_control_names(w):
         w.raw(f"{name}.joblib.pkl", g, what + "; joblib.load (the pure-Python unpickler)", data, loader="joblib")
 
 
+def write_broken_streams(w):
+    """Streams the unpickler rejects: the error is `_pickle`'s own text, nothing else."""
+    g = "broken"
+    for name, data, what in (
+            ("memo-missing-binget", b"h\x05.", "BINGET 5 with an empty memo"),
+            ("memo-missing-get", b"g5\n.", "GET 5 with an empty memo"),
+            ("stack-underflow-pop", b"0.", "POP on an empty stack"),
+            ("stack-underflow-setitem", b"K\x01K\x02s.", "SETITEM with no dict below"),
+            ("mark-missing", b"e.", "APPENDS without a MARK"),
+            ("frame-truncated", b"\x80\x04\x95\x30\x00\x00\x00\x00\x00\x00\x00N.",
+             "FRAME of 48 bytes with 2 left")):
+        w.raw(f"{name}.pkl", g, what, data)
+
+
 # --------------------------------------------------------------------------
 # Python 2 files: assembled from the opcodes Python 2's pickle wrote (no Python 2 exists
 # here). A Python 2 `str` is bytes: STRING (protocol 0), SHORT_BINSTRING / BINSTRING
@@ -938,6 +952,8 @@ def main():
             groups.append("python2")
             write_control_names(w)
             groups.append("names")
+            write_broken_streams(w)
+            groups.append("broken")
 
     versions = {name: dist_version(name) for name in (
         "numpy", "scipy", "scikit-learn", "pandas", "joblib", "cloudpickle", "mlkit",

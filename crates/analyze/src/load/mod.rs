@@ -316,7 +316,22 @@ pub fn predict(
         if let Some(run) = trace.pickles.first()
             && let Some(e) = &run.error
         {
-            note_error((si, 0, e.offset), stream_error(e, run.start));
+            if matches!(e.kind, vm::VmErrorKind::Budget { .. }) {
+                // Our limit, not the loader's error: what follows was not analysed.
+                out.risks.push(Risk {
+                    code: "analysis-budget".to_owned(),
+                    message: format!(
+                        "The file was analysed only up to offset {}: {}.",
+                        e.offset,
+                        e.kind_message()
+                    ),
+                    fix: "raise the limits (--max-ops, --max-nodes, ...) to analyse all of it"
+                        .to_owned(),
+                    note: String::new(),
+                });
+            } else {
+                note_error((si, 0, e.offset), stream_error(e, run.start));
+            }
         }
         // Python 2 strs the loader's encoding cannot decode.
         for (pi, run) in trace.pickles.iter().enumerate() {
@@ -684,7 +699,20 @@ fn stream_error(e: &vm::VmError, start: u64) -> String {
         vm::VmErrorKind::UnsupportedProtocol(p) => {
             format!("ValueError: unsupported pickle protocol: {p}")
         }
-        _ => format!("UnpicklingError: {e}"),
+        vm::VmErrorKind::MemoMissing(i) => {
+            format!("UnpicklingError: Memo value not found at index {i}")
+        }
+        vm::VmErrorKind::StackUnderflow => "UnpicklingError: unpickling stack underflow".to_owned(),
+        vm::VmErrorKind::MarkMissing => "UnpicklingError: could not find MARK".to_owned(),
+        vm::VmErrorKind::FrameTruncated { .. } => {
+            "UnpicklingError: pickle data was truncated".to_owned()
+        }
+        // The machine's own words, without its op name and offset (those are notes, shown
+        // by `dis`): the loader's text is not known for these.
+        vm::VmErrorKind::BadArgument(m) | vm::VmErrorKind::Type(m) => {
+            format!("UnpicklingError: {m}")
+        }
+        _ => format!("UnpicklingError: {}", e.kind_message()),
     }
 }
 
