@@ -777,7 +777,7 @@ def py2_ndarray(shape, dtype, data):
 
 def py2_npy(payload_pickle, descr, shape):
     """A version 1.0 .npy file as Python 2's numpy wrote it (header padded to 16 bytes)."""
-    header = "{'descr': %r, 'fortran_order': False, 'shape': %r, }" % (descr, shape)
+    header = f"{{'descr': {descr!r}, 'fortran_order': False, 'shape': {shape!r}, }}"
     pad = 16 - (10 + len(header) + 1) % 16
     header = header + " " * pad + "\n"
     return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode("latin1") + payload_pickle
@@ -785,7 +785,7 @@ def py2_npy(payload_pickle, descr, shape):
 
 def py2_zfile(data):
     """joblib <= 0.9's zfile: 'ZF', the length in hex padded to 19 bytes, zlib data."""
-    return b"ZF" + ("0x%x" % len(data)).ljust(19).encode() + zlib.compress(data, 3)
+    return b"ZF" + f"0x{len(data):x}".ljust(19).encode() + zlib.compress(data, 3)
 
 
 def write_python2(w):

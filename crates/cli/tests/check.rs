@@ -290,7 +290,10 @@ fn check_prints_the_fix_command_that_repairs_the_file() {
     let Some(python) = venv("matrix-current") else {
         return;
     };
-    let src = truth.parent().unwrap().join("fixtures/legacy/sk-knn-p4.pkl");
+    let src = truth
+        .parent()
+        .unwrap()
+        .join("fixtures/legacy/sk-knn-p4.pkl");
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("knn.pkl");
     std::fs::copy(&src, &file).unwrap();
@@ -335,7 +338,10 @@ fn check_prints_the_fix_command_that_repairs_the_file() {
         String::from_utf8_lossy(&load.stderr)
     );
     // A pin stays a pip line.
-    assert!(text.contains("  fix: pip install 'scikit-learn==1.2.2'"), "{text}");
+    assert!(
+        text.contains("  fix: pip install 'scikit-learn==1.2.2'"),
+        "{text}"
+    );
 }
 
 /// `--encoding` applies to the loaders that take it; joblib.load and pandas.read_pickle have

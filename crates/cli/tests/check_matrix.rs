@@ -129,11 +129,12 @@ fn check_agrees_with_real_loads_on_every_row() {
                     let decoding_error = matches!(
                         r["error_type"].as_str(),
                         Some("UnicodeDecodeError" | "UnicodeError")
-                    ) || r["error_context"]
-                        .as_array()
-                        .is_some_and(|c| c.iter().any(|l| {
-                            l.as_str().is_some_and(|l| l.starts_with("UnicodeDecodeError"))
-                        }));
+                    ) || r["error_context"].as_array().is_some_and(|c| {
+                        c.iter().any(|l| {
+                            l.as_str()
+                                .is_some_and(|l| l.starts_with("UnicodeDecodeError"))
+                        })
+                    });
                     if decoding_error {
                         decoding += 1;
                     }
@@ -146,8 +147,7 @@ fn check_agrees_with_real_loads_on_every_row() {
                         && (!name_error
                             || without_paths(r["error_line"].as_str().unwrap())
                                 == without_paths(p["error"].as_str().unwrap_or_default()))
-                        && (!decoding_error
-                            || r["error_full"].as_str() == p["error"].as_str())
+                        && (!decoding_error || r["error_full"].as_str() == p["error"].as_str())
                         && (!stream_error
                             || r["error_line"].as_str()
                                 == p["error"].as_str().and_then(|e| e.lines().next()))

@@ -198,7 +198,10 @@ impl Session {
         }
         let options = Options {
             torch_archive: members::torch_archive(opened),
-            npy: matches!(opened.format, container::Format::Npy | container::Format::Npz),
+            npy: matches!(
+                opened.format,
+                container::Format::Npy | container::Format::Npz
+            ),
             ..prepared.options.clone()
         };
         let runs: Vec<_> = members::loaded_members(opened)

@@ -132,13 +132,28 @@ fn python2_string_entries_are_well_formed() {
     assert!(t.source.starts_with("https://"));
     assert!(!t.wrapper.is_empty() && !t.fallback.is_empty());
     for w in &t.wrapper {
-        assert!(["numpy", "joblib"].contains(&w.loader.as_str()), "{}", w.loader);
+        assert!(
+            ["numpy", "joblib"].contains(&w.loader.as_str()),
+            "{}",
+            w.loader
+        );
         assert!(version_ok(&w.since) && version_ok(&w.until), "{}", w.loader);
         assert!(w.source.starts_with("https://"), "{}", w.loader);
         assert!(w.note.contains("load test"), "{}", w.loader);
-        let rendered = w.render("UnicodeDecodeError('ascii', b'\\xe9', 0, 1, 'ordinal not in range(128)')");
-        assert!(!rendered.contains("{error_repr}") && !rendered.contains("{\""), "{rendered}");
-        assert!(w.error.split(": ").next().is_some_and(|t| t.ends_with("Error")), "{}", w.error);
+        let rendered =
+            w.render("UnicodeDecodeError('ascii', b'\\xe9', 0, 1, 'ordinal not in range(128)')");
+        assert!(
+            !rendered.contains("{error_repr}") && !rendered.contains("{\""),
+            "{rendered}"
+        );
+        assert!(
+            w.error
+                .split(": ")
+                .next()
+                .is_some_and(|t| t.ends_with("Error")),
+            "{}",
+            w.error
+        );
     }
     for f in &t.fallback {
         assert_eq!(f.loader, "pandas");

@@ -253,7 +253,9 @@ impl<'e> Resolver<'e> {
             && let Some(declared) = self.namespace_of(&stub, &module.name, module.is_package())
             && declared.binds(name)
         {
-            return Attr::Found("declared in the module's .pyi stub (the source binds it dynamically)");
+            return Attr::Found(
+                "declared in the module's .pyi stub (the source binds it dynamically)",
+            );
         }
         decided
     }
@@ -407,4 +409,41 @@ fn _assert_send_sync() {
     send_sync::<Environment>();
     send_sync::<Module>();
     send_sync::<Namespace>();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// numpy 1.x's shape: the package star-imports a module that binds its scalar types
+    /// through `globals()[key] = ...`, and defines `__getattr__`; its `.pyi` stub declares
+    /// them. A declared name is found; a name nothing binds is left to `__getattr__`.
+    #[test]
+    fn stub_declared_names_of_dynamic_modules_are_found() {
+        let dir = std::env::temp_dir().join(format!("pd-stub-{}", std::process::id()));
+        let pkg = dir.join("npish");
+        std::fs::create_dir_all(pkg.join("core")).unwrap();
+        std::fs::write(
+            pkg.join("__init__.py"),
+            "from .core import *\n\ndef __getattr__(name):\n    raise AttributeError(name)\n",
+        )
+        .unwrap();
+        std::fs::write(
+            pkg.join("__init__.pyi"),
+            "float64 = floating[_64Bit]\nclass ndarray: ...\n",
+        )
+        .unwrap();
+        std::fs::write(
+            pkg.join("core/__init__.py"),
+            "for key in _types:\n    globals()[key] = _types[key]\n",
+        )
+        .unwrap();
+        let env = Environment::from_site_packages(&[dir.clone()], (3, 11)).unwrap();
+        let mut r = Resolver::new(&env);
+        let m = r.import("npish").unwrap();
+        assert!(matches!(r.attribute(&m, "float64"), Attr::Found(_)));
+        assert!(matches!(r.attribute(&m, "ndarray"), Attr::Found(_)));
+        assert!(matches!(r.attribute(&m, "float128"), Attr::Unverified(_)));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

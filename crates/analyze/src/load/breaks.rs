@@ -364,12 +364,16 @@ pub(crate) fn sentence(brk: &Break, env: &pyenv::Environment) -> String {
         Some(v) => format!("{} {v} here", brk.dist),
         None => brk.dist.clone(),
     };
-    let what = brk
-        .affects
-        .first()
-        .map_or_else(|| "this file's data".to_owned(), |a| format!("`{}`", a.replace(':', ".")));
+    let what = brk.affects.first().map_or_else(
+        || "this file's data".to_owned(),
+        |a| format!("`{}`", a.replace(':', ".")),
+    );
     let producer = brk.extra.get("producer_dist").and_then(|v| v.as_str());
-    let since = brk.extra.get("producer_since").and_then(|v| v.as_str()).unwrap_or("");
+    let since = brk
+        .extra
+        .get("producer_since")
+        .and_then(|v| v.as_str())
+        .unwrap_or("");
     let until = brk.producer_until.as_deref().unwrap_or("");
     let releases = match (since, until) {
         ("", "") => String::new(),

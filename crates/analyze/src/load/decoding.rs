@@ -200,7 +200,9 @@ fn str_bytes(trace: &Trace<'_>, py2: Py2Str) -> Option<Vec<u8>> {
         return None;
     };
     let text = std::str::from_utf8(s).ok()?;
-    text.chars().map(|c| u8::try_from(u32::from(c)).ok()).collect()
+    text.chars()
+        .map(|c| u8::try_from(u32::from(c)).ok())
+        .collect()
 }
 
 #[cfg(test)]
@@ -220,7 +222,10 @@ mod tests {
             assert_eq!(Encoding::parse(name), Some(want), "{name}");
         }
         assert_eq!(Encoding::parse("utf-8"), None);
-        assert_eq!(Errors::parse("surrogateescape"), Some(Errors::SurrogateEscape));
+        assert_eq!(
+            Errors::parse("surrogateescape"),
+            Some(Errors::SurrogateEscape)
+        );
         assert_eq!(Errors::parse("bogus"), None);
     }
 }

@@ -81,7 +81,10 @@ fn fix_args(args: &CheckArgs) -> Vec<String> {
         out.extend(["--python-version".to_owned(), v.clone()]);
     }
     let flags = [
-        ("--main", args.main.as_ref().map(|m| m.display().to_string())),
+        (
+            "--main",
+            args.main.as_ref().map(|m| m.display().to_string()),
+        ),
         ("--loader", args.loader.clone()),
         ("--encoding", args.encoding.clone()),
         ("--errors", args.errors.clone()),

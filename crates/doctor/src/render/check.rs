@@ -54,7 +54,11 @@ pub fn text(out: &mut impl Write, reports: &[CheckReport], opts: &TextOptions) -
             if opts.verbose {
                 writeln!(out, "        what to do: {}", risk.fix)?;
                 if !risk.note.is_empty() {
-                    writeln!(out, "        note: {}", risk.note.replace('\n', "\n              "))?;
+                    writeln!(
+                        out,
+                        "        note: {}",
+                        risk.note.replace('\n', "\n              ")
+                    )?;
                 }
             }
         }
