@@ -438,7 +438,7 @@ mod tests {
             "for key in _types:\n    globals()[key] = _types[key]\n",
         )
         .unwrap();
-        let env = Environment::from_site_packages(&[dir.clone()], (3, 11)).unwrap();
+        let env = Environment::from_site_packages(std::slice::from_ref(&dir), (3, 11)).unwrap();
         let mut r = Resolver::new(&env);
         let m = r.import("npish").unwrap();
         assert!(matches!(r.attribute(&m, "float64"), Attr::Found(_)));
