@@ -87,13 +87,16 @@ def check(
     python_version: str | None = None,
     main: PathArg | None = None,
     loader: str | None = None,
+    encoding: str | None = None,
+    errors: str | None = None,
 ) -> CheckReport:
     """Predicts whether the file loads in the target environment, without loading it.
 
     The target is ``python`` (an interpreter to probe), or ``site_packages`` directories with
     ``python_version`` ("3.11"), or by default the ``python3`` on PATH. ``main`` is the script
     that defines ``__main__``'s classes; ``loader`` forces the loader ("pickle", "joblib",
-    "torch", ...).
+    "torch", ...). ``encoding`` ("ASCII", "latin1", "bytes") and ``errors`` ("strict", ...) are
+    ``pickle.load``'s, for Python 2 strs (docs/python2-strings.md).
     """
     text = _errors.call(
         _native.check,
@@ -103,6 +106,8 @@ def check(
         python_version,
         _opt_path(main),
         loader,
+        encoding,
+        errors,
     )
     doc = json.loads(text)
     return CheckReport.from_dict(doc["files"][0], Environment.from_dict(doc["environment"]))
@@ -144,6 +149,8 @@ def fix(
     python_version: str | None = None,
     main: PathArg | None = None,
     loader: str | None = None,
+    encoding: str | None = None,
+    errors: str | None = None,
     maps: Mapping[str, str] | Iterable[str] = (),
     dry_run: bool = False,
     force: bool = False,
@@ -171,6 +178,8 @@ def fix(
         bool(force),
         _opt_path(main),
         loader,
+        encoding,
+        errors,
     )
     return FixReport.from_dict(json.loads(text))
 

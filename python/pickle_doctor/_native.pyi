@@ -42,6 +42,8 @@ def check(
     python_version: str | None,
     main: str | None,
     loader: str | None,
+    encoding: str | None = None,
+    errors: str | None = None,
 ) -> str:
     """`check --format json`: {"environment": {...}, "files": [one file object]}."""
 
@@ -61,6 +63,8 @@ def fix(
     force: bool,
     main: str | None,
     loader: str | None,
+    encoding: str | None = None,
+    errors: str | None = None,
 ) -> str:
     """`fix --format json`: the CLI's document. output=None requires dry_run=True."""
 

@@ -160,13 +160,18 @@ class Risk:
     code: str
     message: str
     fix: str
+    note: str = ""
+    """The knowledge base's longer note and its source ("" when there is none)."""
 
     def to_dict(self) -> Json:
-        return {"code": self.code, "message": self.message, "fix": self.fix}
+        d: Json = {"code": self.code, "message": self.message, "fix": self.fix}
+        if self.note:
+            d["note"] = self.note
+        return d
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Risk:
-        return cls(code=d["code"], message=d["message"], fix=d["fix"])
+        return cls(code=d["code"], message=d["message"], fix=d["fix"], note=d.get("note", ""))
 
 
 @dataclass(frozen=True)
@@ -202,6 +207,8 @@ class CheckReport:
     risks: list[Risk] = field(default_factory=list)
     fixes: list[FixSuggestion] = field(default_factory=list)
     environment: Environment | None = None
+    repairable: bool = False
+    """Whether ``fix`` repairs the file for this target (its dry run is predicted to load)."""
 
     def to_dict(self) -> Json:
         return {
@@ -213,6 +220,7 @@ class CheckReport:
             "globals": [g.to_dict() for g in self.globals],
             "risks": [r.to_dict() for r in self.risks],
             "fixes": [f.to_dict() for f in self.fixes],
+            "repairable": self.repairable,
         }
 
     @classmethod
@@ -227,6 +235,7 @@ class CheckReport:
             risks=[Risk.from_dict(r) for r in d["risks"]],
             fixes=[FixSuggestion.from_dict(f) for f in d["fixes"]],
             environment=environment,
+            repairable=bool(d.get("repairable", False)),
         )
 
 

@@ -22,6 +22,9 @@ of sys.path. `__main__` is therefore the bare `-c` module,
 namespace). The runner imports the loader, then loads the file the way a user would:
 
     pickle  pickle.load(open(FILE, 'rb'))          (the C unpickler, _pickle)
+            a fixture with `encoding` in its manifest entry is loaded with
+            pickle.load(f, encoding=E) / numpy.load(FILE, allow_pickle=True, encoding=E),
+            and its rows carry `encoding`
     joblib  joblib.load(FILE)
     pandas  pandas.read_pickle(FILE)
     numpy   numpy.load(FILE, allow_pickle=True)
@@ -80,13 +83,16 @@ RUNNER = r'''
 import sys
 
 
-def _loader(name):
+def _loader(spec):
+    # "LOADER:ENCODING" (pickle, numpy): the `encoding` argument of pickle.load / numpy.load.
+    name, _, encoding = spec.partition(":")
+    kwargs = {"encoding": encoding} if encoding else {}
     if name == "pickle":
         import pickle
 
         def load(path):
             with open(path, "rb") as f:
-                return pickle.load(f)
+                return pickle.load(f, **kwargs)
         return load
     if name == "joblib":
         import joblib
@@ -98,7 +104,7 @@ def _loader(name):
         import numpy
 
         def load(path):
-            obj = numpy.load(path, allow_pickle=True)
+            obj = numpy.load(path, allow_pickle=True, **kwargs)
             if hasattr(obj, "files"):  # NpzFile: members are unpickled on access
                 obj = {k: obj[k] for k in obj.files}
             return obj
@@ -292,6 +298,8 @@ def read_fixtures(fixtures_dir, torch_dir):
             refuse_hostile(path)
             fixtures.append({"fixture": e["file"], "writer": e["writer"], "loader": e["loader"],
                              "protocol": e.get("protocol"), "path": path})
+            if e.get("encoding"):  # pickle.load / numpy.load(..., encoding=...)
+                fixtures[-1]["encoding"] = e["encoding"]
     if torch_dir:
         for name in sorted(os.listdir(torch_dir)):
             if not name.endswith((".pt", ".tar", ".pth", ".bin")):
@@ -318,8 +326,12 @@ def run_one(runner_path, target, python, fx, timeout):
         t0 = time.monotonic()
         row = {"fixture": fx["fixture"], "writer": fx["writer"], "target": target,
                "loader": fx["loader"], "protocol": fx["protocol"]}
+        spec = fx["loader"]
+        if fx.get("encoding"):
+            row["encoding"] = fx["encoding"]
+            spec += ":" + fx["encoding"]
         try:
-            proc = subprocess.run([python, "-I", "-c", code, fx["loader"], os.path.abspath(fx["path"]), result],
+            proc = subprocess.run([python, "-I", "-c", code, spec, os.path.abspath(fx["path"]), result],
                                   cwd=cwd, capture_output=True, text=True, timeout=timeout,
                                   stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:

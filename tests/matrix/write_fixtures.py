@@ -161,6 +161,8 @@ def file_protocol(path, loader):
         return pickle_protocol(data[off:])
     if loader == "joblib" and data[:1] == b"\x78":  # zlib stream (compress=3)
         return pickle_protocol(zlib.decompressobj().decompress(data, 64))
+    if loader == "joblib" and data[:2] == b"ZF":  # joblib <= 0.9 zfile: 21-byte header, zlib
+        return pickle_protocol(zlib.decompressobj().decompress(data[21:].lstrip(b" "), 64))
     return pickle_protocol(data)
 
 
@@ -171,7 +173,7 @@ class Writer:
         self.dir = os.path.join(root, writer)
         self.entries = []
 
-    def add(self, name, loader, group, description, write, protocol=None):
+    def add(self, name, loader, group, description, write, protocol=None, encoding=None):
         path = os.path.join(self.dir, name)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -191,6 +193,8 @@ class Writer:
             "size": len(data),
             "sha256": hashlib.sha256(data).hexdigest(),
         })
+        if encoding is not None:  # loaded with pickle.load / numpy.load(..., encoding=ENCODING)
+            self.entries[-1]["encoding"] = encoding
 
     # Shorthands per loader ------------------------------------------------
     def pickle(self, name, group, description, obj, protocol):
@@ -199,11 +203,11 @@ class Writer:
                 pickle.dump(obj, f, protocol=protocol)
         self.add(name, "pickle", group, description, write, protocol)
 
-    def raw(self, name, group, description, data, loader="pickle"):
+    def raw(self, name, group, description, data, loader="pickle", encoding=None):
         def write(path):
             with open(path, "wb") as f:
                 f.write(data)
-        self.add(name, loader, group, description, write)
+        self.add(name, loader, group, description, write, encoding=encoding)
 
 
 # --------------------------------------------------------------------------
@@ -253,6 +257,37 @@ def write_numpy(w):
           save(np.array([{"a": 1}, [1, 2], None], dtype=object)))
     w.add("np-float.npy", "numpy", g, "np.save of a float64 array (no pickle inside)",
           save(np.linspace(0, 1, 5)))
+
+
+def write_numpy_names(w):
+    """numpy's scalar types and other top-level names pickled by reference (`numpy.float64`).
+
+    numpy 1.x binds them in `numpy.core.numerictypes` through `globals()[key] = ...`, reached
+    by `from .core import *` chains, and `numpy/__init__.py` defines `__getattr__`: a file
+    that loads in the writer's own venv must be `loads` there, not `at-risk`.
+    """
+    import numpy as np
+
+    names = ["float64", "float32", "float16", "int8", "int16", "int32", "int64", "uint8",
+             "uint16", "uint32", "uint64", "intc", "intp", "longlong", "ulonglong", "bool_",
+             "complex64", "complex128", "clongdouble", "longdouble", "str_", "bytes_", "void",
+             "object_", "datetime64", "timedelta64", "generic", "number", "integer",
+             "signedinteger", "unsignedinteger", "inexact", "floating", "complexfloating",
+             "flexible", "character", "ndarray", "dtype", "matrix", "recarray", "record",
+             "memmap", "errstate", "finfo", "iinfo", "poly1d", "ufunc", "half", "single",
+             "double", "csingle", "cdouble", "short", "ushort", "byte", "ubyte"]
+    classes = [getattr(np, n) for n in names if hasattr(np, n)]
+    for p in (2, 4):
+        w.pickle(f"np-names-p{p}.pkl", "numpy",
+                 f"numpy's scalar types and top-level classes by reference (numpy.float64, ...), protocol {p}",
+                 classes, p)
+    values = [np.float64(1.5), np.float32(2.5), np.int8(-3), np.uint64(7), np.complex64(1j),
+              np.longdouble(0.25), np.str_("s"), np.bytes_(b"b"), np.datetime64("2024-01-02"),
+              np.timedelta64(3, "s"), np.dtype("float32"), np.dtype([("a", "<i4"), ("b", "<f8")]),
+              np.dtype("U3"), np.dtype("M8[ms]")]
+    w.pickle("np-scalars-dtypes-p4.pkl", "numpy",
+             "numpy scalars of many types and dtypes (float32, int8, uint64, complex64, longdouble, "
+             "str_, bytes_, datetime64, timedelta64, structured and unicode dtypes), protocol 4", values, 4)
 
 
 def sklearn_models():
@@ -528,6 +563,343 @@ def write_mlkit(w):
           lambda path: np.save(path, np.array([scaler, dense, None], dtype=object), allow_pickle=True))
 
 
+def write_control_names(w):
+    """Names with control characters: errors print them as repr (`No module named
+    '__builtin__\\r'`) except the pure-Python unpickler's `module 'm' has no attribute 'n'`
+    (str). A Python 2 pickle written in text mode on Windows ends its lines with CRLF."""
+    g = "names"
+    crlf = b"(lp0\r\nc__builtin__\r\nlist\r\np1\r\na."
+    ctl = b"cbuiltins\nli\x01st\n."
+    quote = b"cbuiltins\nli'st\n."
+    tab = b"\x80\x04\x95\x11\x00\x00\x00\x00\x00\x00\x00\x8c\x08builtins\x8c\x03l\tt\x93."
+    for name, data, what in (("crlf-global-p0", crlf, "protocol 0 written with CRLF line ends: GLOBAL '__builtin__\\r' 'list\\r'"),
+                             ("ctl-attr-p0", ctl, "GLOBAL builtins 'li\\x01st' (a control character in the name)"),
+                             ("quote-attr-p0", quote, "GLOBAL builtins \"li'st\" (a quote in the name)"),
+                             ("tab-attr-p4", tab, "STACK_GLOBAL builtins 'l\\tt' (a tab in the name)")):
+        w.raw(f"{name}.pkl", g, what, data)
+        w.raw(f"{name}.joblib.pkl", g, what + "; joblib.load (the pure-Python unpickler)", data, loader="joblib")
+
+
+def write_broken_streams(w):
+    """Streams the unpickler rejects: the error is `_pickle`'s own text, nothing else."""
+    g = "broken"
+    for name, data, what in (
+            ("memo-missing-binget", b"h\x05.", "BINGET 5 with an empty memo"),
+            ("memo-missing-get", b"g5\n.", "GET 5 with an empty memo"),
+            ("stack-underflow-pop", b"0.", "POP on an empty stack"),
+            ("stack-underflow-setitem", b"K\x01K\x02s.", "SETITEM with no dict below"),
+            ("mark-missing", b"e.", "APPENDS without a MARK"),
+            ("frame-truncated", b"\x80\x04\x95\x30\x00\x00\x00\x00\x00\x00\x00N.",
+             "FRAME of 48 bytes with 2 left")):
+        w.raw(f"{name}.pkl", g, what, data)
+
+
+# --------------------------------------------------------------------------
+# Python 2 files: assembled from the opcodes Python 2's pickle wrote (no Python 2 exists
+# here). A Python 2 `str` is bytes: STRING (protocol 0), SHORT_BINSTRING / BINSTRING
+# (protocols 1-2). Python 3 decodes them with the loader's `encoding` ('ASCII' by default).
+# --------------------------------------------------------------------------
+
+class S(bytes):
+    """A Python 2 `str` (bytes pickled as STRING / BINSTRING)."""
+
+
+class G:
+    """A global (`GLOBAL module name`)."""
+
+    def __init__(self, module, name):
+        self.module, self.name = module, name
+
+
+class R:
+    """`callable(*args)` (REDUCE)."""
+
+    def __init__(self, func, args):
+        self.func, self.args = func, args
+
+
+class NewObj:
+    """`cls.__new__(cls)` as Python 2's protocol 2 wrote a new-style instance (NEWOBJ)."""
+
+    def __init__(self, cls):
+        self.cls = cls
+
+
+class B:
+    """`obj` with `__setstate__(state)` / `__dict__.update(state)` (BUILD)."""
+
+    def __init__(self, obj, state):
+        self.obj, self.state = obj, state
+
+
+def py2_str_repr(s):
+    """Python 2's repr of a str, as protocol 0 STRING writes it."""
+    quote = b'"' if b"'" in s and b'"' not in s else b"'"
+    out = bytearray(quote)
+    for c in s:
+        if c == quote[0] or c == 0x5C:
+            out += b"\\" + bytes([c])
+        elif c == 0x09:
+            out += b"\\t"
+        elif c == 0x0A:
+            out += b"\\n"
+        elif c == 0x0D:
+            out += b"\\r"
+        elif c < 0x20 or c >= 0x7F:
+            out += b"\\x%02x" % c
+        else:
+            out.append(c)
+    return bytes(out + quote)
+
+
+class Py2Pickler:
+    """Writes a value tree (S, G, R, NewObj, B, int, float, bool, None, tuple, list, dict)
+    with the opcodes Python 2's pickle.dumps(obj, protocol) emitted."""
+
+    def __init__(self, protocol):
+        self.p = protocol
+        self.out = bytearray(b"\x80" + bytes([protocol]) if protocol >= 2 else b"")
+        self.memo = 0
+
+    def put(self):
+        if self.p == 0:
+            self.out += b"p%d\n" % self.memo
+        elif self.memo < 256:
+            self.out += b"q" + bytes([self.memo])
+        else:
+            self.out += b"r" + struct.pack("<I", self.memo)
+        self.memo += 1
+
+    def dump(self, obj):
+        self.save(obj)
+        self.out += b"."
+        return bytes(self.out)
+
+    def save(self, o):
+        p, out = self.p, self.out
+        if o is None:
+            out += b"N"
+        elif o is True or o is False:
+            if p >= 2:
+                out += b"\x88" if o else b"\x89"
+            else:
+                out += b"I01\n" if o else b"I00\n"
+        elif isinstance(o, int):
+            if p == 0:
+                out += b"I%d\n" % o
+            elif 0 <= o < 256:
+                out += b"K" + bytes([o])
+            elif 0 <= o < 65536:
+                out += b"M" + struct.pack("<H", o)
+            else:
+                out += b"J" + struct.pack("<i", o)
+        elif isinstance(o, float):
+            out += b"F" + repr(o).encode() + b"\n" if p == 0 else b"G" + struct.pack(">d", o)
+        elif isinstance(o, S):
+            if p == 0:
+                out += b"S" + py2_str_repr(o) + b"\n"
+            elif len(o) < 256:
+                out += b"U" + bytes([len(o)]) + o
+            else:
+                out += b"T" + struct.pack("<i", len(o)) + o
+            self.put()
+        elif isinstance(o, G):
+            out += b"c" + o.module.encode() + b"\n" + o.name.encode() + b"\n"
+            self.put()
+        elif isinstance(o, tuple):
+            if not o:
+                out += b")" if p >= 1 else b"(t"
+            elif p >= 2 and len(o) <= 3:
+                for x in o:
+                    self.save(x)
+                out += b"\x85\x86\x87"[len(o) - 1:len(o)]
+            else:
+                out += b"("
+                for x in o:
+                    self.save(x)
+                out += b"t"
+            self.put()
+        elif isinstance(o, list):
+            out += b"]" if p >= 1 else b"(l"
+            self.put()
+            if o:
+                out += b"(" if p >= 1 else b""
+                for x in o:
+                    self.save(x)
+                    if p == 0:
+                        out += b"a"
+                if p >= 1:
+                    out += b"e"
+        elif isinstance(o, dict):
+            out += b"}" if p >= 1 else b"(d"
+            self.put()
+            if o:
+                out += b"(" if p >= 1 else b""
+                for k, v in o.items():
+                    self.save(k)
+                    self.save(v)
+                    if p == 0:
+                        out += b"s"
+                if p >= 1:
+                    out += b"u"
+        elif isinstance(o, R):
+            self.save(o.func)
+            self.save(o.args)
+            out += b"R"
+            self.put()
+        elif isinstance(o, NewObj):
+            self.save(o.cls)
+            out += b")\x81"
+            self.put()
+        elif isinstance(o, B):
+            self.save(o.obj)
+            self.save(o.state)
+            out += b"b"
+        else:
+            raise TypeError(f"py2 pickler: {type(o).__name__}")
+
+
+def py2_dumps(obj, protocol):
+    return Py2Pickler(protocol).dump(obj)
+
+
+def py2_dtype(code, endian, flags=0):
+    """numpy.dtype(code, 0, 1) with the 8-tuple state Python 2's numpy pickled."""
+    return B(R(G("numpy", "dtype"), (S(code), 0, 1)), (3, S(endian), None, None, None, -1, -1, flags))
+
+
+def py2_ndarray(shape, dtype, data):
+    """numpy.core.multiarray._reconstruct(ndarray, (0,), 'b') with BUILD
+    (1, shape, dtype, fortran, data): data is a str (raw bytes) or, for object arrays, a list."""
+    return B(R(G("numpy.core.multiarray", "_reconstruct"), (G("numpy", "ndarray"), (0,), S(b"b"))),
+             (1, shape, dtype, False, data))
+
+
+def py2_npy(payload_pickle, descr, shape):
+    """A version 1.0 .npy file as Python 2's numpy wrote it (header padded to 16 bytes)."""
+    header = f"{{'descr': {descr!r}, 'fortran_order': False, 'shape': {shape!r}, }}"
+    pad = 16 - (10 + len(header) + 1) % 16
+    header = header + " " * pad + "\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode("latin1") + payload_pickle
+
+
+def py2_zfile(data):
+    """joblib <= 0.9's zfile: 'ZF', the length in hex padded to 19 bytes, zlib data."""
+    return b"ZF" + f"0x{len(data):x}".ljust(19).encode() + zlib.compress(data, 3)
+
+
+def write_python2(w):
+    """Python 2 pickles (current writer only: the bytes are made here, not by a library).
+
+    Each file that holds a non-ASCII Python 2 str is also loaded with encoding='latin1'
+    and encoding='bytes' (manifest `encoding`, loaders pickle and numpy); pandas.read_pickle
+    and joblib.load have no encoding option and use their own fallback or wrapper.
+    """
+    g = "python2"
+    f8 = struct.pack("<3d", 0.0, 1.0, 2.0)  # arange(3.0): 1.0 is 00..f0 3f, a non-ASCII byte
+    dt_state = S(b"\x07\xe0\x01\x02\x03\x04\x05\x00\x00\x06")  # 2016-01-02 03:04:05.000006
+    trees = {
+        "dict-ascii": ({S(b"name"): S(b"cafe"), S(b"n"): 1, S(b"ok"): True, S(b"f"): 0.5},
+                       "dict of ASCII str keys and values"),
+        "dict-latin": ({S(b"name"): S(b"caf\xe9"), S(b"n"): 1},
+                       "dict whose str value 'caf\\xe9' has a non-ASCII byte"),
+        "datetime": (R(G("datetime", "datetime"), (dt_state,)),
+                     "datetime.datetime(2016, 1, 2, 3, 4, 5, 6): its state str holds byte 0xe0"),
+        "nparray-f8": (py2_ndarray((3,), py2_dtype(b"f8", b"<"), S(f8)),
+                       "numpy float64 array [0, 1, 2] (_reconstruct + BUILD, data as a str)"),
+        "nparray-object": (py2_ndarray((3,), py2_dtype(b"O8", b"|", 63), [S(b"caf\xe9"), 1, None]),
+                           "numpy object array ['caf\\xe9', 1, None]"),
+        "nparray-object-ascii": (py2_ndarray((3,), py2_dtype(b"O8", b"|", 63), [S(b"cafe"), 1, None]),
+                                 "numpy object array ['cafe', 1, None]"),
+    }
+    latin = {"dict-latin", "datetime", "nparray-f8", "nparray-object"}
+    for key, (tree, what) in trees.items():
+        for p in (0, 1, 2):
+            data = py2_dumps(tree, p)
+            name = f"py2-{key}-p{p}"
+            w.raw(f"{name}.pkl", g, f"Python 2 pickle, protocol {p}: {what}", data)
+            if key in latin:
+                for enc in ("latin1", "bytes"):
+                    w.raw(f"{name}.{enc}.pkl", g,
+                          f"Python 2 pickle, protocol {p}: {what}; pickle.load(f, encoding={enc!r})",
+                          data, encoding=enc)
+        if key in ("dict-latin", "datetime", "nparray-object"):
+            data = py2_dumps(tree, 2)
+            w.raw(f"py2-{key}-p2.pandas.pkl", g, f"Python 2 pickle, protocol 2: {what}; pandas.read_pickle",
+                  data, loader="pandas")
+    for key in ("nparray-object", "nparray-object-ascii"):
+        tree, what = trees[key]
+        data = py2_npy(py2_dumps(tree, 2), "|O", (3,))
+        w.raw(f"py2-{key}.npy", g, f"Python 2 numpy.save of an {what[6:]} (.npy 1.0, pickle protocol 2)",
+              data, loader="numpy")
+        if key == "nparray-object":
+            for enc in ("latin1", "bytes"):
+                w.raw(f"py2-{key}.{enc}.npy", g,
+                      f"Python 2 numpy.save of an {what[6:]}; numpy.load(f, allow_pickle=True, encoding={enc!r})",
+                      data, loader="numpy", encoding=enc)
+
+    # joblib 0.10-0.11 under Python 2: one file, the pickle (protocol 2) with a
+    # NumpyArrayWrapper per array, each followed by the array's raw bytes (no alignment
+    # padding before joblib 0.12); compress=3 zlib-compresses the whole file.
+    def wrapper(shape, dtype):
+        return B(NewObj(G("joblib.numpy_pickle", "NumpyArrayWrapper")),
+                 {S(b"subclass"): G("numpy", "ndarray"), S(b"shape"): shape, S(b"order"): S(b"C"),
+                  S(b"dtype"): dtype, S(b"allow_mmap"): True})
+
+    def joblib010(label):
+        # The wrapper's BUILD is followed by the array bytes, then the pickle goes on.
+        head = Py2Pickler(2)
+        head.out += b"}"
+        head.put()
+        head.out += b"("
+        head.save(S(b"weights"))
+        head.save(wrapper((3,), py2_dtype(b"f8", b"<")))
+        body = bytes(head.out) + f8
+        tail = Py2Pickler(2)
+        tail.out = bytearray()
+        tail.memo = head.memo
+        tail.save(S(b"label"))
+        tail.save(S(label))
+        tail.out += b"u."
+        return body + bytes(tail.out)
+
+    for key, label in (("ascii", b"cafe"), ("latin", b"caf\xe9")):
+        data = joblib010(label)
+        what = f"{{'weights': float64 array, 'label': {label.decode('latin1')!r}}}"
+        w.raw(f"py2-joblib010-{key}.pkl", g, f"joblib 0.10-0.11 dump under Python 2 of {what}", data,
+              loader="joblib")
+        w.raw(f"py2-joblib010-{key}-z.pkl", g,
+              f"joblib 0.10-0.11 dump under Python 2 of {what}, compress=3 (zlib stream)",
+              zlib.compress(data, 3), loader="joblib")
+
+    # joblib <= 0.9 under Python 2: the pickle holds an NDArrayWrapper naming a companion
+    # .npy file; compress=True wrote a zfile whose ZNDArrayWrapper names a companion zfile of
+    # the raw array bytes.
+    npy_f8 = py2_npy(f8, "<f8", (3,))
+    for key, label in (("ascii", b"cafe"), ("latin", b"caf\xe9")):
+        name = f"py2-joblib09-{key}.pkl"
+        side = name + "_01.npy"
+        nd = B(NewObj(G("joblib.numpy_pickle", "NDArrayWrapper")),
+               {S(b"filename"): S(side.encode()), S(b"subclass"): G("numpy", "ndarray"),
+                S(b"allow_mmap"): True})
+        with open(os.path.join(w.dir, side), "wb") as f:
+            f.write(npy_f8)
+        w.raw(name, g, f"joblib 0.9 dump under Python 2: NDArrayWrapper + companion {side}, label "
+              f"{label.decode('latin1')!r}", py2_dumps({S(b"weights"): nd, S(b"label"): S(label)}, 2),
+              loader="joblib")
+        zname = f"py2-joblib09-{key}-z.pkl"
+        zside = zname + "_01.npy.z"
+        znd = B(NewObj(G("joblib.numpy_pickle", "ZNDArrayWrapper")),
+                {S(b"filename"): S(zside.encode()),
+                 S(b"init_args"): (G("numpy", "ndarray"), (0,), S(b"b")),
+                 S(b"state"): (1, (3,), py2_dtype(b"f8", b"<"), False)})
+        with open(os.path.join(w.dir, zside), "wb") as f:
+            f.write(py2_zfile(f8))
+        w.raw(zname, g, f"joblib 0.9 dump under Python 2, compress=True: zfile with a ZNDArrayWrapper + "
+              f"companion zfile {zside}, label {label.decode('latin1')!r}",
+              py2_zfile(py2_dumps({S(b"weights"): znd, S(b"label"): S(label)}, 2)), loader="joblib")
+
+
 # --------------------------------------------------------------------------
 
 def main():
@@ -552,6 +924,7 @@ def main():
     else:
         if have("numpy") and not local:
             write_numpy(w)
+            write_numpy_names(w)
             groups.append("numpy")
         if have("sklearn"):
             models = sklearn_models()
@@ -575,6 +948,12 @@ def main():
         if writer == "current":
             write_plain(w)
             groups.append("plain")
+            write_python2(w)
+            groups.append("python2")
+            write_control_names(w)
+            groups.append("names")
+            write_broken_streams(w)
+            groups.append("broken")
 
     versions = {name: dist_version(name) for name in (
         "numpy", "scipy", "scikit-learn", "pandas", "joblib", "cloudpickle", "mlkit",

@@ -402,3 +402,23 @@ def test_pathlike_os_fspath(tmp_path, lr_pickle):
 
     assert pickle_doctor.scan(P()).verdict == "clean"
     assert pickle_doctor.dis(P()) == pickle_doctor.dis(lr_pickle)
+
+
+# Python 2's pickle.dumps({'name': 'caf\xe9'}, 0): the str is bytes (STRING opcodes).
+PY2_DICT = b"(dp0\nS'name'\np1\nS'caf\\xe9'\np2\ns."
+
+
+def test_check_python2_strings_as_pickle_load_decodes_them(tmp_path):
+    empty = tmp_path / "site"
+    empty.mkdir()
+    with pytest.raises(UnicodeDecodeError) as real:
+        pickle.loads(PY2_DICT)
+    r = pickle_doctor.check(PY2_DICT, site_packages=[empty], python_version="3.11")
+    assert (r.verdict, r.error) == ("fails", f"UnicodeDecodeError: {real.value}")
+    assert [f.kind for f in r.fixes] == ["encoding"]
+    for kwargs in ({"encoding": "latin1"}, {"encoding": "bytes"}, {"errors": "replace"}):
+        pickle.loads(PY2_DICT, **kwargs)  # the real load succeeds
+        r = pickle_doctor.check(PY2_DICT, site_packages=[empty], python_version="3.11", **kwargs)
+        assert (r.verdict, r.error) == ("loads", None), kwargs
+    with pytest.raises(UsageError):
+        pickle_doctor.check(PY2_DICT, site_packages=[empty], python_version="3.11", encoding="utf-16")

@@ -131,6 +131,17 @@ pub(crate) struct CheckArgs {
     /// from the content (torch zip → torch, NumpyArrayWrapper → joblib, .npy → numpy).
     #[arg(long, value_name = "NAME")]
     pub(crate) loader: Option<String>,
+    /// pickle.load's `encoding` for Python 2 strs (protocols 0-2): ASCII (default), latin1
+    /// or bytes. Applies to the pickle, numpy and torch loaders (docs/python2-strings.md).
+    #[arg(long, value_name = "ENCODING")]
+    pub(crate) encoding: Option<String>,
+    /// pickle.load's `errors` for Python 2 strs: strict (default), ignore, replace,
+    /// backslashreplace or surrogateescape.
+    #[arg(long, value_name = "HANDLER")]
+    pub(crate) errors: Option<String>,
+    /// Print the knowledge base's notes under each risk.
+    #[arg(short, long)]
+    pub(crate) verbose: bool,
     /// Exit 1 for at-risk too.
     #[arg(long)]
     pub(crate) strict: bool,
@@ -196,6 +207,14 @@ pub(crate) struct FixArgs {
     /// The loader (as for `check`). Default: chosen from the content.
     #[arg(long, value_name = "NAME")]
     pub(crate) loader: Option<String>,
+    /// pickle.load's `encoding` for Python 2 strs (protocols 0-2): ASCII (default), latin1
+    /// or bytes. Applies to the pickle, numpy and torch loaders (docs/python2-strings.md).
+    #[arg(long, value_name = "ENCODING")]
+    pub(crate) encoding: Option<String>,
+    /// pickle.load's `errors` for Python 2 strs: strict (default), ignore, replace,
+    /// backslashreplace or surrogateescape.
+    #[arg(long, value_name = "HANDLER")]
+    pub(crate) errors: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = FixFormat::Text)]
     pub(crate) format: FixFormat,

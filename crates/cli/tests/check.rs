@@ -277,3 +277,140 @@ fn main_script_decides_main_names() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// When `fix` repairs the file for the target, `check` prints the exact `pickle-doctor fix`
+/// command as its first fix, and running that command writes a file the target really loads.
+/// The file: scikit-learn 1.2.2's KNeighborsClassifier (EuclideanDistance, renamed in 1.3)
+/// checked against the matrix's current venv.
+#[test]
+fn check_prints_the_fix_command_that_repairs_the_file() {
+    let Some(truth) = common::from_env("PICKLE_DOCTOR_MATRIX") else {
+        return;
+    };
+    let Some(python) = venv("matrix-current") else {
+        return;
+    };
+    let src = truth
+        .parent()
+        .unwrap()
+        .join("fixtures/legacy/sk-knn-p4.pkl");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("knn.pkl");
+    std::fs::copy(&src, &file).unwrap();
+    let py = python.display().to_string();
+    let out = common::run_cli(&["check", "--python", &py, file.to_str().unwrap()], None);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let first_fix = text
+        .lines()
+        .find_map(|l| l.strip_prefix("  fix: "))
+        .unwrap_or_else(|| panic!("no fix in {text}"));
+    let fixed = dir.path().join("knn.fixed.pkl");
+    assert_eq!(
+        first_fix,
+        format!(
+            "pickle-doctor fix {} -o {} --python {py}",
+            file.display(),
+            fixed.display()
+        ),
+        "{text}"
+    );
+    let words: Vec<&str> = first_fix.split(' ').skip(1).collect();
+    let run = common::run_cli(&words, None);
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stdout)
+    );
+    let load = Command::new(&python)
+        .args([
+            "-I",
+            "-c",
+            "import pickle, sys; print(type(pickle.load(open(sys.argv[1], 'rb'))).__name__)",
+        ])
+        .arg(&fixed)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&load.stdout).trim(),
+        "KNeighborsClassifier",
+        "{}",
+        String::from_utf8_lossy(&load.stderr)
+    );
+    // A pin stays a pip line.
+    assert!(
+        text.contains("  fix: pip install 'scikit-learn==1.2.2'"),
+        "{text}"
+    );
+}
+
+/// `--encoding` applies to the loaders that take it; joblib.load and pandas.read_pickle have
+/// no such option, which is a usage error (exit 2), not a prediction.
+#[test]
+fn encoding_is_refused_for_loaders_without_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("py2.pkl");
+    std::fs::write(&file, b"(dp0\nS'name'\np1\nS'caf\\xe9'\np2\ns.").unwrap();
+    let site = dir.path().join("site-packages");
+    std::fs::create_dir(&site).unwrap();
+    let args = |loader: &'static str, encoding: &'static str| {
+        vec![
+            "check".to_owned(),
+            "--site-packages".to_owned(),
+            site.display().to_string(),
+            "--python-version".to_owned(),
+            "3.11".to_owned(),
+            "--loader".to_owned(),
+            loader.to_owned(),
+            "--encoding".to_owned(),
+            encoding.to_owned(),
+            file.display().to_string(),
+        ]
+    };
+    for (loader, encoding, code) in [
+        ("pickle", "latin1", 0),
+        ("pickle", "Latin-1", 0),
+        ("pickle", "ASCII", 1),
+        ("joblib", "latin1", 2),
+        ("pickle", "utf-8", 2),
+    ] {
+        let a = args(loader, encoding);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        let out = common::run_cli(&a, None);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{loader} {encoding}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// The text report: the loader's error, one sentence per risk, what to do as a call.
+/// `--verbose` adds each risk's fix and note.
+#[test]
+fn text_report_of_a_python2_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("py2.pkl");
+    // Python 2's pickle.dumps({'name': 'caf\xe9'}, 0), as bytes.
+    std::fs::write(&file, b"(dp0\nS'name'\np1\nS'caf\\xe9'\np2\ns.").unwrap();
+    let site = dir.path().join("site-packages");
+    std::fs::create_dir(&site).unwrap();
+    let s = site.display().to_string();
+    let out = common::run_cli(
+        &[
+            "check",
+            "--site-packages",
+            &s,
+            "--python-version",
+            "3.11",
+            file.to_str().unwrap(),
+        ],
+        None,
+    );
+    let text = String::from_utf8(out.stdout)
+        .unwrap()
+        .replace(&file.display().to_string(), "py2.pkl");
+    insta::assert_snapshot!(text);
+}

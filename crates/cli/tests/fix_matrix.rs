@@ -278,12 +278,15 @@ fn every_repairable_row_is_repaired_and_loads_like_the_original() {
         let src = m.path_of(fixture);
         let out = work.path().join(target).join(fixture.replace('/', "__"));
         std::fs::create_dir_all(out.parent().unwrap()).unwrap();
-        let target_args = vec![
+        let mut target_args = vec![
             "--python".to_owned(),
             m.python(target).display().to_string(),
             "--loader".to_owned(),
             loader.to_owned(),
         ];
+        if let Some(encoding) = row["encoding"].as_str() {
+            target_args.extend(["--encoding".to_owned(), encoding.to_owned()]);
+        }
         let (code, report) = fix(&src, &out, &target_args, &[]);
         let label = format!("{fixture} -> {target}");
         if code == 1 {

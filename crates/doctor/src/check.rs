@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use analyze::load::{self, Loader, Options, Prediction, Stream};
+pub use analyze::load::{Decoding, Encoding, Errors};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
@@ -17,6 +18,33 @@ pub struct CheckOptions {
     /// The script that is `__main__` at load time; without it, `__main__` names fail as in a
     /// fresh interpreter.
     pub main: Option<PathBuf>,
+    /// `encoding` and `errors` for Python 2 `str`s, with pickle.load's meaning (for the
+    /// loaders that take them: pickle, numpy, torch).
+    pub decoding: Decoding,
+}
+
+/// Parses `--encoding` (`ASCII`, `latin1`, `bytes`, or a Python alias of the first two).
+///
+/// # Errors
+/// [`Error::Usage`] for any other codec.
+pub fn parse_encoding(name: &str) -> Result<Encoding> {
+    Encoding::parse(name).ok_or_else(|| {
+        Error::Usage(format!(
+            "unknown encoding {name:?} (ASCII, latin1 or bytes, as numpy.load accepts)"
+        ))
+    })
+}
+
+/// Parses `--errors` (a codec error handler).
+///
+/// # Errors
+/// [`Error::Usage`] for an unknown handler.
+pub fn parse_errors(name: &str) -> Result<Errors> {
+    Errors::parse(name).ok_or_else(|| {
+        Error::Usage(format!(
+            "unknown error handler {name:?} (strict, ignore, replace, backslashreplace, surrogateescape)"
+        ))
+    })
 }
 
 /// Parses a loader name: `pickle`, `joblib`, `torch`, `numpy` or `pandas`.
@@ -42,6 +70,28 @@ pub struct CheckReport {
     /// The prediction.
     #[serde(flatten)]
     pub prediction: Prediction,
+    /// Whether `pickle-doctor fix` repairs the file for this target (its dry run is
+    /// predicted to load).
+    pub repairable: bool,
+}
+
+/// Whether `fix` has something to try: a rename that resolves in the target, or a break
+/// with a tested state rewrite.
+fn fix_candidates(p: &Prediction) -> bool {
+    use analyze::load::{FixKind, Verdict};
+    if p.verdict == Verdict::Loads {
+        return false;
+    }
+    let knowledge = crate::knowledge();
+    p.fixes
+        .iter()
+        .any(|f| f.kind == FixKind::Rename && !f.to.starts_with('<'))
+        || p.risks.iter().any(|r| {
+            knowledge
+                .breaks
+                .iter()
+                .any(|b| b.id == r.code && b.fix_kind == knowledge::BreakFix::Rewrite)
+        })
 }
 
 /// What `check` has prepared once for many files: the `__main__` script's names.
@@ -60,6 +110,8 @@ impl Prepared {
                     None => None,
                 },
                 torch_archive: None,
+                decoding: opts.decoding,
+                npy: false,
             },
         })
     }
@@ -97,10 +149,24 @@ impl Session {
                 let opened = container::open_as_loader(data, &self.limits.inflate)
                     .map_err(|e| Error::open(path, e))?;
                 let prediction = self.predict_opened(&opened, path, &prepared, &mut resolver)?;
+                // Only a real dry run of `fix` says whether its repair loads.
+                let repairable = fix_candidates(&prediction)
+                    && self
+                        .fix(
+                            Path::new(path),
+                            data,
+                            &crate::FixOptions {
+                                check: opts.clone(),
+                                ..crate::FixOptions::default()
+                            },
+                            &mut |_| {},
+                        )
+                        .is_ok_and(|o| o.ok());
                 Ok(CheckReport {
                     path: (*path).to_owned(),
                     format: opened.format.name().to_owned(),
                     prediction,
+                    repairable,
                 })
             })
             .collect()
@@ -123,8 +189,19 @@ impl Session {
             Some(forced) if !opened.format.stores_data_only() => forced,
             _ => members::loader_for(opened),
         };
+        // joblib.load and pandas.read_pickle call the unpickler with its defaults: an
+        // encoding asked for cannot apply.
+        if !prepared.options.decoding.is_default() && !load::decoding::takes_encoding(loader) {
+            return Err(Error::Usage(format!(
+                "{path}: {loader} has no encoding option (--encoding/--errors apply to pickle, numpy and torch)"
+            )));
+        }
         let options = Options {
             torch_archive: members::torch_archive(opened),
+            npy: matches!(
+                opened.format,
+                container::Format::Npy | container::Format::Npz
+            ),
             ..prepared.options.clone()
         };
         let runs: Vec<_> = members::loaded_members(opened)

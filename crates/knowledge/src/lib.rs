@@ -368,6 +368,65 @@ impl WeightsOnly {
     }
 }
 
+/// What loaders do with Python 2 `str`s they cannot decode: `python2_strings.toml`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Python2Strings {
+    /// Where pickle.load's decoding is defined.
+    pub source: String,
+    /// Loaders that replace the `UnicodeDecodeError` with their own error.
+    pub wrapper: Vec<DecodeWrapper>,
+    /// Loaders that retry with an encoding that always decodes.
+    pub fallback: Vec<DecodeFallback>,
+}
+
+/// A loader's own error in place of pickle's `UnicodeDecodeError`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DecodeWrapper {
+    /// The loader (`numpy`, `joblib`).
+    pub loader: String,
+    /// The distribution whose target version decides the entry.
+    pub dist: String,
+    /// Target versions with this wrapper: `since <= v < until`.
+    pub since: String,
+    /// See `since`.
+    pub until: String,
+    /// Only for pickles inside a `.npy` file.
+    pub npy_only: bool,
+    /// The exact error; `{error_repr}` is `repr()` of the `UnicodeDecodeError`.
+    pub error: String,
+    /// Where the wrapper is.
+    pub source: String,
+    /// How it was verified.
+    pub note: String,
+}
+
+impl DecodeWrapper {
+    /// The wrapper's error around `decode_error_repr`.
+    #[must_use]
+    pub fn render(&self, decode_error_repr: &str) -> String {
+        self.error.replace("{error_repr}", decode_error_repr)
+    }
+}
+
+/// A loader that retries the file with another encoding.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DecodeFallback {
+    /// The loader (`pandas`).
+    pub loader: String,
+    /// The distribution whose target version decides the entry.
+    pub dist: String,
+    /// Target versions with the retry: `since <= v < until`.
+    pub since: String,
+    /// See `since`.
+    pub until: String,
+    /// The encoding of the retry.
+    pub encoding: String,
+    /// Where the retry is.
+    pub source: String,
+    /// How it was verified.
+    pub note: String,
+}
+
 /// What in the data shows which release of a distribution wrote it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Evidence {
@@ -519,6 +578,8 @@ pub struct Knowledge {
     pub weights_only: WeightsOnly,
     /// What the data says about the releases that wrote it, in file order.
     pub producers: Vec<Producer>,
+    /// What loaders do with Python 2 `str`s they cannot decode.
+    pub python2_strings: Python2Strings,
 }
 
 impl Knowledge {
@@ -580,6 +641,8 @@ impl Knowledge {
             weights_only: toml::from_str(include_str!("../data/torch_weights_only.toml"))
                 .expect("torch_weights_only.toml"),
             producers: producers.producer,
+            python2_strings: toml::from_str(include_str!("../data/python2_strings.toml"))
+                .expect("python2_strings.toml"),
         }
     }
 

@@ -120,3 +120,45 @@ fn misspelt_kinds_do_not_parse() {
     assert!(toml::from_str::<K>("kind = \"slient\"\nfix_kind = \"rewrite\"").is_err());
     assert!(toml::from_str::<K>("kind = \"silent\"\nfix_kind = \"rewirte\"").is_err());
 }
+
+/// `python2_strings.toml`: each wrapper and retry names a loader that has one, its version
+/// bounds parse, it has a source and says how it was verified; a wrapper's only placeholder
+/// is `{error_repr}`. The texts themselves are compared with real loads by the check matrix
+/// (`crates/cli/tests/check_matrix.rs`, group `python2`).
+#[test]
+fn python2_string_entries_are_well_formed() {
+    let k = Knowledge::embedded();
+    let t = &k.python2_strings;
+    assert!(t.source.starts_with("https://"));
+    assert!(!t.wrapper.is_empty() && !t.fallback.is_empty());
+    for w in &t.wrapper {
+        assert!(
+            ["numpy", "joblib"].contains(&w.loader.as_str()),
+            "{}",
+            w.loader
+        );
+        assert!(version_ok(&w.since) && version_ok(&w.until), "{}", w.loader);
+        assert!(w.source.starts_with("https://"), "{}", w.loader);
+        assert!(w.note.contains("load test"), "{}", w.loader);
+        let rendered =
+            w.render("UnicodeDecodeError('ascii', b'\\xe9', 0, 1, 'ordinal not in range(128)')");
+        assert!(
+            !rendered.contains("{error_repr}") && !rendered.contains("{\""),
+            "{rendered}"
+        );
+        assert!(
+            w.error
+                .split(": ")
+                .next()
+                .is_some_and(|t| t.ends_with("Error")),
+            "{}",
+            w.error
+        );
+    }
+    for f in &t.fallback {
+        assert_eq!(f.loader, "pandas");
+        assert!(version_ok(&f.since) && version_ok(&f.until), "{}", f.loader);
+        assert!(f.source.starts_with("https://") && f.note.contains("load test"));
+        assert!(["latin-1", "latin1"].contains(&f.encoding.as_str()));
+    }
+}

@@ -174,7 +174,19 @@ fn target(
     })
 }
 
-fn check_options(main: Option<String>, loader: Option<String>) -> PyResult<CheckOptions> {
+fn check_options(
+    main: Option<String>,
+    loader: Option<String>,
+    encoding: Option<String>,
+    errors: Option<String>,
+) -> PyResult<CheckOptions> {
+    let mut decoding = doctor::check::Decoding::default();
+    if let Some(e) = encoding.as_deref() {
+        decoding.encoding = doctor::check::parse_encoding(e).map_err(|e| native_err(&e))?;
+    }
+    if let Some(e) = errors.as_deref() {
+        decoding.errors = doctor::check::parse_errors(e).map_err(|e| native_err(&e))?;
+    }
     Ok(CheckOptions {
         loader: loader
             .as_deref()
@@ -182,6 +194,7 @@ fn check_options(main: Option<String>, loader: Option<String>) -> PyResult<Check
             .transpose()
             .map_err(|e| native_err(&e))?,
         main: main.map(PathBuf::from),
+        decoding,
     })
 }
 
@@ -283,7 +296,8 @@ fn scan_files(
 
 /// `check --format json` for one source.
 #[pyfunction]
-#[pyo3(signature = (source, python=None, site_packages=Vec::new(), python_version=None, main=None, loader=None))]
+#[pyo3(signature = (source, python=None, site_packages=Vec::new(), python_version=None, main=None, loader=None, encoding=None, errors=None))]
+#[allow(clippy::too_many_arguments, reason = "mirrors the Python signature")]
 fn check(
     py: Python<'_>,
     source: Source,
@@ -292,9 +306,11 @@ fn check(
     python_version: Option<String>,
     main: Option<String>,
     loader: Option<String>,
+    encoding: Option<String>,
+    errors: Option<String>,
 ) -> PyResult<String> {
     let spec = target(python, site_packages, python_version)?;
-    let opts = check_options(main, loader)?;
+    let opts = check_options(main, loader, encoding, errors)?;
     interruptible(py, &no_cancel(), || {
         let session = Session::new(&spec, doctor::Limits::default())?;
         let data = source.data()?;
@@ -327,7 +343,7 @@ fn requirements(
 
 /// `fix --format json`.
 #[pyfunction]
-#[pyo3(signature = (source, output=None, python=None, site_packages=Vec::new(), python_version=None, maps=Vec::new(), dry_run=false, force=false, main=None, loader=None))]
+#[pyo3(signature = (source, output=None, python=None, site_packages=Vec::new(), python_version=None, maps=Vec::new(), dry_run=false, force=false, main=None, loader=None, encoding=None, errors=None))]
 #[allow(clippy::too_many_arguments, reason = "mirrors the Python signature")]
 fn fix(
     py: Python<'_>,
@@ -341,6 +357,8 @@ fn fix(
     force: bool,
     main: Option<String>,
     loader: Option<String>,
+    encoding: Option<String>,
+    errors: Option<String>,
 ) -> PyResult<String> {
     let spec = target(python, site_packages, python_version)?;
     let maps = maps
@@ -356,7 +374,7 @@ fn fix(
         ));
     }
     let opts = FixOptions {
-        check: check_options(main, loader)?,
+        check: check_options(main, loader, encoding, errors)?,
         maps,
         output: if dry_run {
             None

@@ -241,7 +241,23 @@ impl<'e> Resolver<'e> {
         let Some(ns) = self.namespace_of(file, &module.name, module.is_package()) else {
             return Attr::Unverified(format!("cannot read {}", file.display()));
         };
-        self.namespace_attribute(&ns, name, depth)
+        let decided = self.namespace_attribute(&ns, name, depth);
+        // A module that binds names dynamically (numpy 1.x: `globals()[key] = ...` over its
+        // scalar types, reached through `from .core import *`, plus a `__getattr__`) may
+        // still declare them in its own `.pyi` stub (`float64 = floating[_64Bit]`): the
+        // stub binds the name statically, so `__getattr__` never runs for it. Only a name
+        // that nothing binds is left to `__getattr__`.
+        if matches!(decided, Attr::Unverified(_))
+            && ns.getattr_serves.is_none()
+            && let Some(stub) = module.stub()
+            && let Some(declared) = self.namespace_of(&stub, &module.name, module.is_package())
+            && declared.binds(name)
+        {
+            return Attr::Found(
+                "declared in the module's .pyi stub (the source binds it dynamically)",
+            );
+        }
+        decided
     }
 
     fn namespace_attribute(&mut self, ns: &Namespace, name: &str, depth: usize) -> Attr {
@@ -393,4 +409,41 @@ fn _assert_send_sync() {
     send_sync::<Environment>();
     send_sync::<Module>();
     send_sync::<Namespace>();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// numpy 1.x's shape: the package star-imports a module that binds its scalar types
+    /// through `globals()[key] = ...`, and defines `__getattr__`; its `.pyi` stub declares
+    /// them. A declared name is found; a name nothing binds is left to `__getattr__`.
+    #[test]
+    fn stub_declared_names_of_dynamic_modules_are_found() {
+        let dir = std::env::temp_dir().join(format!("pd-stub-{}", std::process::id()));
+        let pkg = dir.join("npish");
+        std::fs::create_dir_all(pkg.join("core")).unwrap();
+        std::fs::write(
+            pkg.join("__init__.py"),
+            "from .core import *\n\ndef __getattr__(name):\n    raise AttributeError(name)\n",
+        )
+        .unwrap();
+        std::fs::write(
+            pkg.join("__init__.pyi"),
+            "float64 = floating[_64Bit]\nclass ndarray: ...\n",
+        )
+        .unwrap();
+        std::fs::write(
+            pkg.join("core/__init__.py"),
+            "for key in _types:\n    globals()[key] = _types[key]\n",
+        )
+        .unwrap();
+        let env = Environment::from_site_packages(std::slice::from_ref(&dir), (3, 11)).unwrap();
+        let mut r = Resolver::new(&env);
+        let m = r.import("npish").unwrap();
+        assert!(matches!(r.attribute(&m, "float64"), Attr::Found(_)));
+        assert!(matches!(r.attribute(&m, "ndarray"), Attr::Found(_)));
+        assert!(matches!(r.attribute(&m, "float128"), Attr::Unverified(_)));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

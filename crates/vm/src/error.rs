@@ -79,6 +79,21 @@ impl From<ParseError> for VmError {
     }
 }
 
+impl VmError {
+    /// The message alone: no op name, no offset.
+    #[must_use]
+    pub fn kind_message(&self) -> String {
+        let full = VmError {
+            offset: self.offset,
+            opcode: None,
+            kind: self.kind.clone(),
+        }
+        .to_string();
+        let suffix = format!(" (at offset {})", self.offset);
+        full.strip_suffix(&suffix).unwrap_or(&full).to_owned()
+    }
+}
+
 impl fmt::Display for VmError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let VmErrorKind::Parse(e) = &self.kind {

@@ -28,6 +28,19 @@ pub fn parse_and_run(data: &[u8]) {
             assert!(e.offset <= data.len() as u64);
             let _ = e.to_string();
         }
+        // The first non-ASCII Python 2 str: an op of this pickle whose str node holds a
+        // code point above 0x7f and none above 0xff (bytes decoded as latin-1).
+        if let Some(py2) = p.py2_non_ascii {
+            assert!(py2.offset >= p.start && py2.offset < data.len() as u64);
+            match trace.nodes.get(py2.node.index()) {
+                Some(crate::Node::Str(s)) => {
+                    let text = std::str::from_utf8(s).expect("latin-1 decodes to UTF-8");
+                    assert!(text.chars().any(|c| u32::from(c) > 0x7f));
+                    assert!(text.chars().all(|c| u32::from(c) <= 0xff));
+                }
+                other => panic!("py2 str node is {other:?}"),
+            }
+        }
     }
     let _ = trace.ref_counts();
 }

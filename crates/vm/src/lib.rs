@@ -29,7 +29,7 @@ mod value;
 pub use budget::{Budget, Budgets};
 pub use error::{VmError, VmErrorKind};
 pub use machine::{Hooks, Machine, NoHooks, Resume};
-pub use trace::{PickleRun, SideEffect, Trace};
+pub use trace::{PickleRun, Py2Str, SideEffect, Trace};
 pub use value::{CallKind, Global, Name, Node, NodeId, Object, Uses, Value};
 
 /// Runs every pickle in `data` with the default budgets.

@@ -201,6 +201,7 @@ impl<'a> Machine<'a> {
             memo_entries: 0,
             error: None,
             parent,
+            py2_non_ascii: None,
         });
         let mut run = self.trace.pickles[index].clone();
         if index >= self.budgets.max_pickles || depth > MAX_NESTED_PICKLES {
@@ -710,17 +711,22 @@ impl<'a> Machine<'a> {
                 }
                 let decoded = text::escape_decode(&l[1..l.len() - 1])
                     .map_err(|e| VmErrorKind::BadArgument(format!("invalid STRING escape: {e}")))?;
+                let non_ascii = !decoded.is_ascii();
                 let s = match decoded {
                     Cow::Borrowed(b) => text::latin1(b),
                     Cow::Owned(b) => Cow::Owned(text::latin1(&b).into_owned()),
                 };
-                self.str_value(s)?
+                let v = self.str_value(s)?;
+                note_py2_str(run, op.offset, non_ascii, v);
+                v
             }
             Opcode::BINSTRING | Opcode::SHORT_BINSTRING => {
                 let Arg::Bytes(b) = op.arg else {
                     return Err(bad_arg(op));
                 };
-                self.str_value(text::latin1(b))?
+                let v = self.str_value(text::latin1(b))?;
+                note_py2_str(run, op.offset, !b.is_ascii(), v);
+                v
             }
             Opcode::UNICODE => {
                 let Arg::Line(l) = op.arg else {
@@ -1057,6 +1063,16 @@ fn extend_exact(v: &mut Vec<Value>, items: &[Value]) {
 /// The parser pairs every opcode with its argument kind, so this only happens for ops built
 /// by hand.
 #[cold]
+/// Remembers the pickle's first non-ASCII Python 2 `str` (see [`PickleRun::py2_non_ascii`]).
+fn note_py2_str(run: &mut PickleRun, offset: u64, non_ascii: bool, v: Value) {
+    if non_ascii
+        && run.py2_non_ascii.is_none()
+        && let Some(node) = v.node()
+    {
+        run.py2_non_ascii = Some(crate::trace::Py2Str { offset, node });
+    }
+}
+
 fn bad_arg(op: &Op<'_>) -> VmErrorKind {
     VmErrorKind::BadArgument(format!("{} cannot take argument {:?}", op.opcode, op.arg))
 }

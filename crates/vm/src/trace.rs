@@ -25,6 +25,20 @@ pub struct PickleRun {
     /// For a pickle nested inside another (joblib object arrays): the enclosing pickle's
     /// index and the object whose data it is.
     pub parent: Option<(usize, Value)>,
+    /// The first Python 2 `str` (`STRING`, `BINSTRING`, `SHORT_BINSTRING`) holding a byte
+    /// above 0x7f: the one a loader decoding with `encoding='ASCII'` (pickle.load's
+    /// default) fails on. Later ones cannot matter: the load stops at the first.
+    pub py2_non_ascii: Option<Py2Str>,
+}
+
+/// A Python 2 `str` of a pickle: its op and the [`crate::Node::Str`] holding its bytes
+/// (decoded as latin-1, which maps every byte to the code point of the same value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Py2Str {
+    /// Offset of the op.
+    pub offset: u64,
+    /// The str node.
+    pub node: crate::NodeId,
 }
 
 /// A mutation of a value whose type the machine cannot know (a BUILD on a persistent id, an

@@ -357,3 +357,143 @@ fn mentions(trace: &Trace<'_>, v: Value, word: &[u8], depth: usize) -> bool {
         .into_iter()
         .any(|c| mentions(trace, c, word, depth - 1))
 }
+
+/// One sentence for a user: which release of what cannot read what this file holds.
+pub(crate) fn sentence(brk: &Break, env: &pyenv::Environment) -> String {
+    let here = match target_version(env, &brk.dist) {
+        Some(v) => format!("{} {v} here", brk.dist),
+        None => brk.dist.clone(),
+    };
+    let what = brk.affects.first().map_or_else(
+        || "this file's data".to_owned(),
+        |a| format!("`{}`", a.replace(':', ".")),
+    );
+    let producer = brk.extra.get("producer_dist").and_then(|v| v.as_str());
+    let since = brk
+        .extra
+        .get("producer_since")
+        .and_then(|v| v.as_str())
+        .unwrap_or("");
+    let until = brk.producer_until.as_deref().unwrap_or("");
+    let releases = match (since, until) {
+        ("", "") => String::new(),
+        (s, "") => format!(" {s} or later"),
+        ("", u) => format!(" before {u}"),
+        (s, u) => format!(" {s} to {u} (exclusive)"),
+    };
+    match producer {
+        Some(p) => format!("{here} cannot load {what} as {p}{releases} wrote it."),
+        None => format!("{here} cannot load {what} as this file holds it."),
+    }
+}
+
+/// The first sentence of a message (a warning's text runs on over lines).
+pub(crate) fn first_sentence(text: &str) -> &str {
+    let line = text.lines().next().unwrap_or(text);
+    match line.find(". ") {
+        Some(i) => &line[..=i],
+        None => line,
+    }
+}
+
+/// The knowledge base's note on a break and its source, for `--verbose` and JSON.
+pub(crate) fn note(brk: &Break) -> String {
+    let note = brk.extra.get("note").and_then(|v| v.as_str()).unwrap_or("");
+    if note.is_empty() {
+        format!("Source: {}", brk.source)
+    } else {
+        format!("{note} Source: {}", brk.source)
+    }
+}
+
+/// The first `{placeholder}` left in a knowledge-base message (`{expected_dtype}`), if any:
+/// braces around an identifier (`{'names': ...}` in a filled dtype repr is not one).
+#[must_use]
+pub(crate) fn unfilled(text: &str) -> Option<&str> {
+    let mut rest = text;
+    while let Some(i) = rest.find('{') {
+        let tail = &rest[i + 1..];
+        let end = tail
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '!'))
+            .unwrap_or(tail.len());
+        if end > 0
+            && tail[end..].starts_with('}')
+            && tail.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        {
+            return Some(&tail[..end]);
+        }
+        rest = tail;
+    }
+    None
+}
+
+/// A break's error as the loader prints it: placeholders the trace filled stay filled;
+/// `<module 'm' from '{path}'>` becomes the target module's repr; what is still unfilled is
+/// taken from the entry's `error_example` when that is the exact text of the case the entry
+/// detects (a load test, no elided `...`), else the loader's own first line is kept and the
+/// unknown parts read `…`. Never a `{placeholder}`.
+pub(crate) fn finish(brk: &Break, error: String, resolver: &mut pyenv::Resolver<'_>) -> String {
+    let mut error = error;
+    while let Some(i) = error.find("<module '") {
+        let tail = &error[i + 9..];
+        let Some(j) = tail.find("' from '{path}'>") else {
+            break;
+        };
+        let module = tail[..j].to_owned();
+        let Ok(m) = resolver.import(&module) else {
+            break;
+        };
+        let whole = format!("<module '{module}' from '{{path}}'>");
+        error = error.replacen(&whole, &m.repr(), 1);
+    }
+    if unfilled(&error).is_none() {
+        return error;
+    }
+    if let Some(example) = &brk.error_example
+        && !example.contains("...")
+        && unfilled(example).is_none()
+    {
+        return example.clone();
+    }
+    let mut out = error;
+    while let Some(name) = unfilled(&out) {
+        let name = format!("{{{name}}}");
+        out = out.replace(&name, "…");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_identifiers_in_braces() {
+        assert_eq!(unfilled("a {expected_dtype} b"), Some("expected_dtype"));
+        assert_eq!(unfilled("{bit_generator!s}"), Some("bit_generator!s"));
+        assert_eq!(unfilled("{'names': ['a'], 'itemsize': 64}"), None);
+        assert_eq!(unfilled("no braces"), None);
+    }
+
+    /// Every failure entry's error, rendered with nothing the trace could fill and a target
+    /// where no module resolves, still shows no `{placeholder}`: it is the entry's exact
+    /// example or the loader's own words with `…` for what cannot be known.
+    #[test]
+    fn no_knowledge_message_shows_a_placeholder() {
+        let dir = std::env::temp_dir().join(format!("pd-breaks-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let env = pyenv::Environment::from_site_packages(std::slice::from_ref(&dir), (3, 11)).unwrap();
+        let mut resolver = pyenv::Resolver::new(&env);
+        let k = Knowledge::get();
+        let mut rendered = 0;
+        for brk in &k.breaks {
+            for template in [&brk.error, &brk.error_read_pickle].into_iter().flatten() {
+                let text = finish(brk, template.clone(), &mut resolver);
+                assert!(unfilled(&text).is_none(), "{}: {text}", brk.id);
+                rendered += 1;
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(rendered >= 30, "{rendered}");
+    }
+}

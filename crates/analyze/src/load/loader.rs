@@ -89,12 +89,32 @@ impl Loader {
         module_repr: &str,
         name: &str,
     ) -> String {
+        // `module '%U' has no attribute '%U'` (the module object's getattr) prints the str;
+        // `Can't get attribute %R` (`_pickle.c`, `pickle.py` from protocol 4) its repr.
         if self.pure_python() && protocol < 4 {
             format!("AttributeError: module '{module}' has no attribute '{name}'")
         } else {
-            format!("AttributeError: Can't get attribute '{name}' on {module_repr}")
+            format!(
+                "AttributeError: Can't get attribute {} on {module_repr}",
+                py_repr(name)
+            )
         }
     }
+}
+
+/// Python's `repr()` of a str: what `%R` / `{!r}` put in an error message (a name with a
+/// carriage return reads `'__builtin__\r'`).
+#[must_use]
+pub(crate) fn py_repr(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    pickle::pyrepr::str_repr(&mut out, s.as_bytes());
+    out
+}
+
+/// `ModuleNotFoundError: No module named %R` (importlib's `_ERR_MSG`, `{!r}`).
+#[must_use]
+pub(crate) fn module_not_found(missing: &str) -> String {
+    format!("ModuleNotFoundError: No module named {}", py_repr(missing))
 }
 
 impl fmt::Display for Loader {

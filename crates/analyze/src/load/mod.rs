@@ -6,6 +6,7 @@
 //! kind, is the error the loader raises, worded as that loader words it.
 
 mod breaks;
+pub mod decoding;
 mod loader;
 
 use std::collections::BTreeMap;
@@ -14,6 +15,7 @@ use knowledge::Knowledge;
 use pyenv::{Attr, Resolver};
 use vm::{Name, Node, Trace};
 
+pub use decoding::{Decoding, Encoding, Errors};
 pub use loader::Loader;
 
 /// The verdict.
@@ -92,10 +94,14 @@ pub struct GlobalRow {
 pub struct Risk {
     /// Stable identifier.
     pub code: String,
-    /// What.
+    /// What, in one sentence a user understands.
     pub message: String,
     /// What to do.
     pub fix: String,
+    /// The knowledge base's longer note: what changed and how it was verified, with its
+    /// source (empty when there is none; text shows it with `--verbose`).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub note: String,
 }
 
 /// What kind of repair a [`Fix`] is.
@@ -108,6 +114,8 @@ pub enum FixKind {
     Install,
     /// Load torch files with `weights_only=False` (if trusted) or allow the classes.
     WeightsOnly,
+    /// Load with another `encoding` (Python 2 `str`s the default ASCII cannot decode).
+    Encoding,
 }
 
 impl FixKind {
@@ -118,6 +126,7 @@ impl FixKind {
             FixKind::Rename => "rename",
             FixKind::Install => "install",
             FixKind::WeightsOnly => "weights-only",
+            FixKind::Encoding => "encoding",
         }
     }
 }
@@ -182,6 +191,7 @@ impl Prediction {
             code: "weights-only".to_owned(),
             message: "every name resolves, but torch.load's default weights_only=True refuses this file's classes, as it refused the original".to_owned(),
             fix: "torch.load(f, weights_only=False) if you trust the file, or torch.serialization.add_safe_globals([...])".to_owned(),
+            note: String::new(),
         });
         true
     }
@@ -202,6 +212,10 @@ pub struct Options {
     pub main: Option<(String, pyenv::names::Namespace)>,
     /// The kind of torch archive, for `torch.load`'s `weights_only` rules.
     pub torch_archive: Option<TorchArchive>,
+    /// `encoding` and `errors` the loader is called with (pickle.load's meaning).
+    pub decoding: Decoding,
+    /// The pickles are `.npy` payloads (numpy's `read_array` wraps decoding errors).
+    pub npy: bool,
 }
 
 /// Kinds of torch files, which `weights_only=True` treats differently.
@@ -237,10 +251,7 @@ pub fn predict(
     if let Some(pkg) = loader.package()
         && let Err(f) = resolver.import(pkg)
     {
-        out.error = Some(format!(
-            "ModuleNotFoundError: No module named '{}'",
-            f.missing
-        ));
+        out.error = Some(loader::module_not_found(&f.missing));
         out.verdict = Verdict::Fails;
         out.fixes.push(Fix {
             kind: FixKind::Install,
@@ -320,15 +331,51 @@ pub fn predict(
         if let Some(run) = trace.pickles.first()
             && let Some(e) = &run.error
         {
-            note_error((si, 0, e.offset), stream_error(e, run.start));
+            if matches!(e.kind, vm::VmErrorKind::Budget { .. }) {
+                // Our limit, not the loader's error: what follows was not analysed.
+                out.risks.push(Risk {
+                    code: "analysis-budget".to_owned(),
+                    message: format!(
+                        "The file was analysed only up to offset {}: {}.",
+                        e.offset,
+                        e.kind_message()
+                    ),
+                    fix: "raise the limits (--max-ops, --max-nodes, ...) to analyse all of it"
+                        .to_owned(),
+                    note: String::new(),
+                });
+            } else {
+                note_error((si, 0, e.offset), stream_error(e, run.start));
+            }
+        }
+        // Python 2 strs the loader's encoding cannot decode.
+        for (pi, run) in trace.pickles.iter().enumerate() {
+            let Some(py2) = run.py2_non_ascii.filter(|_| read(pi)) else {
+                continue;
+            };
+            let version_of = |dist: &str| target_version(resolver.env(), dist);
+            if let Some(error) = decoding::decode_error(
+                trace,
+                py2,
+                loader,
+                options.decoding,
+                options.npy,
+                knowledge,
+                &version_of,
+            ) {
+                note_error((si, pi, py2.offset), error);
+                out.fixes.push(decoding_fix(loader));
+            }
         }
         for fired in breaks::detect(trace, resolver.env(), knowledge, loader) {
             let b = fired.brk;
+            let note = breaks::note(b);
             if let Some(w) = fired.warning {
                 out.risks.push(Risk {
                     code: b.id.clone(),
-                    message: w,
+                    message: format!("the load warns: {}", breaks::first_sentence(&w)),
                     fix: b.fix.clone(),
+                    note: format!("{w}\n{note}"),
                 });
                 if let Some((dist, v)) = fired.producer {
                     out.fixes.push(Fix {
@@ -339,17 +386,15 @@ pub fn predict(
                 }
                 continue;
             }
-            let error = fired
-                .error
-                .unwrap_or_else(|| format!("state-level break {}", b.id));
-            note_error((si, 0, fired.offset), error);
+            let message = breaks::sentence(b, resolver.env());
+            if let Some(error) = fired.error {
+                note_error((si, 0, fired.offset), breaks::finish(b, error, resolver));
+            }
             out.risks.push(Risk {
                 code: b.id.clone(),
-                message: format!(
-                    "{} (target {} {}..{})",
-                    b.fix_kind, b.dist, b.since, b.until
-                ),
+                message,
                 fix: b.fix.clone(),
+                note,
             });
         }
     }
@@ -372,14 +417,34 @@ pub fn predict(
         out.risks.push(Risk {
             code: "unverified-global".to_owned(),
             message: format!(
-                "`{}.{}` cannot be checked statically: {}",
+                "`{}.{}` cannot be checked without running Python: {}.",
                 g.module, g.name, g.reason
             ),
             fix: "load it once in the target environment to be sure".to_owned(),
+            note: String::new(),
         });
     }
     dedupe(&mut out.fixes);
     out
+}
+
+/// What to do about a Python 2 `str` the loader cannot decode: load with latin-1 where the
+/// loader takes an encoding (what Python 2 `str`s usually are: bytes, numpy array data, or
+/// latin-1 text).
+fn decoding_fix(loader: Loader) -> Fix {
+    let to = match loader {
+        Loader::Numpy => "numpy.load(f, allow_pickle=True, encoding='latin1')",
+        Loader::Torch => "torch.load(f, encoding='latin1')",
+        Loader::Joblib => {
+            "joblib.load has no encoding option: load it once where it was written (Python 2) and dump it again"
+        }
+        _ => "pickle.load(f, encoding='latin1')",
+    };
+    Fix {
+        kind: FixKind::Encoding,
+        from: "encoding='ASCII'".to_owned(),
+        to: to.to_owned(),
+    }
 }
 
 /// torch >= 2.6 loads with `weights_only=True` by default: globals outside its allowlist,
@@ -488,10 +553,7 @@ fn resolve_global(
         Err(f) => {
             r.status = Status::ModuleMissing;
             r.reason = format!("no module named '{}' in the target", f.missing);
-            r.error = Some(format!(
-                "ModuleNotFoundError: No module named '{}'",
-                f.missing
-            ));
+            r.error = Some(loader::module_not_found(&f.missing));
             r.fixes = renames(resolver, knowledge, &module, &name);
             return r;
         }
@@ -649,7 +711,20 @@ pub(crate) fn stream_error(e: &vm::VmError, start: u64) -> String {
         vm::VmErrorKind::UnsupportedProtocol(p) => {
             format!("ValueError: unsupported pickle protocol: {p}")
         }
-        _ => format!("UnpicklingError: {e}"),
+        vm::VmErrorKind::MemoMissing(i) => {
+            format!("UnpicklingError: Memo value not found at index {i}")
+        }
+        vm::VmErrorKind::StackUnderflow => "UnpicklingError: unpickling stack underflow".to_owned(),
+        vm::VmErrorKind::MarkMissing => "UnpicklingError: could not find MARK".to_owned(),
+        vm::VmErrorKind::FrameTruncated { .. } => {
+            "UnpicklingError: pickle data was truncated".to_owned()
+        }
+        // The machine's own words, without its op name and offset (those are notes, shown
+        // by `dis`): the loader's text is not known for these.
+        vm::VmErrorKind::BadArgument(m) | vm::VmErrorKind::Type(m) => {
+            format!("UnpicklingError: {m}")
+        }
+        _ => format!("UnpicklingError: {}", e.kind_message()),
     }
 }
 

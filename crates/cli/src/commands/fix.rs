@@ -40,7 +40,12 @@ pub(crate) fn run(args: &FixArgs) -> Result<u8> {
     }
     let session = args.target.session(&args.limits)?;
     let opts = FixOptions {
-        check: super::check::options(args.loader.as_deref(), args.main.as_deref())?,
+        check: super::check::options(
+            args.loader.as_deref(),
+            args.main.as_deref(),
+            args.encoding.as_deref(),
+            args.errors.as_deref(),
+        )?,
         maps,
         output: if args.dry_run { None } else { out_path },
         replace_input: args.in_place,
