@@ -860,7 +860,7 @@ impl<'a> Machine<'a> {
                 let Arg::Lines(m, n) = op.arg else {
                     return Err(bad_arg(op));
                 };
-                let (m, n) = (utf8_name(m)?, utf8_name(n)?);
+                let (m, n) = (utf8_name(nonempty(m)?)?, utf8_name(nonempty(n)?)?);
                 self.global(m, n, op.offset, op.opcode, pickle)?
             }
             Opcode::STACK_GLOBAL => {
@@ -934,7 +934,7 @@ impl<'a> Machine<'a> {
                     return Err(bad_arg(op));
                 };
                 let x = self.marker()?;
-                let (m, n) = (utf8_name(m)?, utf8_name(n)?);
+                let (m, n) = (utf8_name(nonempty(m)?)?, utf8_name(nonempty(n)?)?);
                 let cls = self.global(m, n, op.offset, op.opcode, pickle)?;
                 let items = self.collect_from(x)?;
                 let args = self.node(Node::Tuple(items))?;
@@ -1077,4 +1077,15 @@ fn utf8_name(b: &[u8]) -> R<Name<'_>> {
     std::str::from_utf8(b)
         .map(|s| Name::Literal(Cow::Borrowed(s)))
         .map_err(|e| VmErrorKind::BadArgument(format!("'utf-8' codec can't decode: {e}")))
+}
+
+/// GLOBAL and INST lines: `_pickle.c` calls a line shorter than two bytes (newline
+/// included) a bad readline, so an empty module or name stops the load.
+fn nonempty(b: &[u8]) -> R<&[u8]> {
+    if b.is_empty() {
+        return Err(VmErrorKind::BadArgument(
+            "pickle data was truncated".to_owned(),
+        ));
+    }
+    Ok(b)
 }
