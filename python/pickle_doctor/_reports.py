@@ -186,6 +186,24 @@ class FixSuggestion:
 
 
 @dataclass(frozen=True)
+class TrailingBytes:
+    """Bytes after the pickle a loader reads, which it ignores: ``what`` says whether they are
+    further pickles, not a pickle at all, or a further pickle that stops early."""
+
+    member: str
+    offset: int
+    length: int
+    what: str
+
+    def to_dict(self) -> Json:
+        return {"member": self.member, "offset": self.offset, "length": self.length, "what": self.what}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> TrailingBytes:
+        return cls(member=d["member"], offset=d["offset"], length=d["length"], what=d["what"])
+
+
+@dataclass(frozen=True)
 class CheckReport:
     """``check`` of one file: ``verdict`` is "loads", "fails" or "at-risk".
 
@@ -202,6 +220,7 @@ class CheckReport:
     risks: list[Risk] = field(default_factory=list)
     fixes: list[FixSuggestion] = field(default_factory=list)
     environment: Environment | None = None
+    trailing: list[TrailingBytes] = field(default_factory=list)
 
     def to_dict(self) -> Json:
         return {
@@ -213,6 +232,7 @@ class CheckReport:
             "globals": [g.to_dict() for g in self.globals],
             "risks": [r.to_dict() for r in self.risks],
             "fixes": [f.to_dict() for f in self.fixes],
+            "trailing": [t.to_dict() for t in self.trailing],
         }
 
     @classmethod
@@ -227,6 +247,7 @@ class CheckReport:
             risks=[Risk.from_dict(r) for r in d["risks"]],
             fixes=[FixSuggestion.from_dict(f) for f in d["fixes"]],
             environment=environment,
+            trailing=[TrailingBytes.from_dict(t) for t in d.get("trailing", [])],
         )
 
 

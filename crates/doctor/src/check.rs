@@ -42,6 +42,9 @@ pub struct CheckReport {
     /// The prediction.
     #[serde(flatten)]
     pub prediction: Prediction,
+    /// Bytes after the pickle each loaded member's loader reads, which it ignores (a note:
+    /// they change nothing in the prediction).
+    pub trailing: Vec<crate::trailing::TrailingBytes>,
 }
 
 /// What `check` has prepared once for many files: the `__main__` script's names.
@@ -96,11 +99,19 @@ impl Session {
             .map(|(path, data)| {
                 let opened = container::open(data, &self.limits.inflate)
                     .map_err(|e| Error::open(path, e))?;
-                let prediction = self.predict_opened(&opened, path, &prepared, &mut resolver)?;
+                let mut trailing = Vec::new();
+                let prediction = self.predict_opened_noting(
+                    &opened,
+                    path,
+                    &prepared,
+                    &mut resolver,
+                    &mut trailing,
+                )?;
                 Ok(CheckReport {
                     path: (*path).to_owned(),
                     format: opened.format.name().to_owned(),
                     prediction,
+                    trailing,
                 })
             })
             .collect()
@@ -116,6 +127,18 @@ impl Session {
         prepared: &Prepared,
         resolver: &mut pyenv::Resolver<'_>,
     ) -> Result<Prediction> {
+        self.predict_opened_noting(opened, path, prepared, resolver, &mut Vec::new())
+    }
+
+    /// [`Session::predict_opened`], also collecting each loaded member's trailing bytes.
+    fn predict_opened_noting(
+        &self,
+        opened: &container::Opened<'_>,
+        path: &str,
+        prepared: &Prepared,
+        resolver: &mut pyenv::Resolver<'_>,
+        trailing: &mut Vec<crate::trailing::TrailingBytes>,
+    ) -> Result<Prediction> {
         members::ensure_model(opened, path)?;
         // A data-only file (safetensors, GGUF, ONNX) is read by its own reader whatever loader
         // is forced: it has no pickle, so the prediction is whether that reader imports.
@@ -129,11 +152,17 @@ impl Session {
         };
         let runs: Vec<_> = members::loaded_members(opened)
             .into_iter()
-            .map(|m| (m.name.as_str(), members::run(m, self.limits.budgets)))
+            .map(|m| {
+                let run = members::run(m, self.limits.budgets);
+                (m.name.as_str(), m.data.len(), run)
+            })
             .collect();
+        trailing.extend(runs.iter().filter_map(|(name, len, run)| {
+            crate::trailing::ignored_by_loader(&run.trace, *len, name)
+        }));
         let streams: Vec<Stream<'_, '_>> = runs
             .iter()
-            .map(|(name, run)| Stream {
+            .map(|(name, _, run)| Stream {
                 member: name,
                 trace: &run.trace,
             })

@@ -163,6 +163,34 @@ impl<'a> Machine<'a> {
         self.trace
     }
 
+    /// After a pickle that ran to STOP, the one just run from `start`: when its very first op
+    /// failed (not for a budget), nothing ran, so its bytes are trailing bytes, not a pickle.
+    /// Moves them from `pickles` to [`Trace::trailing`] and returns true.
+    pub fn settle_trailing(&mut self, start: usize) -> bool {
+        let [.., before, last] = self.trace.pickles.as_slice() else {
+            return false;
+        };
+        let error = match &last.error {
+            Some(e)
+                if e.offset == start as u64
+                    && last.start == start as u64
+                    && last.parent.is_none()
+                    && before.error.is_none()
+                    && !e.is_budget() =>
+            {
+                e.clone()
+            }
+            _ => return false,
+        };
+        self.trace.pickles.pop();
+        self.trace.trailing = Some(crate::trace::Trailing {
+            offset: start as u64,
+            len: self.data.len().saturating_sub(start) as u64,
+            error,
+        });
+        true
+    }
+
     /// Runs one pickle from `start` through its STOP, appending a [`PickleRun`] to the trace.
     /// Returns the offset after the pickle (or where it failed).
     pub fn run_pickle(&mut self, start: usize) -> usize {

@@ -37,6 +37,9 @@ pub fn text(out: &mut impl Write, reports: &[CheckReport]) -> io::Result<()> {
                 g.reason
             )?;
         }
+        for t in &r.trailing {
+            writeln!(out, "  note: {}", t.note())?;
+        }
         for risk in &p.risks {
             writeln!(out, "  risk: {} ({})", risk.message, risk.fix)?;
         }
