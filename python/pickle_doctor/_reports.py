@@ -192,15 +192,28 @@ class TrailingBytes:
 
     member: str
     offset: int
+    file_offset: int | None
     length: int
     what: str
 
     def to_dict(self) -> Json:
-        return {"member": self.member, "offset": self.offset, "length": self.length, "what": self.what}
+        return {
+            "member": self.member,
+            "offset": self.offset,
+            "file_offset": self.file_offset,
+            "length": self.length,
+            "what": self.what,
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> TrailingBytes:
-        return cls(member=d["member"], offset=d["offset"], length=d["length"], what=d["what"])
+        return cls(
+            member=d["member"],
+            offset=d["offset"],
+            file_offset=d["file_offset"],
+            length=d["length"],
+            what=d["what"],
+        )
 
 
 @dataclass(frozen=True)

@@ -152,18 +152,16 @@ impl Session {
         };
         let runs: Vec<_> = members::loaded_members(opened)
             .into_iter()
-            .map(|m| {
-                let run = members::run(m, self.limits.budgets);
-                (m.name.as_str(), m.data.len(), run)
-            })
+            .map(|m| (m, members::run(m, self.limits.budgets)))
             .collect();
-        trailing.extend(runs.iter().filter_map(|(name, len, run)| {
-            crate::trailing::ignored_by_loader(&run.trace, *len, name)
-        }));
+        trailing.extend(
+            runs.iter()
+                .filter_map(|(m, run)| crate::trailing::ignored_by_loader(&run.trace, m)),
+        );
         let streams: Vec<Stream<'_, '_>> = runs
             .iter()
-            .map(|(name, _, run)| Stream {
-                member: name,
+            .map(|(m, run)| Stream {
+                member: &m.name,
                 trace: &run.trace,
             })
             .collect();

@@ -61,10 +61,11 @@ pub fn dis(
             MemberKind::Pickle(_) => dis_stream(&m.data, out, limits.budgets).map(|tail| {
                 listed
                     .trailing
-                    .extend(tail.map(|(offset, what)| TrailingBytes {
+                    .extend(tail.map(|(offset, length, what)| TrailingBytes {
                         member: m.name.clone(),
-                        offset: offset as u64,
-                        length: (m.data.len() - offset) as u64,
+                        offset,
+                        file_offset: m.file_offset.map(|o| o + offset),
+                        length,
                         what,
                     }));
             }),
@@ -83,12 +84,12 @@ pub fn dis(
 
 /// Disassembles every pickle in `data`. A single pickle prints exactly what `pickletools`
 /// prints; several get a `== pickle N at offset X ==` heading each. Bytes after the last
-/// whole pickle are returned as `(offset, what they are)`, not listed.
+/// whole pickle are returned as `(offset, length, what they are)`, not listed.
 fn dis_stream(
     data: &[u8],
     out: &mut impl Write,
     budgets: vm::Budgets,
-) -> Result<Option<(usize, String)>, DisError> {
+) -> Result<Option<(u64, u64, String)>, DisError> {
     let (starts, tail) = pickle_starts(data, budgets);
     let several = starts.len() > 1;
     for (i, &start) in starts.iter().enumerate() {
@@ -147,18 +148,18 @@ fn dis_joblib(
 }
 
 /// Offsets where each pickle of the stream starts, and the bytes after the last whole one
-/// (`(offset, what they are)`): a newline, padding, a cut-off or unloadable pickle. Which
+/// (`(offset, length, what they are)`): a newline, padding, a cut-off or unloadable pickle. Which
 /// further pickles are whole is what a loader reading on would find, so the symbolic machine
 /// decides, as for `show`, `check` and `scan`; it only runs when bytes follow the first STOP.
 /// A malformed first pickle is left to the disassembler to report.
-fn pickle_starts(data: &[u8], budgets: vm::Budgets) -> (Vec<usize>, Option<(usize, String)>) {
+fn pickle_starts(data: &[u8], budgets: vm::Budgets) -> (Vec<usize>, Option<(u64, u64, String)>) {
     let mut p = pickle::Parser::new(data, 0);
     let first_ok = p.by_ref().all(|op| op.is_ok());
     if !first_ok || p.position() >= data.len() {
         return (vec![0], None);
     }
     let trace = vm::run_with(data, budgets);
-    let tail = trailing::of_trace(&trace, data.len(), "");
+    let tail = trailing::tail(&trace, data.len());
     let tail_index = trailing::broken_tail(&trace);
     let starts = trace
         .pickles
@@ -167,5 +168,5 @@ fn pickle_starts(data: &[u8], budgets: vm::Budgets) -> (Vec<usize>, Option<(usiz
         .filter(|&(i, r)| r.parent.is_none() && Some(i) != tail_index)
         .map(|(_, r)| r.start as usize)
         .collect();
-    (starts, tail.map(|t| (t.offset as usize, t.what)))
+    (starts, tail)
 }

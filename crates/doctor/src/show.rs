@@ -125,7 +125,7 @@ pub fn show(
                         writeln!(out, "== {} ==", s.member.name).map_err(io)?;
                     }
                     write_stats(out, &r.trace).map_err(io)?;
-                    if let Some(t) = trailing::of_trace(&r.trace, s.member.data.len(), "") {
+                    if let Some(t) = trailing::of_member(&r.trace, s.member) {
                         writeln!(
                             out,
                             "trailing:     {} bytes at offset {}",
@@ -253,7 +253,7 @@ fn write_text(
         match (&s.run, &s.member.kind) {
             (Some(run), _) => {
                 write_trace_text(out, &run.trace, full)?;
-                if let Some(t) = trailing::of_trace(&run.trace, s.member.data.len(), "") {
+                if let Some(t) = trailing::of_member(&run.trace, s.member) {
                     writeln!(out, "note: {}", t.note())?;
                 }
                 if !run.arrays.is_empty() {
@@ -411,7 +411,7 @@ fn write_json(
                 .iter()
                 .map(|f| f.filename.as_str())
                 .collect();
-            let tail = trailing::of_trace(&run.trace, m.data.len(), &m.name);
+            let tail = trailing::of_member(&run.trace, m);
             write!(
                 out,
                 ",\"arrays\":{},\"external_files\":{},\"trailing\":{}",

@@ -3,6 +3,7 @@
 //! follows; writers often leave a newline there. `show`, `check` and `dis` note such bytes and
 //! otherwise behave as if they were not there; `scan` still scans every further pickle.
 
+use container::Member;
 use serde::Serialize;
 use vm::Trace;
 
@@ -11,8 +12,11 @@ use vm::Trace;
 pub struct TrailingBytes {
     /// The member they are in (empty for a plain pickle file).
     pub member: String,
-    /// Offset of the first of them (just past a STOP), within the member's data.
+    /// Offset of the first of them (just past a STOP), within the member's pickle stream (as
+    /// `scan` findings count).
     pub offset: u64,
+    /// The same place in the file, when the member is stored as is (`null` when compressed).
+    pub file_offset: Option<u64>,
     /// How many.
     pub length: u64,
     /// What they are: not a pickle (their first op fails), or a further pickle that stops
@@ -30,8 +34,12 @@ impl TrailingBytes {
             format!("{}: ", self.member)
         };
         let plural = if self.length == 1 { "" } else { "s" };
+        let in_file = match self.file_offset {
+            Some(f) if f != self.offset => format!(", file offset {f}"),
+            _ => String::new(),
+        };
         format!(
-            "{place}{} byte{plural} after STOP at offset {} ({}); the loader reads one pickle and ignores them",
+            "{place}{} byte{plural} after STOP at offset {}{in_file} ({}); the loader reads one pickle and ignores them",
             self.length, self.offset, self.what
         )
     }
@@ -51,33 +59,44 @@ pub fn broken_tail(trace: &Trace<'_>) -> Option<usize> {
     (first_ok && trace.pickles[last].error.is_some()).then_some(last)
 }
 
-/// The trailing bytes of a member's stream of `len` bytes, if any.
+/// Bytes after the last whole pickle of a stream of `len` bytes: `(offset, length, what)`.
 #[must_use]
-pub fn of_trace(trace: &Trace<'_>, len: usize, member: &str) -> Option<TrailingBytes> {
+pub fn tail(trace: &Trace<'_>, len: usize) -> Option<(u64, u64, String)> {
     if let Some(t) = &trace.trailing {
-        return Some(TrailingBytes {
-            member: member.to_owned(),
-            offset: t.offset,
-            length: t.len,
-            what: format!("not a pickle: {}", t.error),
-        });
+        return Some((t.offset, t.len, format!("not a pickle: {}", t.error)));
     }
-    let i = broken_tail(trace)?;
-    let p = &trace.pickles[i];
+    let p = &trace.pickles[broken_tail(trace)?];
     let e = p.error.as_ref()?;
-    Some(TrailingBytes {
-        member: member.to_owned(),
-        offset: p.start,
-        length: (len as u64).saturating_sub(p.start),
-        what: format!("a further pickle that stops early: {e}"),
-    })
+    Some((
+        p.start,
+        (len as u64).saturating_sub(p.start),
+        format!("a further pickle that stops early: {e}"),
+    ))
 }
 
-/// Everything a loader that reads one pickle ignores in a member's stream of `len` bytes:
-/// further pickles, then trailing bytes. `check` notes it.
+fn located(member: &Member<'_>, offset: u64, length: u64, what: String) -> TrailingBytes {
+    TrailingBytes {
+        member: member.name.clone(),
+        offset,
+        file_offset: member.file_offset.map(|o| o + offset),
+        length,
+        what,
+    }
+}
+
+/// The trailing bytes of a member run through the symbolic machine, if any.
 #[must_use]
-pub fn ignored_by_loader(trace: &Trace<'_>, len: usize, member: &str) -> Option<TrailingBytes> {
-    let tail = of_trace(trace, len, member);
+pub fn of_member(trace: &Trace<'_>, member: &Member<'_>) -> Option<TrailingBytes> {
+    let (offset, length, what) = tail(trace, member.data.len())?;
+    Some(located(member, offset, length, what))
+}
+
+/// Everything a loader that reads one pickle ignores in a member: further pickles, then
+/// trailing bytes. `check` notes it.
+#[must_use]
+pub fn ignored_by_loader(trace: &Trace<'_>, member: &Member<'_>) -> Option<TrailingBytes> {
+    let len = member.data.len();
+    let tail = tail(trace, len);
     let tail_index = broken_tail(trace);
     let top: Vec<&vm::PickleRun> = trace
         .pickles
@@ -89,22 +108,15 @@ pub fn ignored_by_loader(trace: &Trace<'_>, len: usize, member: &str) -> Option<
     let first = top.first().filter(|p| p.error.is_none())?;
     let more = top.len() - 1;
     if more == 0 {
-        return tail;
+        let (offset, length, what) = tail?;
+        return Some(located(member, offset, length, what));
     }
     let plural = if more == 1 { "" } else { "s" };
     let mut what = format!("{more} more pickle{plural}");
-    if let Some(t) = &tail {
-        what.push_str(&format!(
-            ", then {} byte{} ({})",
-            t.length,
-            if t.length == 1 { "" } else { "s" },
-            t.what
-        ));
+    if let Some((_, length, w)) = &tail {
+        let s = if *length == 1 { "" } else { "s" };
+        what.push_str(&format!(", then {length} byte{s} ({w})"));
     }
-    Some(TrailingBytes {
-        member: member.to_owned(),
-        offset: first.end,
-        length: (len as u64).saturating_sub(first.end),
-        what,
-    })
+    let length = (len as u64).saturating_sub(first.end);
+    Some(located(member, first.end, length, what))
 }
