@@ -30,6 +30,7 @@ from ._reports import (
     Repair,
     Risk,
     ScanReport,
+    TrailingBytes,
 )
 from ._safe_load import LOADERS, load
 
@@ -55,6 +56,7 @@ __all__ = [
     "Risk",
     "ScanReport",
     "TargetError",
+    "TrailingBytes",
     "UnsafePickleError",
     "UsageError",
     "__version__",

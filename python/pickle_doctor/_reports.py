@@ -191,6 +191,37 @@ class FixSuggestion:
 
 
 @dataclass(frozen=True)
+class TrailingBytes:
+    """Bytes after the pickle a loader reads, which it ignores: ``what`` says whether they are
+    further pickles, not a pickle at all, or a further pickle that stops early."""
+
+    member: str
+    offset: int
+    file_offset: int | None
+    length: int
+    what: str
+
+    def to_dict(self) -> Json:
+        return {
+            "member": self.member,
+            "offset": self.offset,
+            "file_offset": self.file_offset,
+            "length": self.length,
+            "what": self.what,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> TrailingBytes:
+        return cls(
+            member=d["member"],
+            offset=d["offset"],
+            file_offset=d["file_offset"],
+            length=d["length"],
+            what=d["what"],
+        )
+
+
+@dataclass(frozen=True)
 class CheckReport:
     """``check`` of one file: ``verdict`` is "loads", "fails" or "at-risk".
 
@@ -209,6 +240,7 @@ class CheckReport:
     environment: Environment | None = None
     repairable: bool = False
     """Whether ``fix`` repairs the file for this target (its dry run is predicted to load)."""
+    trailing: list[TrailingBytes] = field(default_factory=list)
 
     def to_dict(self) -> Json:
         return {
@@ -221,6 +253,7 @@ class CheckReport:
             "risks": [r.to_dict() for r in self.risks],
             "fixes": [f.to_dict() for f in self.fixes],
             "repairable": self.repairable,
+            "trailing": [t.to_dict() for t in self.trailing],
         }
 
     @classmethod
@@ -236,6 +269,7 @@ class CheckReport:
             fixes=[FixSuggestion.from_dict(f) for f in d["fixes"]],
             environment=environment,
             repairable=bool(d.get("repairable", False)),
+            trailing=[TrailingBytes.from_dict(t) for t in d.get("trailing", [])],
         )
 
 

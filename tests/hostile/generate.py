@@ -286,6 +286,21 @@ def techniques():
     return t
 
 
+def trailing_techniques():
+    """Payloads after a benign pickle's STOP: `pickle.load` reads the benign one and stops, and
+    a reader that loads on from the same stream runs the next. Every further pickle is scanned."""
+    t = []
+    add = lambda name, data, *codes: t.append((name, data, list(codes), None))  # noqa: E731
+    benign0 = MARK + b"I1\n" + b"l" + STOP  # [1] at protocol 0
+    add("after-stop-second-pickle", benign_p2() + SYSTEM, "PD101")
+    add("after-stop-second-pickle-p0", benign0 + glob("os", "system") + MARK + s0(CMD) + TUPLE + REDUCE + STOP,
+        "PD101")
+    add("after-stop-third-pickle", benign_p2() + benign_p2() + sg_call("os", "system", CMD), "PD101")
+    add("after-stop-then-newline", benign_p2() + SYSTEM + b"\n", "PD101", "PD110")
+    add("after-stop-cut-off-second-pickle", benign_p2() + SYSTEM[:-1], "PD101", "PD105")
+    return t
+
+
 # --- containers -------------------------------------------------------------------------------
 
 
@@ -427,11 +442,11 @@ def main():
     files = []
     for cname, ext, wrap, compare_container in containers():
         os.makedirs(os.path.join(out, cname), exist_ok=True)
-        for tname, payload, codes, severity in techniques():
+        for tname, payload, codes, severity in techniques() + trailing_techniques():
             rel = f"{cname}/{tname}" + (f".{ext}" if ext else "")
             with open(os.path.join(out, rel), "wb") as f:
                 f.write(wrap(payload))
-            if cname == "torch-legacy" and tname == "truncated-after-reduce":
+            if cname == "torch-legacy" and tname in ("truncated-after-reduce", "after-stop-cut-off-second-pickle"):
                 # The storage-keys pickle that follows completes the stream.
                 codes = [c for c in codes if c != "PD105"]
             files.append({"path": rel, "technique": tname, "container": cname, "expect": codes,

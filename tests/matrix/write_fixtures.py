@@ -483,6 +483,51 @@ def write_plain(w):
                  plain_data(), p)
 
 
+def write_trailing(w):
+    """Bytes after STOP, which every loader ignores (it reads one pickle): a newline, CRLF,
+    padding, text, a second pickle, a cut-off second pickle; inside an .npy object array and
+    after a joblib dump too. And .npy headers as Python 2 numpy wrote them (`(2L,)` longs,
+    `u'...'` strings, 16-byte alignment), which numpy still reads."""
+    g = "trailing"
+    value = {"weights": [1.5, 2.5], "name": "m"}
+    second = pickle.dumps([3, 4], protocol=4)
+    for p, tail, what in ((2, b"\n", "a newline"), (4, b"\r\n", "CRLF"),
+                          (5, b"\x00" * 16, "NUL padding"), (0, b"garbage\n", "text"),
+                          (4, second, "a second pickle"), (4, second[:-2], "a cut-off second pickle")):
+        slug = what.replace(" ", "-")
+        w.raw(f"trailing-{slug}-p{p}.pkl", g, f"protocol {p} pickle followed by {what}",
+              pickle.dumps(value, protocol=p) + tail)
+    if have("numpy"):
+        import numpy as np
+
+        def npy_then_newline(path):
+            np.save(path, np.array([{"a": 1}, None], dtype=object), allow_pickle=True)
+            with open(path, "ab") as f:
+                f.write(b"\n")
+        w.add("trailing-npy-object-newline.npy", "numpy", g,
+              "np.save of an object array, then a newline after the pickle", npy_then_newline)
+
+        def npy_py2(header, data):
+            h = header.encode("latin1")
+            h += b" " * ((-(10 + len(h) + 1)) % 16) + b"\n"
+            return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h + data
+        w.raw("py2-header-float.npy", g, "format 1.0 header as Python 2 wrote it: (2L, 3L), u'<f8'",
+              npy_py2("{u'descr': u'<f8', u'fortran_order': False, u'shape': (2L, 3L), }",
+                      struct.pack("<6d", *range(6))), loader="numpy")
+        w.raw("py2-header-object.npy", g, "Python 2 header for an object array (protocol 2 list)",
+              npy_py2("{'descr': '|O', 'fortran_order': False, 'shape': (2L,), }",
+                      pickle.dumps([1, "a"], protocol=2)), loader="numpy")
+    if have("joblib"):
+        import joblib
+
+        def joblib_then_newline(path):
+            joblib.dump(value, path)
+            with open(path, "ab") as f:
+                f.write(b"\n")
+        w.add("trailing-joblib-newline.joblib", "joblib", g, "joblib.dump, then a newline",
+              joblib_then_newline)
+
+
 def write_legacy(w, models):
     """The legacy writer's own small set (scikit-learn 1.2.2): the classic 1.2 -> 1.3 breaks.
 
@@ -954,6 +999,8 @@ def main():
             groups.append("names")
             write_broken_streams(w)
             groups.append("broken")
+            write_trailing(w)
+            groups.append("trailing")
 
     versions = {name: dist_version(name) for name in (
         "numpy", "scipy", "scikit-learn", "pandas", "joblib", "cloudpickle", "mlkit",

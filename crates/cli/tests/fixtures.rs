@@ -67,6 +67,58 @@ fn dis_matches_pickletools_on_every_fixture() {
     eprintln!("dis parity: {same}/{same} listings identical");
 }
 
+/// The repr audit: `repr/` holds, at every protocol, every byte value as `bytes`,
+/// `bytearray` and `str`, every mix of `'`, `"` and `\\` up to three characters, floats and
+/// ints of every size, and hand-assembled text opcodes (STRING with every byte raw and
+/// escaped, UNICODE escapes, INT/LONG/FLOAT text forms, GLOBAL/INST/PERSID names with quotes
+/// and escapes). Each listing (or the error and the listing before it) is pickletools'.
+#[test]
+fn dis_repr_matches_pickletools_for_every_byte_quote_mix_and_protocol() {
+    let Some(dir) = fixtures_dir() else { return };
+    let files = pickles_under(&dir.join("repr"));
+    let mut failures = String::new();
+    let mut kinds = std::collections::BTreeSet::new();
+    for path in &files {
+        let name = rel(&dir, path);
+        let want = std::fs::read_to_string(sibling(path, ".dis")).unwrap();
+        let data = std::fs::read(path).unwrap();
+        let mut out = Vec::new();
+        let result = pickle::dis(&data, 0, &mut out);
+        let got = String::from_utf8(out).unwrap();
+        if result.is_ok() == sibling(path, ".dis-error").exists() || got != want {
+            let _ = writeln!(failures, "{name}: {}", first_diff(&want, &got));
+        }
+        for op in pickle::Parser::new(&data, 0).flatten() {
+            kinds.insert(op.opcode.name());
+        }
+    }
+    assert!(failures.is_empty(), "{failures}");
+    assert!(files.len() > 1700, "only {} repr cases", files.len());
+    for k in [
+        "STRING",
+        "BINSTRING",
+        "SHORT_BINSTRING",
+        "UNICODE",
+        "BINUNICODE",
+        "SHORT_BINUNICODE",
+        "BINBYTES",
+        "SHORT_BINBYTES",
+        "BYTEARRAY8",
+        "INT",
+        "LONG",
+        "FLOAT",
+        "BINFLOAT",
+        "LONG1",
+        "LONG4",
+        "GLOBAL",
+        "INST",
+        "PERSID",
+    ] {
+        assert!(kinds.contains(k), "no {k} in repr/");
+    }
+    eprintln!("repr parity: {} listings identical", files.len());
+}
+
 /// Parsing then writing gives back the input bytes for every fixture.
 #[test]
 fn writer_reproduces_every_fixture() {

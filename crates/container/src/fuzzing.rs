@@ -33,6 +33,12 @@ pub fn open_and_run(data: &[u8]) {
         if let Some(off) = m.file_offset {
             assert!(off <= data.len() as u64);
         }
+        // An array member holds at least the bytes its header announces.
+        if let MemberKind::Array(h) = &m.kind
+            && let Some(n) = h.nbytes()
+        {
+            assert!(n <= m.data.len() as u64);
+        }
         if let MemberKind::Pickle(loader) = m.kind {
             let budgets = vm::Budgets::small();
             let trace = if loader == Loader::Joblib {

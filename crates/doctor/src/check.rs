@@ -73,6 +73,9 @@ pub struct CheckReport {
     /// Whether `pickle-doctor fix` repairs the file for this target (its dry run is
     /// predicted to load).
     pub repairable: bool,
+    /// Bytes after the pickle each loaded member's loader reads, which it ignores (a note:
+    /// they change nothing in the prediction).
+    pub trailing: Vec<crate::trailing::TrailingBytes>,
 }
 
 /// Whether `fix` has something to try: a rename that resolves in the target, or a break
@@ -148,7 +151,14 @@ impl Session {
             .map(|(path, data)| {
                 let opened = container::open_as_loader(data, &self.limits.inflate)
                     .map_err(|e| Error::open(path, e))?;
-                let prediction = self.predict_opened(&opened, path, &prepared, &mut resolver)?;
+                let mut trailing = Vec::new();
+                let prediction = self.predict_opened_noting(
+                    &opened,
+                    path,
+                    &prepared,
+                    &mut resolver,
+                    &mut trailing,
+                )?;
                 // Only a real dry run of `fix` says whether its repair loads.
                 let repairable = fix_candidates(&prediction)
                     && self
@@ -167,6 +177,7 @@ impl Session {
                     format: opened.format.name().to_owned(),
                     prediction,
                     repairable,
+                    trailing,
                 })
             })
             .collect()
@@ -181,6 +192,18 @@ impl Session {
         path: &str,
         prepared: &Prepared,
         resolver: &mut pyenv::Resolver<'_>,
+    ) -> Result<Prediction> {
+        self.predict_opened_noting(opened, path, prepared, resolver, &mut Vec::new())
+    }
+
+    /// [`Session::predict_opened`], also collecting each loaded member's trailing bytes.
+    fn predict_opened_noting(
+        &self,
+        opened: &container::Opened<'_>,
+        path: &str,
+        prepared: &Prepared,
+        resolver: &mut pyenv::Resolver<'_>,
+        trailing: &mut Vec<crate::trailing::TrailingBytes>,
     ) -> Result<Prediction> {
         members::ensure_model(opened, path)?;
         // A data-only file (safetensors, GGUF, ONNX) is read by its own reader whatever loader
@@ -206,12 +229,16 @@ impl Session {
         };
         let runs: Vec<_> = members::loaded_members(opened)
             .into_iter()
-            .map(|m| (m.name.as_str(), members::run(m, self.limits.budgets)))
+            .map(|m| (m, members::run(m, self.limits.budgets)))
             .collect();
+        trailing.extend(
+            runs.iter()
+                .filter_map(|(m, run)| crate::trailing::ignored_by_loader(&run.trace, m)),
+        );
         let streams: Vec<Stream<'_, '_>> = runs
             .iter()
-            .map(|(name, run)| Stream {
-                member: name,
+            .map(|(m, run)| Stream {
+                member: &m.name,
                 trace: &run.trace,
             })
             .collect();

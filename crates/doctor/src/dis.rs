@@ -6,14 +6,26 @@ use container::{Loader, MemberKind};
 use pickle::{DisError, Skip};
 
 use crate::error::{Error, Result};
+use crate::trailing::{self, TrailingBytes};
 use crate::{Limits, members, target};
 
 /// A member whose listing stopped at a malformed op: `(FILE:MEMBER, error)`. The listing up
 /// to the bad op was written.
 pub type Malformed = Vec<(String, String)>;
 
+/// What a listing found besides the text it wrote.
+#[derive(Debug, Default)]
+pub struct Listed {
+    /// Members whose listing stopped at a malformed op.
+    pub malformed: Malformed,
+    /// Bytes after the last pickle that are not a whole pickle, per member: not listed, as
+    /// `pickletools` stops at STOP. A front end notes them apart from the listing.
+    pub trailing: Vec<TrailingBytes>,
+}
+
 /// Writes the listing of `data` (named `path`): what `python -m pickletools` prints for a
-/// single pickle, with a `== MEMBER ==` heading per member of a container.
+/// single pickle, with a `== MEMBER ==` heading per member of a container. Bytes after the
+/// last whole pickle are not listed (`pickletools` stops at STOP) but returned.
 ///
 /// # Errors
 /// The file cannot be opened or holds no model ([`Error::Open`], [`Error::NotAModel`]), has
@@ -24,7 +36,7 @@ pub fn dis(
     path: &str,
     member: Option<&str>,
     limits: &Limits,
-) -> Result<Malformed> {
+) -> Result<Listed> {
     let io = |e| Error::io("standard output", "write", e);
     let opened = container::open(data, &limits.inflate).map_err(|e| Error::open(path, e))?;
     members::ensure_model(&opened, path)?;
@@ -35,33 +47,50 @@ pub fn dis(
             opened.format.name()
         )
         .map_err(io)?;
-        return Ok(Vec::new());
+        return Ok(Listed::default());
     }
     let selected = members::select(&opened, member, path)?;
     let whole_file = selected.len() == 1 && selected[0].name.is_empty();
-    let mut malformed = Vec::new();
+    let mut listed = Listed::default();
     for m in selected {
         if !whole_file {
             writeln!(out, "== {} ==", m.name).map_err(io)?;
         }
         let result = match m.kind {
             MemberKind::Pickle(Loader::Joblib) => dis_joblib(m, out, limits.budgets),
-            MemberKind::Pickle(_) => dis_stream(&m.data, out),
+            MemberKind::Pickle(_) => dis_stream(&m.data, out, limits.budgets).map(|tail| {
+                listed
+                    .trailing
+                    .extend(tail.map(|(offset, length, what)| TrailingBytes {
+                        member: m.name.clone(),
+                        offset,
+                        file_offset: m.file_offset.map(|o| o + offset),
+                        length,
+                        what,
+                    }));
+            }),
             _ => writeln!(out, "(not a pickle: {} bytes)", m.data.len()).map_err(DisError::Io),
         };
         match result {
             Ok(()) => {}
             Err(DisError::Io(e)) => return Err(io(e)),
-            Err(e) => malformed.push((target::place(path, &m.name), e.to_string())),
+            Err(e) => listed
+                .malformed
+                .push((target::place(path, &m.name), e.to_string())),
         }
     }
-    Ok(malformed)
+    Ok(listed)
 }
 
 /// Disassembles every pickle in `data`. A single pickle prints exactly what `pickletools`
-/// prints; several get a `== pickle N at offset X ==` heading each.
-fn dis_stream(data: &[u8], out: &mut impl Write) -> Result<(), DisError> {
-    let starts = pickle_starts(data);
+/// prints; several get a `== pickle N at offset X ==` heading each. Bytes after the last
+/// whole pickle are returned as `(offset, length, what they are)`, not listed.
+fn dis_stream(
+    data: &[u8],
+    out: &mut impl Write,
+    budgets: vm::Budgets,
+) -> Result<Option<(u64, u64, String)>, DisError> {
+    let (starts, tail) = pickle_starts(data, budgets);
     let several = starts.len() > 1;
     for (i, &start) in starts.iter().enumerate() {
         if several {
@@ -69,7 +98,7 @@ fn dis_stream(data: &[u8], out: &mut impl Write) -> Result<(), DisError> {
         }
         pickle::dis(data, start, out)?;
     }
-    Ok(())
+    Ok(tail)
 }
 
 /// A joblib stream: the pickle, with each array's inline bytes replaced by a note, then the
@@ -118,24 +147,26 @@ fn dis_joblib(
     Ok(())
 }
 
-/// Offsets where each pickle of the stream starts: after each STOP, while bytes remain. The
-/// last one may be malformed; the disassembler reports it.
-fn pickle_starts(data: &[u8]) -> Vec<usize> {
-    let mut starts = vec![0];
-    let mut pos = 0;
-    loop {
-        let mut p = pickle::Parser::new(data, pos);
-        let mut ok = true;
-        for op in p.by_ref() {
-            if op.is_err() {
-                ok = false;
-            }
-        }
-        let end = p.position();
-        if !ok || end >= data.len() || end == pos {
-            return starts;
-        }
-        starts.push(end);
-        pos = end;
+/// Offsets where each pickle of the stream starts, and the bytes after the last whole one
+/// (`(offset, length, what they are)`): a newline, padding, a cut-off or unloadable pickle. Which
+/// further pickles are whole is what a loader reading on would find, so the symbolic machine
+/// decides, as for `show`, `check` and `scan`; it only runs when bytes follow the first STOP.
+/// A malformed first pickle is left to the disassembler to report.
+fn pickle_starts(data: &[u8], budgets: vm::Budgets) -> (Vec<usize>, Option<(u64, u64, String)>) {
+    let mut p = pickle::Parser::new(data, 0);
+    let first_ok = p.by_ref().all(|op| op.is_ok());
+    if !first_ok || p.position() >= data.len() {
+        return (vec![0], None);
     }
+    let trace = vm::run_with(data, budgets);
+    let tail = trailing::tail(&trace, data.len());
+    let tail_index = trailing::broken_tail(&trace);
+    let starts = trace
+        .pickles
+        .iter()
+        .enumerate()
+        .filter(|&(i, r)| r.parent.is_none() && Some(i) != tail_index)
+        .map(|(_, r)| r.start as usize)
+        .collect();
+    (starts, tail)
 }

@@ -34,6 +34,7 @@ pub mod safe_load;
 pub mod scan;
 pub mod show;
 pub mod target;
+pub mod trailing;
 
 pub use check::{CheckOptions, CheckReport};
 pub use error::{Error, ErrorKind, Result};

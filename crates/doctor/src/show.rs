@@ -12,7 +12,7 @@ use vm::Trace;
 use crate::error::{Error, Result};
 use crate::members::{self, MemberRun};
 use crate::render::value::{json as jsonr, text::TextRenderer};
-use crate::{Limits, target};
+use crate::{Limits, target, trailing};
 
 /// A member to show, with its symbolic run when it is a pickle.
 struct Shown<'o, 'a> {
@@ -126,6 +126,14 @@ pub fn show(
                         writeln!(out, "== {} ==", s.member.name).map_err(io)?;
                     }
                     write_stats(out, &r.trace).map_err(io)?;
+                    if let Some(t) = trailing::of_member(&r.trace, s.member) {
+                        writeln!(
+                            out,
+                            "trailing:     {} bytes at offset {}",
+                            t.length, t.offset
+                        )
+                        .map_err(io)?;
+                    }
                 }
             }
             if !tensors.is_empty() {
@@ -139,10 +147,15 @@ pub fn show(
             write_text(out, &opened, &shown_members, &tensors, opts.full).map_err(io)?;
         }
     }
+    // A further pickle that stops early is trailing bytes to the loader, noted in the output.
     let incomplete: Incomplete = shown_members
         .iter()
         .filter_map(|s| {
-            let e = s.run.as_ref()?.trace.error()?;
+            let trace = &s.run.as_ref()?.trace;
+            if trailing::broken_tail(trace).is_some() {
+                return None;
+            }
+            let e = trace.error()?;
             Some((target::place(path, &s.member.name), e.clone()))
         })
         .collect();
@@ -241,6 +254,9 @@ fn write_text(
         match (&s.run, &s.member.kind) {
             (Some(run), _) => {
                 write_trace_text(out, &run.trace, full)?;
+                if let Some(t) = trailing::of_member(&run.trace, s.member) {
+                    writeln!(out, "note: {}", t.note())?;
+                }
                 if !run.arrays.is_empty() {
                     writeln!(out, "arrays ({}):", run.arrays.len())?;
                     for (i, a) in run.arrays.iter().enumerate() {
@@ -316,13 +332,19 @@ fn write_text(
 
 fn write_trace_text(out: &mut impl Write, trace: &Trace<'_>, full: bool) -> IoResult<()> {
     let mut r = TextRenderer::new(trace, full);
-    let top: Vec<_> = trace
+    // A further pickle that stops early is trailing bytes, noted after the values.
+    let tail = trailing::broken_tail(trace);
+    let top = trace
         .pickles
         .iter()
-        .filter(|p| p.parent.is_none())
-        .collect();
+        .enumerate()
+        .filter(|&(i, p)| p.parent.is_none() && Some(i) != tail)
+        .count();
     for (i, p) in trace.pickles.iter().enumerate() {
-        if top.len() > 1 || p.parent.is_some() {
+        if Some(i) == tail {
+            continue;
+        }
+        if top > 1 || p.parent.is_some() {
             match p.parent {
                 Some((parent, _)) => writeln!(
                     out,
@@ -400,11 +422,13 @@ fn write_json(
                 .iter()
                 .map(|f| f.filename.as_str())
                 .collect();
+            let tail = trailing::of_member(&run.trace, m);
             write!(
                 out,
-                ",\"arrays\":{},\"external_files\":{}",
+                ",\"arrays\":{},\"external_files\":{},\"trailing\":{}",
                 json!(arrays),
-                json!(external)
+                json!(external),
+                json!(tail)
             )?;
         }
         if let MemberKind::Array(h) = &m.kind {

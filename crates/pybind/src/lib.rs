@@ -418,7 +418,7 @@ fn dis(py: Python<'_>, source: Source) -> PyResult<String> {
     interruptible(py, &no_cancel(), || {
         let data = source.data()?;
         let mut out = Vec::new();
-        let malformed = doctor::dis::dis(
+        let listed = doctor::dis::dis(
             &mut out,
             &data,
             &source.name(),
@@ -426,7 +426,7 @@ fn dis(py: Python<'_>, source: Source) -> PyResult<String> {
             &doctor::Limits::default(),
         )?;
         let mut text = String::from_utf8_lossy(&out).into_owned();
-        for (place, e) in malformed {
+        for (place, e) in listed.malformed {
             text.push_str(&format!("{place}: {e}\n"));
         }
         Ok(text)

@@ -42,5 +42,10 @@ pub fn parse_and_run(data: &[u8]) {
             }
         }
     }
+    // Trailing bytes run from just past a STOP to the end of the data.
+    if let Some(t) = &trace.trailing {
+        assert!(t.offset > 0 && t.offset + t.len == data.len() as u64);
+        assert!(t.error.offset <= data.len() as u64);
+    }
     let _ = trace.ref_counts();
 }

@@ -29,7 +29,7 @@ mod value;
 pub use budget::{Budget, Budgets};
 pub use error::{VmError, VmErrorKind};
 pub use machine::{Hooks, Machine, NoHooks, Resume};
-pub use trace::{PickleRun, Py2Str, SideEffect, Trace};
+pub use trace::{PickleRun, Py2Str, SideEffect, Trace, Trailing};
 pub use value::{CallKind, Global, Name, Node, NodeId, Object, Uses, Value};
 
 /// Runs every pickle in `data` with the default budgets.
@@ -38,7 +38,8 @@ pub fn run(data: &[u8]) -> Trace<'_> {
     run_with(data, Budgets::default())
 }
 
-/// Runs every pickle in `data`, one after another, until the data ends or one fails.
+/// Runs every pickle in `data`, one after another, until the data ends or one fails. Bytes
+/// after a STOP whose first op fails are not a pickle: they become [`Trace::trailing`].
 #[must_use]
 pub fn run_with(data: &[u8], budgets: Budgets) -> Trace<'_> {
     run_hooked(data, budgets, &mut NoHooks)
@@ -50,6 +51,9 @@ pub fn run_hooked<'a>(data: &'a [u8], budgets: Budgets, hooks: &mut dyn Hooks<'a
     let mut pos = 0;
     loop {
         let end = m.run_pickle_with(pos, hooks);
+        if pos > 0 && m.settle_trailing(pos) {
+            break;
+        }
         if m.trace().error().is_some() || end >= data.len() || end == pos {
             break;
         }

@@ -65,7 +65,16 @@ fn pylong_base0(line: &[u8]) -> Option<IntLit> {
         Some(n) => &line[..n],
         None => line,
     };
-    let s = line.trim_ascii();
+    // Py_ISSPACE, which (unlike Rust's `trim_ascii`) includes the vertical tab \x0b.
+    let start = line
+        .iter()
+        .position(|&c| !is_c_space(c))
+        .unwrap_or(line.len());
+    let end = line
+        .iter()
+        .rposition(|&c| !is_c_space(c))
+        .map_or(start, |i| i + 1);
+    let s = &line[start..end];
     let (neg, s) = match s.first() {
         Some(b'-') => (true, &s[1..]),
         Some(b'+') => (false, &s[1..]),

@@ -167,6 +167,34 @@ impl<'a> Machine<'a> {
         self.trace
     }
 
+    /// After a pickle that ran to STOP, the one just run from `start`: when its very first op
+    /// failed (not for a budget), nothing ran, so its bytes are trailing bytes, not a pickle.
+    /// Moves them from `pickles` to [`Trace::trailing`] and returns true.
+    pub fn settle_trailing(&mut self, start: usize) -> bool {
+        let [.., before, last] = self.trace.pickles.as_slice() else {
+            return false;
+        };
+        let error = match &last.error {
+            Some(e)
+                if e.offset == start as u64
+                    && last.start == start as u64
+                    && last.parent.is_none()
+                    && before.error.is_none()
+                    && !e.is_budget() =>
+            {
+                e.clone()
+            }
+            _ => return false,
+        };
+        self.trace.pickles.pop();
+        self.trace.trailing = Some(crate::trace::Trailing {
+            offset: start as u64,
+            len: self.data.len().saturating_sub(start) as u64,
+            error,
+        });
+        true
+    }
+
     /// Runs one pickle from `start` through its STOP, appending a [`PickleRun`] to the trace.
     /// Returns the offset after the pickle (or where it failed).
     pub fn run_pickle(&mut self, start: usize) -> usize {
@@ -873,7 +901,7 @@ impl<'a> Machine<'a> {
                 let Arg::Lines(m, n) = op.arg else {
                     return Err(bad_arg(op));
                 };
-                let (m, n) = (utf8_name(m)?, utf8_name(n)?);
+                let (m, n) = (utf8_name(nonempty(m)?)?, utf8_name(nonempty(n)?)?);
                 self.global(m, n, op.offset, op.opcode, pickle)?
             }
             Opcode::STACK_GLOBAL => {
@@ -947,7 +975,7 @@ impl<'a> Machine<'a> {
                     return Err(bad_arg(op));
                 };
                 let x = self.marker()?;
-                let (m, n) = (utf8_name(m)?, utf8_name(n)?);
+                let (m, n) = (utf8_name(nonempty(m)?)?, utf8_name(nonempty(n)?)?);
                 let cls = self.global(m, n, op.offset, op.opcode, pickle)?;
                 let items = self.collect_from(x)?;
                 let args = self.node(Node::Tuple(items))?;
@@ -1100,4 +1128,15 @@ fn utf8_name(b: &[u8]) -> R<Name<'_>> {
     std::str::from_utf8(b)
         .map(|s| Name::Literal(Cow::Borrowed(s)))
         .map_err(|e| VmErrorKind::BadArgument(format!("'utf-8' codec can't decode: {e}")))
+}
+
+/// GLOBAL and INST lines: `_pickle.c` calls a line shorter than two bytes (newline
+/// included) a bad readline, so an empty module or name stops the load.
+fn nonempty(b: &[u8]) -> R<&[u8]> {
+    if b.is_empty() {
+        return Err(VmErrorKind::BadArgument(
+            "pickle data was truncated".to_owned(),
+        ));
+    }
+    Ok(b)
 }

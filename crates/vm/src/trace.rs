@@ -41,6 +41,19 @@ pub struct Py2Str {
     pub node: crate::NodeId,
 }
 
+/// Bytes after a pickle's STOP that are not another pickle: the first op there fails, so even
+/// a loader that went on reading would stop before doing anything. `pickle.load` reads one
+/// pickle and never looks at them; a trailing newline is the usual case.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trailing {
+    /// Offset just past the STOP.
+    pub offset: u64,
+    /// Bytes from there to the end of the data.
+    pub len: u64,
+    /// Why they are not a pickle: the error of their first op.
+    pub error: VmError,
+}
+
 /// A mutation of a value whose type the machine cannot know (a BUILD on a persistent id, an
 /// APPEND to an extension object): recorded so that nothing the pickle does is lost.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,6 +81,8 @@ pub struct Trace<'a> {
     pub side_effects: Vec<SideEffect>,
     /// The pickles of the stream, in order.
     pub pickles: Vec<PickleRun>,
+    /// Bytes after the last pickle that are not a pickle (not counted in `pickles`).
+    pub trailing: Option<Trailing>,
     /// Ops executed over all pickles.
     pub ops: u64,
     /// Container items held, over all pickles (the budgeted quantity).

@@ -24,11 +24,16 @@ pub(crate) fn run(args: &DisArgs) -> Result<u8> {
         let result = doctor::dis::dis(&mut out, &data, &shown, member.as_deref(), &limits);
         out.flush()?;
         match result {
-            Ok(malformed) => {
-                for (place, e) in &malformed {
+            Ok(listed) => {
+                for (place, e) in &listed.malformed {
                     eprintln!("pickle-doctor: {place}: {e}");
                 }
-                failed |= !malformed.is_empty();
+                // Not listed, as pickletools does not list them: said on stderr so that stdout
+                // stays pickletools' output.
+                for t in &listed.trailing {
+                    eprintln!("pickle-doctor: {shown}: note: {}", t.note());
+                }
+                failed |= !listed.malformed.is_empty();
             }
             Err(e @ (doctor::Error::Open { .. } | doctor::Error::NotAModel { .. })) => {
                 eprintln!("pickle-doctor: {e}");

@@ -49,6 +49,9 @@ pub fn text(out: &mut impl Write, reports: &[CheckReport], opts: &TextOptions) -
                 g.reason
             )?;
         }
+        for t in &r.trailing {
+            writeln!(out, "  note: {}", t.note())?;
+        }
         for risk in &p.risks {
             writeln!(out, "  risk: {}", risk.message)?;
             if opts.verbose {

@@ -315,10 +315,13 @@ fn data_only_findings(
         .collect();
     let as_pickle = vm::run_with(data, opts.limits.budgets);
     let pickle_findings = security::scan(&as_pickle, &opts.policy);
-    if pickle_findings
-        .iter()
-        .any(|f| f.code != security::rules::INCOMPLETE_STREAM)
-    {
+    if pickle_findings.iter().any(|f| {
+        ![
+            security::rules::INCOMPLETE_STREAM,
+            security::rules::TRAILING_BYTES,
+        ]
+        .contains(&f.code)
+    }) {
         out.extend(pickle_findings.into_iter().map(whole));
     }
     out

@@ -67,9 +67,13 @@ pub fn str_repr(out: &mut String, s: &[u8]) {
 
 /// `repr(b)` for bytes, without the `b` prefix handled by the caller in [`bytes_repr`].
 ///
+/// `bytes` escapes only the quote it is delimited by; `bytearray` (CPython's
+/// `bytearray_repr`) escapes `'` whatever the delimiter, so `bytearray(b"'")` prints as
+/// `bytearray(b"\'")`. `always_escape_single` selects the second.
+///
 /// Model files carry megabytes of raw bytes (array data), so this works on runs of printable
 /// bytes rather than byte by byte.
-fn bytes_body(out: &mut String, b: &[u8]) {
+fn bytes_body(out: &mut String, b: &[u8], always_escape_single: bool) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let has_single = memchr::memchr(b'\'', b).is_some();
     let has_double = memchr::memchr(b'"', b).is_some();
@@ -78,7 +82,8 @@ fn bytes_body(out: &mut String, b: &[u8]) {
     } else {
         b'\''
     };
-    let plain = |c: u8| (0x20..=0x7e).contains(&c) && c != quote && c != b'\\';
+    let escaped = |c: u8| c == quote || c == b'\\' || (always_escape_single && c == b'\'');
+    let plain = |c: u8| (0x20..=0x7e).contains(&c) && !escaped(c);
     out.reserve(b.len() + 2);
     out.push(quote as char);
     let mut i = 0;
@@ -93,7 +98,7 @@ fn bytes_body(out: &mut String, b: &[u8]) {
         }
         let Some(&c) = b.get(i) else { break };
         match c {
-            _ if c == quote || c == b'\\' => {
+            _ if escaped(c) => {
                 out.push('\\');
                 out.push(c as char);
             }
@@ -114,13 +119,13 @@ fn bytes_body(out: &mut String, b: &[u8]) {
 /// `repr(b)` for a `bytes` object.
 pub fn bytes_repr(out: &mut String, b: &[u8]) {
     out.push('b');
-    bytes_body(out, b);
+    bytes_body(out, b, false);
 }
 
 /// `repr(b)` for a `bytearray` object.
 pub fn bytearray_repr(out: &mut String, b: &[u8]) {
     out.push_str("bytearray(b");
-    bytes_body(out, b);
+    bytes_body(out, b, true);
     out.push(')');
 }
 
@@ -277,6 +282,22 @@ mod tests {
         assert_eq!(r("a'b\"c"), "'a\\'b\"c'");
         assert_eq!(r("é\u{7f}\u{85}\u{200b}"), "'é\\x7f\\x85\\u200b'");
         assert_eq!(r("😀"), "'😀'");
+    }
+
+    #[test]
+    fn bytearray_escapes_single_quote_in_double_quotes() {
+        // Expected strings are what CPython 3.11 prints for repr(bytearray(...)) and repr(bytes).
+        let ba = |b: &[u8]| {
+            let mut s = String::new();
+            bytearray_repr(&mut s, b);
+            s
+        };
+        assert_eq!(ba(b"'"), "bytearray(b\"\\'\")");
+        assert_eq!(ba(b"'\""), "bytearray(b'\\'\"')");
+        assert_eq!(ba(b"\""), "bytearray(b'\"')");
+        let mut s = String::new();
+        bytes_repr(&mut s, b"'");
+        assert_eq!(s, "b\"'\"");
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod external_data;
 mod incomplete_stream;
 mod nested_pickle;
 mod state_hijack;
+mod trailing_bytes;
 mod unknown_global;
 
 use vm::{Trace, Uses};
@@ -53,6 +54,9 @@ pub(crate) struct Context<'t, 'a> {
 /// The code of the rule for streams that stop before STOP.
 pub const INCOMPLETE_STREAM: &str = incomplete_stream::RULE.code;
 
+/// The code of the rule for bytes after STOP that are not a pickle.
+pub const TRAILING_BYTES: &str = trailing_bytes::RULE.code;
+
 /// Every rule, in code order.
 pub const ALL: &[Rule] = &[
     dangerous_global::RULE,
@@ -64,6 +68,7 @@ pub const ALL: &[Rule] = &[
     code_object::RULE,
     state_hijack::RULE,
     external_data::RULE,
+    trailing_bytes::RULE,
 ];
 
 /// The rule with this code (case-insensitive).
