@@ -12,6 +12,7 @@
 //! partial file is left behind (the output is a temporary file renamed into place).
 
 pub mod dtype;
+pub mod onnx;
 mod plan;
 mod write;
 
@@ -32,6 +33,8 @@ pub enum ExportFormat {
     /// safetensors.
     #[default]
     Safetensors,
+    /// ONNX (scikit-learn models).
+    Onnx,
 }
 
 impl ExportFormat {
@@ -42,8 +45,9 @@ impl ExportFormat {
     pub fn parse(name: &str) -> Result<ExportFormat> {
         match name {
             "safetensors" => Ok(ExportFormat::Safetensors),
+            "onnx" => Ok(ExportFormat::Onnx),
             other => Err(Error::Usage(format!(
-                "cannot export to {other:?}: the formats are safetensors"
+                "cannot export to {other:?}: the formats are safetensors and onnx"
             ))),
         }
     }
@@ -60,6 +64,10 @@ pub struct ExportOptions {
     pub duplicate_shared: bool,
     /// Write even when some tensors are refused (they are left out).
     pub force: bool,
+    /// ONNX: a double input instead of float (`--float64`).
+    pub float64: bool,
+    /// ONNX: the default domain's opset (`--target-opset`; `None`: 17).
+    pub target_opset: Option<i64>,
     /// Budgets.
     pub limits: Limits,
 }
@@ -104,6 +112,9 @@ pub struct ExportReport {
     pub refused: Vec<Refused>,
     /// Bytes of the file written (or that would be).
     pub file_bytes: u64,
+    /// ONNX exports: the graph written (or planned).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub onnx: Option<onnx::OnnxSummary>,
 }
 
 impl ExportReport {
@@ -123,6 +134,9 @@ pub fn export(input: &Path, data: &[u8], opts: &ExportOptions) -> Result<ExportR
     let shown = input.display().to_string();
     let opened = container::open(data, &opts.limits.inflate).map_err(|e| Error::open(&shown, e))?;
     members::ensure_model(&opened, &shown)?;
+    if opts.to == ExportFormat::Onnx {
+        return onnx::run(&opened, opts, shown);
+    }
     let mut plan = if members::is_torch(&opened.format) {
         if matches!(opened.format, container::Format::TorchScript { .. }) {
             return Err(Error::Usage(format!(

@@ -1,0 +1,6 @@
+//! compose converters.
+
+use crate::export::onnx::registry::Entry;
+
+/// The compose converters.
+pub const CONVERTERS: &[Entry] = &[];

@@ -1,0 +1,6 @@
+//! linear converters.
+
+use crate::export::onnx::registry::Entry;
+
+/// The linear converters.
+pub const CONVERTERS: &[Entry] = &[];
