@@ -13,25 +13,16 @@ use super::ensemble::Ensemble;
 use crate::export::onnx::graph::{Classes, Graph, Tensor};
 use crate::export::onnx::state::{Refusal, Res};
 
-/// onnxruntime's score transform after summing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Post {
-    /// Raw sums.
-    None,
-    /// Sigmoid (binary: scores `[σ(-s), σ(s)]`).
-    Logistic,
-    /// Softmax over the classes.
+/// How a classifier's summed scores become probabilities.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Head {
+    /// The sums are the probabilities (forests: normalised leaf fractions).
+    Sums,
+    /// Softmax over the K sums (multiclass log-loss).
     Softmax,
-}
-
-impl Post {
-    fn name(self) -> &'static str {
-        match self {
-            Post::None => "NONE",
-            Post::Logistic => "LOGISTIC",
-            Post::Softmax => "SOFTMAX",
-        }
-    }
+    /// One sum s: `p = σ(scale·s)`, probabilities `[1 - p, p]` (binary log-loss: scale 1;
+    /// exponential loss: scale 2).
+    Sigmoid(f64),
 }
 
 /// Whether the thresholds are compared in float64 (`*_as_tensor`) for input `x`: only when
@@ -111,51 +102,65 @@ fn common(
     (input, attrs)
 }
 
-/// A `TreeEnsembleClassifier`: `(label, probabilities)`.
+/// A classifier: the ensemble's sums (one per class, or one for a binary logit) through
+/// `head`, and the label as the first maximum's class (numpy's argmax).
+///
+/// Written with a TreeEnsembleRegressor and standard ops rather than TreeEnsembleClassifier,
+/// whose two-class output follows its own rules (a `p > 0.5` or `score > 0` test on the
+/// second class, and a recomputed first column) instead of an argmax.
 ///
 /// # Errors
 /// An ml opset that deprecates the op.
-pub fn classifier(
+pub(crate) fn classifier(
     g: &mut Graph,
     x: &Tensor,
     e: &Ensemble,
     classes: &Classes,
-    post: Post,
+    head: Head,
     model_in_f64: bool,
 ) -> Res<(Tensor, Tensor)> {
-    check_opset(g)?;
-    let (input, mut attrs) = common(g, x, e, model_in_f64, "class", "class_ids");
-    attrs.push(attr::s("post_transform", post.name()));
-    let label_elem = match classes {
-        Classes::Ints(v) => {
-            attrs.push(attr::ints("classlabels_int64s", v.clone()));
-            Elem::I64
+    let k = classes.len();
+    let probabilities = match head {
+        Head::Sums => regressor(g, x, e, k, model_in_f64)?,
+        Head::Softmax => {
+            let s = regressor(g, x, e, k, model_in_f64)?;
+            g.op(
+                "Softmax",
+                &[&s.name],
+                vec![attr::i("axis", 1)],
+                Elem::F32,
+                Some(k),
+            )
         }
-        Classes::Strings(v) => {
-            attrs.push(attr::strings("classlabels_strings", v));
-            Elem::Str
+        Head::Sigmoid(scale) => {
+            let s = regressor(g, x, e, 1, model_in_f64)?;
+            let s = if (scale - 1.0).abs() > 0.0 {
+                let c = g.constant("scale", Elem::F32, &[], &[scale]);
+                g.op("Mul", &[&s.name, &c], vec![], Elem::F32, Some(1))
+            } else {
+                s
+            };
+            let p = g.op("Sigmoid", &[&s.name], vec![], Elem::F32, Some(1));
+            let one = g.constant("one", Elem::F32, &[], &[1.0]);
+            let q = g.op("Sub", &[&one, &p.name], vec![], Elem::F32, Some(1));
+            g.op(
+                "Concat",
+                &[&q.name, &p.name],
+                vec![attr::i("axis", 1)],
+                Elem::F32,
+                Some(2),
+            )
         }
     };
-    let outs = g.b.node(
-        "TreeEnsembleClassifier",
-        onnx::ML,
-        &[&input.name],
-        &["label", "probabilities"],
-        attrs,
-    );
-    let [label, probabilities] = <[String; 2]>::try_from(outs)
-        .map_err(|_| Refusal::new("the classifier node has two outputs"))?;
-    Ok((
-        Tensor::vector(label, label_elem),
-        Tensor::matrix(probabilities, Elem::F32, classes.len()),
-    ))
+    let label = g.labels_from_scores(&probabilities, classes);
+    Ok((label, probabilities))
 }
 
 /// A `TreeEnsembleRegressor` summing into `n_targets` columns (float).
 ///
 /// # Errors
 /// An ml opset that deprecates the op.
-pub fn regressor(
+pub(crate) fn regressor(
     g: &mut Graph,
     x: &Tensor,
     e: &Ensemble,

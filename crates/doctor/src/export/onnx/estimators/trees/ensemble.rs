@@ -13,53 +13,53 @@ use super::nodes::{TreeNode, f32_at_most};
 
 /// One tree and its leaf weights.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Tree {
+pub(crate) struct Tree {
     /// Nodes, indexed as in scikit-learn.
-    pub nodes: Vec<TreeNode>,
+    pub(crate) nodes: Vec<TreeNode>,
     /// `(node, output, weight)`: what each leaf adds to which output (class or target).
-    pub leaves: Vec<(usize, usize, f64)>,
+    pub(crate) leaves: Vec<(usize, usize, f64)>,
 }
 
 /// A whole ensemble, summed.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Ensemble {
+pub(crate) struct Ensemble {
     /// The trees.
-    pub trees: Vec<Tree>,
+    pub(crate) trees: Vec<Tree>,
     /// Added to each output (empty: none).
-    pub base_values: Vec<f64>,
+    pub(crate) base_values: Vec<f64>,
 }
 
 /// The `nodes_*` and leaf attribute arrays, in the types the ai.onnx.ml 3 schema wants.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Attributes {
+pub(crate) struct Attributes {
     /// `nodes_treeids`.
-    pub tree_ids: Vec<i64>,
+    pub(crate) tree_ids: Vec<i64>,
     /// `nodes_nodeids`.
-    pub node_ids: Vec<i64>,
+    pub(crate) node_ids: Vec<i64>,
     /// `nodes_featureids`.
-    pub feature_ids: Vec<i64>,
+    pub(crate) feature_ids: Vec<i64>,
     /// `nodes_modes`: `BRANCH_LEQ` or `LEAF`.
-    pub modes: Vec<&'static str>,
+    pub(crate) modes: Vec<&'static str>,
     /// `nodes_values` (float32 by the rule).
-    pub values: Vec<f32>,
+    pub(crate) values: Vec<f32>,
     /// The float64 thresholds (for `nodes_values_as_tensor` with a double input).
-    pub values_f64: Vec<f64>,
+    pub(crate) values_f64: Vec<f64>,
     /// `nodes_truenodeids`.
-    pub true_ids: Vec<i64>,
+    pub(crate) true_ids: Vec<i64>,
     /// `nodes_falsenodeids`.
-    pub false_ids: Vec<i64>,
+    pub(crate) false_ids: Vec<i64>,
     /// `nodes_missing_value_tracks_true`.
-    pub missing_tracks_true: Vec<i64>,
+    pub(crate) missing_tracks_true: Vec<i64>,
     /// Leaf rows: `class_treeids` / `target_treeids`.
-    pub leaf_tree_ids: Vec<i64>,
+    pub(crate) leaf_tree_ids: Vec<i64>,
     /// `class_nodeids` / `target_nodeids`.
-    pub leaf_node_ids: Vec<i64>,
+    pub(crate) leaf_node_ids: Vec<i64>,
     /// `class_ids` / `target_ids`.
-    pub leaf_output_ids: Vec<i64>,
+    pub(crate) leaf_output_ids: Vec<i64>,
     /// `class_weights` / `target_weights`.
-    pub leaf_weights: Vec<f32>,
+    pub(crate) leaf_weights: Vec<f32>,
     /// The same weights in float64 (`*_as_tensor`).
-    pub leaf_weights_f64: Vec<f64>,
+    pub(crate) leaf_weights_f64: Vec<f64>,
 }
 
 fn id(n: usize) -> i64 {
@@ -69,7 +69,7 @@ fn id(n: usize) -> i64 {
 impl Ensemble {
     /// The attribute arrays.
     #[must_use]
-    pub fn attributes(&self) -> Attributes {
+    pub(crate) fn attributes(&self) -> Attributes {
         let mut a = Attributes::default();
         for (t, tree) in self.trees.iter().enumerate() {
             for (i, node) in tree.nodes.iter().enumerate() {
@@ -113,12 +113,6 @@ impl Ensemble {
         }
         a
     }
-
-    /// Number of nodes over all trees.
-    #[must_use]
-    pub fn node_count(&self) -> usize {
-        self.trees.iter().map(|t| t.nodes.len()).sum()
-    }
 }
 
 #[cfg(test)]
@@ -153,6 +147,5 @@ mod tests {
         assert!(f64::from(a.values[0]) <= 0.1);
         assert_eq!(a.leaf_node_ids, [1, 2]);
         assert_eq!(a.leaf_weights, [0.25, 0.75]);
-        assert_eq!(e.node_count(), 3);
     }
 }

@@ -3,13 +3,12 @@
 //! - A classifier's leaf holds weighted class counts (scikit-learn ≤1.3) or fractions (≥1.4);
 //!   dividing each leaf by its sum gives `predict_proba` for both (a zero sum stays zero, as
 //!   scikit-learn's normaliser does). A forest averages its trees: each weight is divided by
-//!   the number of trees. Every class gets a weight row, so onnxruntime takes its multiclass
-//!   path (argmax, first maximum) also for two classes.
+//!   the number of trees. The label is the first maximum's class, as numpy's argmax.
 //! - Forest sub-trees carry their own `classes_` of encoded floats; the labels are the
 //!   top-level `classes_`.
 //! - A regressor's leaf holds the prediction per output; forests average.
 
-use super::emit::{self, Post};
+use super::emit::{self, Head};
 use super::ensemble::{Ensemble, Tree};
 use super::{SkTree, leaves, n_features};
 use crate::export::onnx::graph::{Classes, Graph, Outputs, Tensor};
@@ -41,7 +40,7 @@ fn n_outputs(est: &Estimator<'_>) -> usize {
 }
 
 /// DecisionTreeClassifier, ExtraTreeClassifier, RandomForestClassifier, ExtraTreesClassifier.
-pub fn classifier(est: &Estimator<'_>, g: &mut Graph, x: &Tensor) -> Res<Outputs> {
+pub(crate) fn classifier(est: &Estimator<'_>, g: &mut Graph, x: &Tensor) -> Res<Outputs> {
     if n_outputs(est) != 1 {
         return Err(Refusal::new(format!(
             "{} was fitted on {} outputs: multi-output tree classifiers are not supported (fit one classifier per output)",
@@ -63,7 +62,13 @@ pub fn classifier(est: &Estimator<'_>, g: &mut Graph, x: &Tensor) -> Res<Outputs
     let share = 1.0 / trees.len() as f64;
     let mut e = Ensemble::default();
     for (t, m) in trees.iter().enumerate() {
-        let at = |r: Refusal| if trees.len() > 1 { r.at(&format!("estimators_[{t}]")) } else { r };
+        let at = |r: Refusal| {
+            if trees.len() > 1 {
+                r.at(&format!("estimators_[{t}]"))
+            } else {
+                r
+            }
+        };
         let st = SkTree::of(m, nf).map_err(at)?;
         if st.width < k || st.n_outputs != 1 {
             return Err(at(Refusal::new(format!(
@@ -85,7 +90,7 @@ pub fn classifier(est: &Estimator<'_>, g: &mut Graph, x: &Tensor) -> Res<Outputs
         }
         e.trees.push(tree);
     }
-    let (label, probabilities) = emit::classifier(g, x, &e, &classes, Post::None, false)?;
+    let (label, probabilities) = emit::classifier(g, x, &e, &classes, Head::Sums, false)?;
     Ok(Outputs::Classifier {
         label,
         probabilities,
@@ -93,7 +98,7 @@ pub fn classifier(est: &Estimator<'_>, g: &mut Graph, x: &Tensor) -> Res<Outputs
 }
 
 /// DecisionTreeRegressor, ExtraTreeRegressor, RandomForestRegressor, ExtraTreesRegressor.
-pub fn regressor(est: &Estimator<'_>, g: &mut Graph, x: &Tensor) -> Res<Outputs> {
+pub(crate) fn regressor(est: &Estimator<'_>, g: &mut Graph, x: &Tensor) -> Res<Outputs> {
     let outputs = n_outputs(est);
     let nf = n_features(est)?;
     let trees = members(est)?;
@@ -101,7 +106,13 @@ pub fn regressor(est: &Estimator<'_>, g: &mut Graph, x: &Tensor) -> Res<Outputs>
     let share = 1.0 / trees.len() as f64;
     let mut e = Ensemble::default();
     for (t, m) in trees.iter().enumerate() {
-        let at = |r: Refusal| if trees.len() > 1 { r.at(&format!("estimators_[{t}]")) } else { r };
+        let at = |r: Refusal| {
+            if trees.len() > 1 {
+                r.at(&format!("estimators_[{t}]"))
+            } else {
+                r
+            }
+        };
         let st = SkTree::of(m, nf).map_err(at)?;
         if st.n_outputs != outputs {
             return Err(at(Refusal::new(format!(

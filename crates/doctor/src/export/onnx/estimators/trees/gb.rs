@@ -9,11 +9,10 @@
 //! - Multiclass starts from `log(prior)` up to 1.3 (`_gb_losses`, clipped at float32 eps) and
 //!   from the centred `log(prior) - mean(log(prior))` from 1.4 (`_loss`, float64 eps);
 //!   softmax makes both the same probabilities, and each version's own is written.
-//! - Binary log-loss is `σ(s)` and exponential loss `σ(2s)`; both are written as a softmax
-//!   over `[-s/2, s/2]` (resp. `[-s, s]`), which is the same value and lets onnxruntime take
-//!   its multiclass path (argmax, first maximum) rather than its binary special case.
+//! - Binary log-loss is `σ(s)` and exponential loss `σ(2s)` (with a start of `logit(p)`,
+//!   resp. `logit(p) / 2`); multiclass is a softmax.
 
-use super::emit::{self, Post};
+use super::emit::{self, Head};
 use super::ensemble::{Ensemble, Tree};
 use super::{SkTree, leaves, n_features};
 use crate::export::onnx::graph::{Classes, Graph, Outputs, Tensor};
@@ -28,9 +27,9 @@ fn stages<'t>(est: &Estimator<'t>) -> Res<(Vec<Estimator<'t>>, usize, usize)> {
             est.name, a.shape
         )));
     };
-    let items = a.objects().ok_or_else(|| {
-        Refusal::new(format!("{}.estimators_ is not an object array", est.name))
-    })?;
+    let items = a
+        .objects()
+        .ok_or_else(|| Refusal::new(format!("{}.estimators_ is not an object array", est.name)))?;
     if n == 0 || k == 0 {
         return Err(Refusal::new(format!("{}.estimators_ is empty", est.name)));
     }
@@ -64,8 +63,8 @@ fn ensemble(est: &Estimator<'_>, per_stage: usize) -> Res<Ensemble> {
     }
     let mut e = Ensemble::default();
     for (i, m) in trees.iter().enumerate() {
-        let st = SkTree::of(m, nf)
-            .map_err(|r| r.at(&format!("estimators_[{}, {}]", i / k, i % k)))?;
+        let st =
+            SkTree::of(m, nf).map_err(|r| r.at(&format!("estimators_[{}, {}]", i / k, i % k)))?;
         let mut tree = Tree {
             leaves: Vec::new(),
             nodes: st.nodes.clone(),
@@ -109,11 +108,14 @@ fn new_losses(est: &Estimator<'_>) -> bool {
 }
 
 /// GradientBoostingClassifier.
-pub fn classifier(est: &Estimator<'_>, g: &mut Graph, x: &Tensor) -> Res<Outputs> {
+pub(crate) fn classifier(est: &Estimator<'_>, g: &mut Graph, x: &Tensor) -> Res<Outputs> {
     let classes = Classes::of(est)?;
     let k = classes.len();
     if k < 2 {
-        return Err(Refusal::new(format!("{} has fewer than two classes", est.name)));
+        return Err(Refusal::new(format!(
+            "{} has fewer than two classes",
+            est.name
+        )));
     }
     let loss = est.str("loss")?;
     let exponential = match loss.as_str() {
@@ -145,7 +147,11 @@ pub fn classifier(est: &Estimator<'_>, g: &mut Graph, x: &Tensor) -> Res<Outputs
                     p.len()
                 )));
             }
-            Some(p.iter().map(|&q| q.clamp(eps, 1.0 - eps)).collect::<Vec<f64>>())
+            Some(
+                p.iter()
+                    .map(|&q| q.clamp(eps, 1.0 - eps))
+                    .collect::<Vec<f64>>(),
+            )
         }
         Some(d) => {
             return Err(Refusal::new(format!(
@@ -154,33 +160,30 @@ pub fn classifier(est: &Estimator<'_>, g: &mut Graph, x: &Tensor) -> Res<Outputs
             )));
         }
     };
-    if k == 2 {
-        // s = base + Σ trees; σ(s) = softmax([-s/2, s/2]), σ(2s) = softmax([-s, s]).
-        let half = if exponential { 1.0 } else { 0.5 };
+    let head = if k == 2 {
         let base = prior.map_or(0.0, |p| {
             let logit = (p[1] / (1.0 - p[1])).ln();
             if exponential { 0.5 * logit } else { logit }
         });
-        for t in &mut e.trees {
-            let pos: Vec<(usize, usize, f64)> = t.leaves.drain(..).collect();
-            for (n, _, w) in pos {
-                t.leaves.push((n, 0, -w * half));
-                t.leaves.push((n, 1, w * half));
-            }
-        }
-        e.base_values = vec![-base * half, base * half];
+        e.base_values = vec![base];
+        Head::Sigmoid(if exponential { 2.0 } else { 1.0 })
     } else {
         e.base_values = match prior {
             None => vec![0.0; k],
             Some(p) => {
                 let logs: Vec<f64> = p.iter().map(|q| q.ln()).collect();
                 #[allow(clippy::cast_precision_loss)]
-                let mean = if new { logs.iter().sum::<f64>() / k as f64 } else { 0.0 };
+                let mean = if new {
+                    logs.iter().sum::<f64>() / k as f64
+                } else {
+                    0.0
+                };
                 logs.iter().map(|l| l - mean).collect()
             }
         };
-    }
-    let (label, probabilities) = emit::classifier(g, x, &e, &classes, Post::Softmax, false)?;
+        Head::Softmax
+    };
+    let (label, probabilities) = emit::classifier(g, x, &e, &classes, head, false)?;
     Ok(Outputs::Classifier {
         label,
         probabilities,
@@ -188,7 +191,7 @@ pub fn classifier(est: &Estimator<'_>, g: &mut Graph, x: &Tensor) -> Res<Outputs
 }
 
 /// GradientBoostingRegressor (every loss predicts the raw sum).
-pub fn regressor(est: &Estimator<'_>, g: &mut Graph, x: &Tensor) -> Res<Outputs> {
+pub(crate) fn regressor(est: &Estimator<'_>, g: &mut Graph, x: &Tensor) -> Res<Outputs> {
     let mut e = ensemble(est, 1)?;
     let base = match init(est)? {
         None => 0.0,

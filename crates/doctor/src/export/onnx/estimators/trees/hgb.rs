@@ -4,8 +4,7 @@
 //!   52 bytes in 1.2 and 56 from 1.3) hold `num_threshold`, `missing_go_to_left` and leaf
 //!   `value`s that already include the learning rate; tree `(i, k)` adds to output k.
 //! - The start is `_baseline_prediction`; the loss (`_loss`, and its `link`) says what follows:
-//!   binary log-loss `σ(s)` (written as softmax over `[-s/2, s/2]`, see [`super::gb`]),
-//!   multiclass softmax, identity for squared/absolute error and quantile, and `exp` for the
+//!   binary log-loss `σ(s)`, multiclass softmax, identity for squared/absolute error and quantile, and `exp` for the
 //!   log-link losses (poisson, gamma).
 //! - scikit-learn compares float64 X with float64 thresholds: float32 inputs are exact with the
 //!   float32 threshold rule, and double inputs keep double thresholds.
@@ -13,7 +12,7 @@
 
 use onnx::Elem;
 
-use super::emit::{self, Post};
+use super::emit::{self, Head};
 use super::ensemble::{Ensemble, Tree};
 use super::{leaves, n_features, nodes, records};
 use crate::export::onnx::graph::{Classes, Graph, Outputs, Tensor};
@@ -21,9 +20,10 @@ use crate::export::onnx::state::{Estimator, Refusal, Res};
 
 /// The loss's class name, from `_loss`.
 fn loss_class(est: &Estimator<'_>) -> Res<String> {
-    let l = est.get("_loss").and_then(|v| v.class()).ok_or_else(|| {
-        Refusal::new(format!("{} has no _loss object (not fitted?)", est.name))
-    })?;
+    let l = est
+        .get("_loss")
+        .and_then(|v| v.class())
+        .ok_or_else(|| Refusal::new(format!("{} has no _loss object (not fitted?)", est.name)))?;
     Ok(l.1.to_owned())
 }
 
@@ -69,15 +69,20 @@ fn ensemble(est: &Estimator<'_>) -> Res<(Ensemble, usize)> {
     };
     for (i, it) in iterations.iter().enumerate() {
         let preds = it.as_list().filter(|p| p.len() == k).ok_or_else(|| {
-            Refusal::new(format!("{}._predictors[{i}] is not a list of {k} predictors", est.name))
+            Refusal::new(format!(
+                "{}._predictors[{i}] is not a list of {k} predictors",
+                est.name
+            ))
         })?;
         for (j, p) in preds.iter().enumerate() {
             let at = format!("_predictors[{i}][{j}]");
             let p = p
                 .as_estimator()
                 .ok_or_else(|| Refusal::new(format!("{at} is not a TreePredictor")))?;
-            let (layout, bytes, count) =
-                records(&p.array("nodes").map_err(|r| r.at(&at))?, &format!("{at}.nodes"))?;
+            let (layout, bytes, count) = records(
+                &p.array("nodes").map_err(|r| r.at(&at))?,
+                &format!("{at}.nodes"),
+            )?;
             let (nodes, values) = nodes::hgb_predictor(&layout, &bytes, count, nf)
                 .map_err(|e| Refusal::new(format!("{at}.nodes: {e}")))?;
             let leaves = leaves(&nodes).map(|n| (n, j, values[n])).collect();
@@ -97,31 +102,21 @@ fn ensemble(est: &Estimator<'_>) -> Res<(Ensemble, usize)> {
 }
 
 /// HistGradientBoostingClassifier.
-pub fn classifier(est: &Estimator<'_>, g: &mut Graph, x: &Tensor) -> Res<Outputs> {
+pub(crate) fn classifier(est: &Estimator<'_>, g: &mut Graph, x: &Tensor) -> Res<Outputs> {
     let classes = Classes::of(est)?;
     let loss = loss_class(est)?;
-    let (mut e, k) = ensemble(est)?;
-    match (loss.as_str(), classes.len(), k) {
-        ("HalfBinomialLoss", 2, 1) => {
-            for t in &mut e.trees {
-                let pos: Vec<(usize, usize, f64)> = t.leaves.drain(..).collect();
-                for (n, _, w) in pos {
-                    t.leaves.push((n, 0, -w * 0.5));
-                    t.leaves.push((n, 1, w * 0.5));
-                }
-            }
-            let b = e.base_values[0];
-            e.base_values = vec![-b * 0.5, b * 0.5];
-        }
-        ("HalfMultinomialLoss", n, k) if n == k && n > 2 => {}
+    let (e, k) = ensemble(est)?;
+    let head = match (loss.as_str(), classes.len(), k) {
+        ("HalfBinomialLoss", 2, 1) => Head::Sigmoid(1.0),
+        ("HalfMultinomialLoss", n, k) if n == k && n > 2 => Head::Softmax,
         (l, n, k) => {
             return Err(Refusal::new(format!(
                 "{} with loss {l}, {n} classes and {k} trees per iteration is not supported",
                 est.name
             )));
         }
-    }
-    let (label, probabilities) = emit::classifier(g, x, &e, &classes, Post::Softmax, true)?;
+    };
+    let (label, probabilities) = emit::classifier(g, x, &e, &classes, head, true)?;
     Ok(Outputs::Classifier {
         label,
         probabilities,
@@ -129,7 +124,7 @@ pub fn classifier(est: &Estimator<'_>, g: &mut Graph, x: &Tensor) -> Res<Outputs
 }
 
 /// HistGradientBoostingRegressor.
-pub fn regressor(est: &Estimator<'_>, g: &mut Graph, x: &Tensor) -> Res<Outputs> {
+pub(crate) fn regressor(est: &Estimator<'_>, g: &mut Graph, x: &Tensor) -> Res<Outputs> {
     let loss = loss_class(est)?;
     let log_link = match loss.as_str() {
         "HalfSquaredError" | "AbsoluteError" | "PinballLoss" => false,
@@ -146,5 +141,11 @@ pub fn regressor(est: &Estimator<'_>, g: &mut Graph, x: &Tensor) -> Res<Outputs>
     if !log_link {
         return Ok(Outputs::Values(raw));
     }
-    Ok(Outputs::Values(g.op("Exp", &[&raw.name], vec![], Elem::F32, raw.cols)))
+    Ok(Outputs::Values(g.op(
+        "Exp",
+        &[&raw.name],
+        vec![],
+        Elem::F32,
+        raw.cols,
+    )))
 }

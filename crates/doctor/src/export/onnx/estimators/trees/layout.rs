@@ -5,14 +5,12 @@
 //! to 1.2 and 64 from 1.3; HGB predictor nodes 52 and 56, packed), so nothing here assumes a
 //! layout: numpy pickles a structured dtype as `numpy.dtype('V64', False, True)` with BUILD
 //! state `(3, '|', None, names, fields, itemsize, alignment, flags)`, where `fields` maps each
-//! name to `(sub-dtype, offset)`, and that is what the records are read by.
-
-use container::numpy::{str_of, tuple};
-use vm::{Node, Trace, Value};
+//! name to `(sub-dtype, offset)` (read by `state::Array::fields`), and that is what the
+//! records are read by.
 
 /// The scalar kind of a field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// Signed integer.
     Int,
     /// Unsigned integer.
@@ -25,17 +23,17 @@ pub enum Kind {
 
 /// One field of a structured dtype.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Field {
+pub(crate) struct Field {
     /// Its name.
-    pub name: String,
+    pub(crate) name: String,
     /// Scalar kind.
-    pub kind: Kind,
+    pub(crate) kind: Kind,
     /// Bytes (1, 2, 4 or 8).
-    pub size: usize,
+    pub(crate) size: usize,
     /// Byte offset in the record.
-    pub offset: usize,
+    pub(crate) offset: usize,
     /// Stored big-endian.
-    pub big_endian: bool,
+    pub(crate) big_endian: bool,
 }
 
 impl Field {
@@ -56,7 +54,7 @@ impl Field {
 
     /// The field as an integer (`None` for floats, or an unsigned value above `i64::MAX`).
     #[must_use]
-    pub fn int(&self, record: &[u8]) -> Option<i64> {
+    pub(crate) fn int(&self, record: &[u8]) -> Option<i64> {
         let raw = self.raw(record);
         match self.kind {
             Kind::Uint | Kind::Bool => i64::try_from(raw).ok(),
@@ -71,7 +69,7 @@ impl Field {
 
     /// The field as a float (integers are converted).
     #[must_use]
-    pub fn float(&self, record: &[u8]) -> f64 {
+    pub(crate) fn float(&self, record: &[u8]) -> f64 {
         match (self.kind, self.size) {
             #[allow(clippy::cast_possible_truncation)]
             (Kind::Float, 4) => f64::from(f32::from_bits(self.raw(record) as u32)),
@@ -84,11 +82,11 @@ impl Field {
 
 /// A structured dtype: its item size and fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Layout {
+pub(crate) struct Layout {
     /// Bytes per record.
-    pub itemsize: usize,
+    pub(crate) itemsize: usize,
     /// Fields, in the dtype's order.
-    pub fields: Vec<Field>,
+    pub(crate) fields: Vec<Field>,
 }
 
 /// Parses a numpy typestr such as `<i8`, `|u1`, `>f4`, `?` into (kind, size, big-endian).
@@ -121,7 +119,10 @@ impl Layout {
     ///
     /// # Errors
     /// A type that is not a plain integer, float or bool, or a field past the record's end.
-    pub fn new(itemsize: usize, fields: &[(String, String, usize)]) -> Result<Layout, String> {
+    pub(crate) fn new(
+        itemsize: usize,
+        fields: &[(String, String, usize)],
+    ) -> Result<Layout, String> {
         let mut out = Vec::with_capacity(fields.len());
         for (name, typestr, offset) in fields {
             let (kind, size, big_endian) = scalar(typestr)
@@ -145,49 +146,9 @@ impl Layout {
         })
     }
 
-    /// The layout of a pickled structured `numpy.dtype` object.
-    ///
-    /// # Errors
-    /// `v` is not a structured dtype, or its fields are not plain numbers inside the record.
-    pub fn from_dtype(trace: &Trace<'_>, v: Value) -> Result<Layout, String> {
-        let Some(Node::Object(o)) = trace.node(v) else {
-            return Err("the node dtype is not a numpy.dtype object".to_owned());
-        };
-        let state = o
-            .state
-            .first()
-            .and_then(|s| tuple(trace, *s))
-            .ok_or("the node dtype has no pickled state")?;
-        let (Some(&fields), Some(&Value::Int(itemsize))) = (state.get(4), state.get(5)) else {
-            return Err("the node dtype's state has no fields and item size".to_owned());
-        };
-        let itemsize = usize::try_from(itemsize)
-            .ok()
-            .filter(|&n| n > 0 && n <= 4096)
-            .ok_or_else(|| format!("the node dtype's item size {itemsize} is not plausible"))?;
-        let Some(Node::Dict(pairs)) = trace.node(fields) else {
-            return Err("the node dtype is not structured (no fields dict)".to_owned());
-        };
-        let mut triples = Vec::with_capacity(pairs.len());
-        for &(k, f) in pairs {
-            let name = str_of(trace, k).ok_or("a node dtype field name is not a str")?;
-            let spec = tuple(trace, f)
-                .ok_or_else(|| format!("field {name:?} is not a (dtype, offset) tuple"))?;
-            let (Some(&sub), Some(&Value::Int(offset))) = (spec.first(), spec.get(1)) else {
-                return Err(format!("field {name:?} is not a (dtype, offset) tuple"));
-            };
-            let sub = container::numpy::dtype(trace, sub)
-                .ok_or_else(|| format!("field {name:?} has no readable dtype"))?;
-            let offset = usize::try_from(offset)
-                .map_err(|_| format!("field {name:?} has a negative offset {offset}"))?;
-            triples.push((name, sub.str, offset));
-        }
-        Layout::new(itemsize, &triples)
-    }
-
     /// A field by name.
     #[must_use]
-    pub fn field(&self, name: &str) -> Option<&Field> {
+    pub(crate) fn field(&self, name: &str) -> Option<&Field> {
         self.fields.iter().find(|f| f.name == name)
     }
 
@@ -195,7 +156,7 @@ impl Layout {
     ///
     /// # Errors
     /// It is missing (names the fields that are there).
-    pub fn require(&self, name: &str) -> Result<&Field, String> {
+    pub(crate) fn require(&self, name: &str) -> Result<&Field, String> {
         self.field(name).ok_or_else(|| {
             let have: Vec<&str> = self.fields.iter().map(|f| f.name.as_str()).collect();
             format!(
@@ -209,7 +170,11 @@ impl Layout {
     ///
     /// # Errors
     /// The byte length is not `count * itemsize`.
-    pub fn records<'b>(&self, bytes: &'b [u8], count: usize) -> Result<Vec<&'b [u8]>, String> {
+    pub(crate) fn records<'b>(
+        &self,
+        bytes: &'b [u8],
+        count: usize,
+    ) -> Result<Vec<&'b [u8]>, String> {
         if count.checked_mul(self.itemsize) != Some(bytes.len()) {
             return Err(format!(
                 "{} bytes of node records are not {count} records of {} bytes",

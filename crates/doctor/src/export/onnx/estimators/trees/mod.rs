@@ -26,18 +26,66 @@ use nodes::TreeNode;
 
 /// The tree converters.
 pub const CONVERTERS: &[Entry] = &[
-    Entry { class: "DecisionTreeClassifier", kind: Kind::Classifier, convert: forest::classifier },
-    Entry { class: "DecisionTreeRegressor", kind: Kind::Regressor, convert: forest::regressor },
-    Entry { class: "ExtraTreeClassifier", kind: Kind::Classifier, convert: forest::classifier },
-    Entry { class: "ExtraTreeRegressor", kind: Kind::Regressor, convert: forest::regressor },
-    Entry { class: "RandomForestClassifier", kind: Kind::Classifier, convert: forest::classifier },
-    Entry { class: "RandomForestRegressor", kind: Kind::Regressor, convert: forest::regressor },
-    Entry { class: "ExtraTreesClassifier", kind: Kind::Classifier, convert: forest::classifier },
-    Entry { class: "ExtraTreesRegressor", kind: Kind::Regressor, convert: forest::regressor },
-    Entry { class: "GradientBoostingClassifier", kind: Kind::Classifier, convert: gb::classifier },
-    Entry { class: "GradientBoostingRegressor", kind: Kind::Regressor, convert: gb::regressor },
-    Entry { class: "HistGradientBoostingClassifier", kind: Kind::Classifier, convert: hgb::classifier },
-    Entry { class: "HistGradientBoostingRegressor", kind: Kind::Regressor, convert: hgb::regressor },
+    Entry {
+        class: "DecisionTreeClassifier",
+        kind: Kind::Classifier,
+        convert: forest::classifier,
+    },
+    Entry {
+        class: "DecisionTreeRegressor",
+        kind: Kind::Regressor,
+        convert: forest::regressor,
+    },
+    Entry {
+        class: "ExtraTreeClassifier",
+        kind: Kind::Classifier,
+        convert: forest::classifier,
+    },
+    Entry {
+        class: "ExtraTreeRegressor",
+        kind: Kind::Regressor,
+        convert: forest::regressor,
+    },
+    Entry {
+        class: "RandomForestClassifier",
+        kind: Kind::Classifier,
+        convert: forest::classifier,
+    },
+    Entry {
+        class: "RandomForestRegressor",
+        kind: Kind::Regressor,
+        convert: forest::regressor,
+    },
+    Entry {
+        class: "ExtraTreesClassifier",
+        kind: Kind::Classifier,
+        convert: forest::classifier,
+    },
+    Entry {
+        class: "ExtraTreesRegressor",
+        kind: Kind::Regressor,
+        convert: forest::regressor,
+    },
+    Entry {
+        class: "GradientBoostingClassifier",
+        kind: Kind::Classifier,
+        convert: gb::classifier,
+    },
+    Entry {
+        class: "GradientBoostingRegressor",
+        kind: Kind::Regressor,
+        convert: gb::regressor,
+    },
+    Entry {
+        class: "HistGradientBoostingClassifier",
+        kind: Kind::Classifier,
+        convert: hgb::classifier,
+    },
+    Entry {
+        class: "HistGradientBoostingRegressor",
+        kind: Kind::Regressor,
+        convert: hgb::regressor,
+    },
 ];
 
 /// The layout of a structured array's records.

@@ -8,7 +8,7 @@ use super::layout::Layout;
 
 /// One node of a binary decision tree.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum TreeNode {
+pub(crate) enum TreeNode {
     /// A leaf; its values are kept by the caller, by node index.
     Leaf,
     /// `x[feature] <= threshold` goes left; NaN goes left when `missing_left`.
@@ -30,7 +30,7 @@ pub enum TreeNode {
 /// scikit-learn's `double(x32) <= t` does (a plain cast rounds to nearest, which can be above
 /// `t` and send values between the two the wrong way).
 #[must_use]
-pub fn f32_at_most(t: f64) -> f32 {
+pub(crate) fn f32_at_most(t: f64) -> f32 {
     #[allow(clippy::cast_possible_truncation)]
     let f = t as f32;
     if f64::from(f) > t { f.next_down() } else { f }
@@ -69,7 +69,7 @@ fn threshold(t: f64, i: usize) -> Result<f64, String> {
 /// # Errors
 /// Missing fields, a byte length that is not `count` records, a child that is not a later node,
 /// a feature out of range or a NaN threshold.
-pub fn sklearn_tree(
+pub(crate) fn sklearn_tree(
     layout: &Layout,
     bytes: &[u8],
     count: usize,
@@ -107,7 +107,7 @@ pub fn sklearn_tree(
 ///
 /// # Errors
 /// As [`sklearn_tree`], and categorical splits, which TreeEnsemble v3 cannot express.
-pub fn hgb_predictor(
+pub(crate) fn hgb_predictor(
     layout: &Layout,
     bytes: &[u8],
     count: usize,
@@ -153,8 +153,7 @@ mod tests {
     use super::*;
     use std::path::PathBuf;
 
-    use container::numpy::tuple;
-    use vm::{Node, Trace, Value};
+    use crate::export::onnx::state::State;
 
     #[test]
     fn threshold_rule() {
@@ -181,35 +180,15 @@ mod tests {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/sklearn-tree-state")
     }
 
-    fn dict<'t>(trace: &'t Trace<'_>, v: Value) -> &'t [(Value, Value)] {
-        let Some(Node::Object(o)) = trace.node(v) else {
-            panic!("not an object")
-        };
-        match trace.node(o.state[0]) {
-            Some(Node::Dict(p)) => p,
-            _ => panic!("no dict state"),
-        }
-    }
-
-    fn get(trace: &Trace<'_>, pairs: &[(Value, Value)], key: &str) -> Value {
-        pairs
-            .iter()
-            .find(|(k, _)| container::numpy::str_of(trace, *k).as_deref() == Some(key))
-            .map(|p| p.1)
-            .unwrap_or_else(|| panic!("no {key}"))
-    }
-
-    /// (dtype value, shape, data) of a `_reconstruct`ed ndarray in a plain pickle.
-    fn array<'t>(trace: &'t Trace<'_>, v: Value) -> (Value, Vec<i64>, &'t [u8]) {
-        let Some(Node::Object(o)) = trace.node(v) else {
-            panic!("not an array")
-        };
-        let st = tuple(trace, o.state[0]).expect("array state");
-        let data = match trace.node(st[4]) {
-            Some(Node::Bytes(b)) => b.as_ref(),
-            _ => panic!("no bytes"),
-        };
-        (st[2], container::numpy::shape(trace, st[1]).unwrap(), data)
+    /// The records of the `nodes` array of the pickle's root object, read through the
+    /// exporter's own state view.
+    fn root_nodes(data: &[u8]) -> (Layout, Vec<u8>, usize) {
+        let trace = vm::run(data);
+        let st = State::new(&trace, data, &[]);
+        let root = st.roots()[0].as_estimator().expect("an object");
+        let a = root.array("nodes").expect("nodes");
+        let r = super::super::records(&a, "nodes").expect("records");
+        r
     }
 
     fn f64s(j: &serde_json::Value) -> Vec<f64> {
@@ -228,15 +207,10 @@ mod tests {
         for version in ["1.2.2", "1.3.2", "1.9.1"] {
             let dir = fixtures().join(version);
             let expected: serde_json::Value =
-                serde_json::from_slice(&std::fs::read(dir.join("expected.json")).unwrap())
-                    .unwrap();
+                serde_json::from_slice(&std::fs::read(dir.join("expected.json")).unwrap()).unwrap();
 
             let data = std::fs::read(dir.join("tree.pkl")).unwrap();
-            let trace = vm::run(&data);
-            let root = trace.pickles[0].root.unwrap();
-            let st = dict(&trace, root);
-            let (dt, shape, bytes) = array(&trace, get(&trace, st, "nodes"));
-            let layout = Layout::from_dtype(&trace, dt).unwrap();
+            let (layout, bytes, n) = root_nodes(&data);
             let e = &expected["tree"];
             assert_eq!(layout.itemsize as u64, e["itemsize"].as_u64().unwrap());
             for (name, off) in e["offsets"].as_object().unwrap() {
@@ -246,8 +220,7 @@ mod tests {
                     "{version} {name}"
                 );
             }
-            let n = usize::try_from(shape[0]).unwrap();
-            let nodes = sklearn_tree(&layout, bytes, n, 3).unwrap();
+            let nodes = sklearn_tree(&layout, &bytes, n, 3).unwrap();
             let thr = f64s(&e["threshold_bits"]);
             let mgl = e["missing_go_to_left"].as_array();
             for (i, node) in nodes.iter().enumerate() {
@@ -272,15 +245,10 @@ mod tests {
             }
 
             let data = std::fs::read(dir.join("hgb.pkl")).unwrap();
-            let trace = vm::run(&data);
-            let root = trace.pickles[0].root.unwrap();
-            let st = dict(&trace, root);
-            let (dt, shape, bytes) = array(&trace, get(&trace, st, "nodes"));
-            let layout = Layout::from_dtype(&trace, dt).unwrap();
+            let (layout, bytes, n) = root_nodes(&data);
             let e = &expected["hgb"];
             assert_eq!(layout.itemsize as u64, e["itemsize"].as_u64().unwrap());
-            let n = usize::try_from(shape[0]).unwrap();
-            let (nodes, values) = hgb_predictor(&layout, bytes, n, 3).unwrap();
+            let (nodes, values) = hgb_predictor(&layout, &bytes, n, 3).unwrap();
             assert_eq!(values, f64s(&e["value_bits"]));
             let thr = f64s(&e["num_threshold_bits"]);
             let mut missing_seen = false;
@@ -300,15 +268,15 @@ mod tests {
                         assert_eq!(threshold.to_bits(), thr[i].to_bits());
                         assert_eq!(left as u64, e["left"][i].as_u64().unwrap());
                         assert_eq!(right as u64, e["right"][i].as_u64().unwrap());
-                        assert_eq!(
-                            missing_left,
-                            e["missing_go_to_left"][i].as_u64() == Some(1)
-                        );
+                        assert_eq!(missing_left, e["missing_go_to_left"][i].as_u64() == Some(1));
                         missing_seen |= missing_left;
                     }
                 }
             }
-            assert!(missing_seen, "{version}: the fixture should send NaN left somewhere");
+            assert!(
+                missing_seen,
+                "{version}: the fixture should send NaN left somewhere"
+            );
             seen += 1;
         }
         assert_eq!(seen, 3);
@@ -337,12 +305,20 @@ mod tests {
         };
         // A cycle: node 0's child is itself.
         let b = rec(0, 0, 0, 1.0);
-        assert!(sklearn_tree(&layout, &b, 1, 1).unwrap_err().contains("left child 0"));
+        assert!(
+            sklearn_tree(&layout, &b, 1, 1)
+                .unwrap_err()
+                .contains("left child 0")
+        );
         // A feature out of range.
         let mut b = rec(1, 2, 5, 1.0);
         b.extend(rec(-1, -1, -2, -2.0));
         b.extend(rec(-1, -1, -2, -2.0));
-        assert!(sklearn_tree(&layout, &b, 3, 2).unwrap_err().contains("feature 5"));
+        assert!(
+            sklearn_tree(&layout, &b, 3, 2)
+                .unwrap_err()
+                .contains("feature 5")
+        );
         assert_eq!(sklearn_tree(&layout, &b, 3, 6).unwrap().len(), 3);
         assert!(sklearn_tree(&layout, &[], 0, 1).is_err());
     }
