@@ -5,7 +5,9 @@ Run once per scikit-learn venv (1.2.2, 1.3.2, 1.9.1): it writes
 `tests/fixtures/sklearn-tree-state/<sklearn version>/{tree.pkl,hgb.pkl,expected.json}`.
 `tree.pkl` is a fitted `DecisionTreeClassifier.tree_` (a `sklearn.tree._tree.Tree`), `hgb.pkl`
 a `TreePredictor` of a `HistGradientBoostingRegressor`; `expected.json` lists each node's
-fields as numpy reads them from the structured array.
+fields as numpy reads them from the structured array. `refusal-*.pkl` are fitted models the
+exporter must refuse (categorical HGB, multi-output and single-class tree classifiers, a
+user-supplied GradientBoosting `init`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,12 @@ from pathlib import Path
 
 import numpy as np
 import sklearn
-from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.dummy import DummyRegressor
+from sklearn.ensemble import (
+    GradientBoostingRegressor,
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+)
 from sklearn.tree import DecisionTreeClassifier
 
 
@@ -67,6 +74,19 @@ def main() -> None:
         },
     }
     (out / "expected.json").write_text(json.dumps(expected, indent=1) + "\n")
+
+    Xc = X.copy()
+    Xc[:, 0] = (Xc[:, 0] * 4).astype(int)
+    refusals = {
+        "categorical": HistGradientBoostingClassifier(
+            max_iter=2, categorical_features=[0], random_state=0
+        ).fit(Xc, y),
+        "multi-output": DecisionTreeClassifier(max_depth=2).fit(X, np.c_[y, y > 0]),
+        "single-class": DecisionTreeClassifier().fit(X, np.zeros(len(X), dtype=int)),
+        "gb-init": GradientBoostingRegressor(n_estimators=2, init=DummyRegressor()).fit(X, y),
+    }
+    for name, model in refusals.items():
+        (out / f"refusal-{name}.pkl").write_bytes(pickle.dumps(model, protocol=4))
 
 
 if __name__ == "__main__":

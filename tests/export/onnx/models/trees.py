@@ -163,10 +163,11 @@ def thresholds(model: BaseEstimator) -> list[tuple[int, float]]:
     return out
 
 
-def probe_rows(case: Case, limit: int = 400) -> np.ndarray:
-    """float32 test inputs: training rows, rows exactly on float32(threshold) and its
-    neighbours for each split, and NaN rows where the model accepts them."""
-    X = case.X.astype(np.float32)
+def probe_rows(case: Case, limit: int = 400, dtype: type = np.float32) -> np.ndarray:
+    """Test inputs: training rows, rows exactly on the threshold (float32(threshold), or the
+    float64 threshold itself for `dtype=np.float64`) and its neighbours in that type for
+    each split, and NaN rows where the model accepts them."""
+    X = case.X.astype(dtype)
     base = np.nan_to_num(X[: min(len(X), 120)])
     rows = [X[:120]]
     ths = thresholds(case.model)
@@ -176,8 +177,8 @@ def probe_rows(case: Case, limit: int = 400) -> np.ndarray:
     for i, (f, t) in enumerate(ths):
         if not np.isfinite(t):
             continue  # HGB's +inf: every non-missing value goes left
-        c = np.float32(t)
-        for v in (np.nextafter(c, np.float32(-np.inf)), c, np.nextafter(c, np.float32(np.inf))):
+        c = dtype(t)
+        for v in (np.nextafter(c, dtype(-np.inf)), c, np.nextafter(c, dtype(np.inf))):
             r = base[i % len(base)].copy()
             r[f] = v
             rows.append(r[None, :])
@@ -191,4 +192,4 @@ def probe_rows(case: Case, limit: int = 400) -> np.ndarray:
         rows.append(r)
     else:
         rows = [np.nan_to_num(r) for r in rows]
-    return np.concatenate(rows).astype(np.float32)
+    return np.concatenate(rows).astype(dtype)

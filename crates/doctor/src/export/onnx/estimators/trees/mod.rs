@@ -176,3 +176,49 @@ fn leaves(nodes: &[TreeNode]) -> impl Iterator<Item = usize> + '_ {
         .filter(|(_, n)| matches!(n, TreeNode::Leaf))
         .map(|(i, _)| i)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use crate::export::onnx::state::State;
+    use crate::export::onnx::{DEFAULT_OPSET, OnnxOptions, build};
+
+    /// Models the exporter must refuse, pickled by scikit-learn 1.2.2, 1.3.2 and 1.9.1
+    /// (`tests/export/onnx_tree_state.py`): each refusal names the reason.
+    #[test]
+    fn refusals_name_their_reason() {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/sklearn-tree-state");
+        let cases = [
+            ("categorical", "categorical features"),
+            (
+                "multi-output",
+                "multi-output tree classifiers are not supported",
+            ),
+            ("single-class", "fitted on a single class"),
+            ("gb-init", "its own init estimator"),
+        ];
+        for version in ["1.2.2", "1.3.2", "1.9.1"] {
+            for (name, why) in cases {
+                let data = std::fs::read(dir.join(version).join(format!("refusal-{name}.pkl")))
+                    .expect("fixture");
+                let trace = vm::run(&data);
+                let st = State::new(&trace, &data, &[]);
+                let opts = OnnxOptions {
+                    float64: false,
+                    opset: DEFAULT_OPSET,
+                };
+                let (summary, out) = build(&st, opts);
+                let refusal = out.expect_err(name);
+                assert!(
+                    refusal.why.contains(why),
+                    "{version} {name}: {} ({})",
+                    refusal.why,
+                    summary.estimator
+                );
+                assert_eq!(refusal.path, "<model>", "{version} {name}");
+            }
+        }
+    }
+}
