@@ -1,15 +1,17 @@
-"""Standalone differential check of the tree converters (until the ONNX harness runs them).
+"""The tree converters' float64 check: thresholds compared in double.
 
-    <sklearn venv>/bin/python trees_check.py write OUT        # fit, pickle, sklearn outputs
-    <onnxruntime venv>/bin/python trees_check.py check OUT BIN [--float64]  # export, compare
+    <writer venv>/bin/python trees_check.py write OUT        # fit, pickle, sklearn outputs
+    <onnx venv>/bin/python trees_check.py check OUT BIN       # export --float64, compare
 
-`write` stores, per model, `<name>.pkl`, `<name>.X.npy` (float32 probes from
-`models/trees.py`), `<name>.predict.npy` and `<name>.proba.npy` under OUT/<sklearn version>/.
-`.f64.*` hold the same for float64 probes (the float64 thresholds themselves and their
-float64 neighbours). `check` exports every pickle with `BIN export --to onnx`, runs the ONNX checker
-(full_check) and onnxruntime, and compares: labels exactly (rows whose top two probabilities
-are within 1e-5 are counted apart as near-ties), probabilities and values within
-rtol = atol = 1e-5.
+make_models.py/check.py test every model on float32 rows (and, with --float64, on the same
+float32 values as doubles). This adds rows that only a double input can carry: each split's
+float64 threshold itself and its float64 neighbours. scikit-learn's DecisionTree, forests and
+GradientBoosting cast X to float32 before comparing (so the export casts too), while
+HistGradientBoosting compares float64 X with float64 thresholds (so the export keeps double
+thresholds, `nodes_values_as_tensor`). `write` stores per model `<name>.pkl`, `X.npy`,
+`predict.npy`, `predict_proba.npy` under OUT/<sklearn version>/; `check` exports with
+`BIN export --to onnx --float64`, runs the ONNX checker (full_check) and onnxruntime, and
+compares with compare.py's rule (labels exact outside near-ties, values rtol = atol = 1e-5).
 """
 
 from __future__ import annotations
@@ -18,94 +20,65 @@ import json
 import pickle
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE / "models"))
+
 
 def write(out: Path) -> None:
-    sys.path.insert(0, str(Path(__file__).parent / "models"))
+    import make_models
     import sklearn
     import trees
+    from sklearn.base import clone
 
-    d = out / sklearn.__version__
-    d.mkdir(parents=True, exist_ok=True)
-    for case in trees.cases():
-        (d / f"{case.name}.pkl").write_bytes(pickle.dumps(case.model))
-        for suffix, dtype in (("", np.float32), (".f64", np.float64)):
-            X = trees.probe_rows(case, dtype=dtype)
-            np.save(d / f"{case.name}{suffix}.X.npy", X)
-            pred = case.model.predict(X)
-            if pred.dtype == object:
-                pred = pred.astype(str)
-            np.save(d / f"{case.name}{suffix}.predict.npy", pred)
-            if hasattr(case.model, "predict_proba"):
-                np.save(d / f"{case.name}{suffix}.proba.npy", case.model.predict_proba(X))
+    for name, est, kind in trees.MODELS:
+        d = out / sklearn.__version__ / name
+        d.mkdir(parents=True, exist_ok=True)
+        model = clone(est)
+        x_train, y_train, x_test = make_models.data(kind)
+        model.fit(x_train, y_train)
+        extra = trees.probe_rows(name, model, x_train, dtype=np.float64)
+        x = np.concatenate([x_test] + ([extra] if extra is not None else []))
+        (d / "model.pkl").write_bytes(pickle.dumps(model, protocol=4))
+        np.save(d / "X.npy", x)
+        for k, v in make_models.outputs(model, x, make_models.role_of(model)).items():
+            np.save(d / f"{k}.npy", v.astype(str) if v.dtype == object else v)
+        (d / "meta.json").write_text(json.dumps({"role": make_models.role_of(model)}) + "\n")
 
 
-def check(out: Path, binary: str, float64: bool = False) -> int:
+def check(out: Path, binary: str) -> int:
+    import compare
     import onnx
     import onnxruntime as ort
 
-    failures = 0
-    results = []
-    for pkl in sorted(out.glob("*/*.pkl")):
-        name = pkl.name[: -len(".pkl")]
-        version = pkl.parent.name
-        suffix = ".f64" if float64 else ""
-        onnx_path = pkl.with_suffix(f"{suffix}.onnx")
-        t0 = time.perf_counter()
-        r = subprocess.run(
-            [binary, "export", str(pkl), "--to", "onnx", "-o", str(onnx_path)]
-            + (["--float64"] if float64 else []),
+    failures = []
+    n = 0
+    for d in sorted(p.parent for p in out.glob("*/*/model.pkl")):
+        n += 1
+        dest = d / "model.f64.onnx"
+        proc = subprocess.run(
+            [binary, "export", str(d / "model.pkl"), "--to", "onnx", "--float64", "-o", str(dest)],
             capture_output=True,
             text=True,
         )
-        took = time.perf_counter() - t0
-        row = {"version": version, "model": name + suffix, "export_s": round(took, 4)}
-        if r.returncode != 0:
-            row["error"] = (r.stdout + r.stderr).strip()[-400:]
-            failures += 1
-            results.append(row)
-            print(json.dumps(row))
+        if proc.returncode != 0:
+            failures.append(f"{d}: {proc.stderr.strip()[-300:]}")
             continue
-        m = onnx.load(str(onnx_path))
-        onnx.checker.check_model(m, full_check=True)
-        X = np.load(pkl.parent / f"{name}{suffix}.X.npy")
-        sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-        outs = {o.name: v for o, v in zip(sess.get_outputs(), sess.run(None, {"float_input": X}))}
-        pred = np.load(pkl.parent / f"{name}{suffix}.predict.npy")
-        proba_path = pkl.parent / f"{name}{suffix}.proba.npy"
-        row["rows"] = len(X)
-        row["nan_rows"] = int(np.isnan(X).any(axis=1).sum())
-        ok = True
-        if proba_path.exists():
-            proba = np.load(proba_path)
-            got = outs["probabilities"]
-            row["max_diff"] = float(np.abs(got - proba).max())
-            ok &= bool(np.allclose(got, proba, rtol=1e-5, atol=1e-5))
-            top = np.sort(proba, axis=1)
-            clear = (top[:, -1] - top[:, -2]) > 1e-5
-            label = outs["label"]
-            if label.dtype == object:
-                label = label.astype(str)
-            row["label_mismatch"] = int((label[clear] != pred[clear]).sum())
-            row["near_ties"] = int((~clear).sum())
-            row["near_tie_mismatch"] = int((label[~clear] != pred[~clear]).sum())
-            ok &= row["label_mismatch"] == 0
-        else:
-            got = outs["variable"].reshape(pred.shape)
-            diff = np.abs(got - pred)
-            row["max_diff"] = float(diff.max())
-            row["max_rel_diff"] = float((diff / np.maximum(np.abs(pred), 1e-12)).max())
-            ok &= bool(np.allclose(got, pred, rtol=1e-5, atol=1e-5))
-        row["ok"] = ok
-        failures += not ok
-        results.append(row)
-        print(json.dumps(row))
-    (out / f"results{'.f64' if float64 else ''}.json").write_text(json.dumps(results, indent=1) + "\n")
-    print(f"{len(results) - failures}/{len(results)} agree")
+        onnx.checker.check_model(onnx.load(str(dest)), full_check=True)
+        sess = ort.InferenceSession(str(dest), providers=["CPUExecutionProvider"])
+        got = sess.run(None, {"float_input": np.load(d / "X.npy")})
+        role = json.loads((d / "meta.json").read_text())["role"]
+        result = compare.compare(role, got, compare.expected(d, role))
+        print(d.parent.name, d.name, json.dumps(result))
+        if not result.get("ok"):
+            failures.append(f"{d}: {result}")
+    print(f"{n - len(failures)}/{n} agree in float64")
+    for f in failures:
+        print("FAIL", f)
     return 1 if failures else 0
 
 
@@ -113,4 +86,4 @@ if __name__ == "__main__":
     if sys.argv[1] == "write":
         write(Path(sys.argv[2]))
     else:
-        sys.exit(check(Path(sys.argv[2]), sys.argv[3], "--float64" in sys.argv[4:]))
+        sys.exit(check(Path(sys.argv[2]), sys.argv[3]))
