@@ -187,8 +187,7 @@ mod tests {
         let st = State::new(&trace, data, &[]);
         let root = st.roots()[0].as_estimator().expect("an object");
         let a = root.array("nodes").expect("nodes");
-        let r = super::super::records(&a, "nodes").expect("records");
-        r
+        super::super::records(&a, "nodes").expect("records")
     }
 
     fn f64s(j: &serde_json::Value) -> Vec<f64> {
