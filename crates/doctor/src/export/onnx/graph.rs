@@ -296,6 +296,26 @@ impl Graph {
         self.bin("Div", x, &safe.name)
     }
 
+    /// `1 / (1 + exp(-t))`, written out: onnxruntime's `Sigmoid` on doubles is not exact in
+    /// the tails (it gave 0 where scikit-learn's `expit` gives 5e-19), and OvR
+    /// normalisation divides by those tails.
+    pub fn sigmoid(&mut self, t: &Tensor) -> Tensor {
+        let n = self.un("Neg", t);
+        let e = self.un("Exp", &n);
+        let one = self.scalar("one", t.elem, 1.0);
+        let d = self.bin("Add", &e, &one);
+        self.op("Div", &[&one, &d.name], vec![], t.elem, t.cols)
+    }
+
+    /// Softmax over columns, written out (`exp(t - max) / sum`), as scikit-learn computes it.
+    pub fn softmax(&mut self, t: &Tensor) -> Tensor {
+        let m = self.reduce("ReduceMax", t, 1, true);
+        let c = self.bin("Sub", t, &m.name);
+        let e = self.un("Exp", &c);
+        let s = self.reduce("ReduceSum", &e, 1, true);
+        self.bin("Div", &e, &s.name)
+    }
+
     /// `[1 - p, p]` from a `[N, 1]` probability of the second class.
     pub fn binary_probs(&mut self, p: &Tensor) -> Tensor {
         let one = self.scalar("one", p.elem, 1.0);

@@ -156,7 +156,7 @@ fn check_classes(est: &Estimator<'_>, d: &Tensor, classes: &Classes) -> Res<()> 
 
 /// OvR probabilities: `expit(d)`, each row divided by its sum (a zero row becomes uniform).
 fn ovr_proba(g: &mut Graph, d: &Tensor) -> Tensor {
-    let p = g.un("Sigmoid", d);
+    let p = g.sigmoid(d);
     if d.width() == 1 {
         return g.binary_probs(&p);
     }
@@ -188,16 +188,6 @@ fn normalise_rows(g: &mut Graph, p: &Tensor) -> Tensor {
     g.bin("Div", &p1, &s1.name)
 }
 
-fn softmax(g: &mut Graph, d: &Tensor) -> Tensor {
-    g.op(
-        "Softmax",
-        &[&d.name],
-        vec![attr::i("axis", 1)],
-        d.elem,
-        d.cols,
-    )
-}
-
 fn logistic(est: &Estimator<'_>, g: &mut Graph, x: &Tensor) -> Res<Outputs> {
     let classes = Classes::of(est)?;
     let d = decision(est, g, x)?;
@@ -225,10 +215,10 @@ fn logistic(est: &Estimator<'_>, g: &mut Graph, x: &Tensor) -> Res<Outputs> {
         // softmax([-d, d]) = expit(2d): scikit-learn's binary multinomial.
         let two = g.scalar("two", d.elem, 2.0);
         let d2 = g.bin("Mul", &d, &two);
-        let p = g.un("Sigmoid", &d2);
+        let p = g.sigmoid(&d2);
         g.binary_probs(&p)
     } else {
-        softmax(g, &d)
+        g.softmax(&d)
     };
     let label = labels(g, &d, &classes);
     Ok(Outputs::Classifier {
