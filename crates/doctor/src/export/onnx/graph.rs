@@ -244,3 +244,82 @@ impl Classes {
         )))
     }
 }
+
+impl Graph {
+    /// A reduction over `axis` (opset-aware: `ReduceSum` takes its axes as an input from
+    /// opset 13, the other reductions from opset 18).
+    pub fn reduce(&mut self, op: &str, x: &Tensor, axis: i64, keepdims: bool) -> Tensor {
+        let keep = attr::i("keepdims", i64::from(keepdims));
+        let cols = if keepdims { Some(1) } else { None };
+        if op == "ReduceSum" || self.settings.opset >= 18 {
+            let axes = self.ints("axes", &[1], &[axis]);
+            self.op(op, &[&x.name, &axes], vec![keep], x.elem, cols)
+        } else {
+            self.op(
+                op,
+                &[&x.name],
+                vec![keep, attr::ints("axes", vec![axis])],
+                x.elem,
+                cols,
+            )
+        }
+    }
+
+    /// A binary elementwise op; the result has `a`'s type and the wider of the two widths.
+    pub fn bin(&mut self, op: &str, a: &Tensor, b: &str) -> Tensor {
+        self.op(op, &[&a.name, b], vec![], a.elem, a.cols)
+    }
+
+    /// A unary elementwise op.
+    pub fn un(&mut self, op: &str, a: &Tensor) -> Tensor {
+        self.op(op, &[&a.name], vec![], a.elem, a.cols)
+    }
+
+    /// A scalar constant of `elem`.
+    pub fn scalar(&mut self, base: &str, elem: Elem, v: f64) -> String {
+        self.constant(base, elem, &[], &[v])
+    }
+
+    /// Divides each row by its norm, where a zero norm counts as 1 (scikit-learn's rule).
+    /// `norm` is `[N, 1]`.
+    pub fn div_rows_safe(&mut self, x: &Tensor, norm: &Tensor) -> Tensor {
+        let zero = self.scalar("zero", norm.elem, 0.0);
+        let one = self.scalar("one", norm.elem, 1.0);
+        let is_zero = self.op("Equal", &[&norm.name, &zero], vec![], Elem::Bool, norm.cols);
+        let safe = self.op(
+            "Where",
+            &[&is_zero.name, &one, &norm.name],
+            vec![],
+            norm.elem,
+            norm.cols,
+        );
+        self.bin("Div", x, &safe.name)
+    }
+
+    /// `1 / (1 + exp(-t))`, written out: onnxruntime's `Sigmoid` on doubles is not exact in
+    /// the tails (it gave 0 where scikit-learn's `expit` gives 5e-19), and OvR
+    /// normalisation divides by those tails.
+    pub fn sigmoid(&mut self, t: &Tensor) -> Tensor {
+        let n = self.un("Neg", t);
+        let e = self.un("Exp", &n);
+        let one = self.scalar("one", t.elem, 1.0);
+        let d = self.bin("Add", &e, &one);
+        self.op("Div", &[&one, &d.name], vec![], t.elem, t.cols)
+    }
+
+    /// Softmax over columns, written out (`exp(t - max) / sum`), as scikit-learn computes it.
+    pub fn softmax(&mut self, t: &Tensor) -> Tensor {
+        let m = self.reduce("ReduceMax", t, 1, true);
+        let c = self.bin("Sub", t, &m.name);
+        let e = self.un("Exp", &c);
+        let s = self.reduce("ReduceSum", &e, 1, true);
+        self.bin("Div", &e, &s.name)
+    }
+
+    /// `[1 - p, p]` from a `[N, 1]` probability of the second class.
+    pub fn binary_probs(&mut self, p: &Tensor) -> Tensor {
+        let one = self.scalar("one", p.elem, 1.0);
+        let q = self.op("Sub", &[&one, &p.name], vec![], p.elem, Some(1));
+        self.concat(&[q, p.clone()], p.elem)
+    }
+}
