@@ -42,7 +42,9 @@ def main() -> None:
     dt = DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, y)
     Xn = X.copy()
     Xn[::5, 1] = np.nan
-    hgb = HistGradientBoostingRegressor(max_iter=1, max_depth=2, random_state=0).fit(Xn, y)
+    hgb = HistGradientBoostingRegressor(max_iter=1, max_depth=2, random_state=0).fit(
+        Xn, y
+    )
     tree = dt.tree_
     pred = hgb._predictors[0][0]
     (out / "tree.pkl").write_bytes(pickle.dumps(tree, protocol=4))
@@ -57,7 +59,9 @@ def main() -> None:
             "right": nodes["right_child"].tolist(),
             "feature": nodes["feature"].tolist(),
             "threshold_bits": bits(nodes["threshold"]),
-            "missing_go_to_left": nodes["missing_go_to_left"].tolist() if has_missing else None,
+            "missing_go_to_left": nodes["missing_go_to_left"].tolist()
+            if has_missing
+            else None,
             "value_bits": bits(tree.value.ravel()),
             "value_shape": list(tree.value.shape),
         },
@@ -83,7 +87,9 @@ def main() -> None:
         ).fit(Xc, y),
         "multi-output": DecisionTreeClassifier(max_depth=2).fit(X, np.c_[y, y > 0]),
         "single-class": DecisionTreeClassifier().fit(X, np.zeros(len(X), dtype=int)),
-        "gb-init": GradientBoostingRegressor(n_estimators=2, init=DummyRegressor()).fit(X, y),
+        "gb-init": GradientBoostingRegressor(n_estimators=2, init=DummyRegressor()).fit(
+            X, y
+        ),
     }
     for name, model in refusals.items():
         (out / f"refusal-{name}.pkl").write_bytes(pickle.dumps(model, protocol=4))

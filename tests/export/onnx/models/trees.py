@@ -62,51 +62,123 @@ def _models() -> list[tuple[str, BaseEstimator, str]]:
         nan = nan and kind not in ("strings", "positive")
         out.append((name, est, _nan(kind, est) if nan else kind))
 
-    add("dt-multiclass", DecisionTreeClassifier(max_depth=6, random_state=0), "multiclass")
+    add(
+        "dt-multiclass",
+        DecisionTreeClassifier(max_depth=6, random_state=0),
+        "multiclass",
+    )
     add("dt-binary", DecisionTreeClassifier(max_depth=5, random_state=0), "binary")
     add("dt-strings", DecisionTreeClassifier(max_depth=5, random_state=0), "strings")
-    add("dt-regressor", DecisionTreeRegressor(max_depth=6, random_state=0), "regression")
-    add("extratree-multiclass", ExtraTreeClassifier(max_depth=6, random_state=0), "multiclass")
-    add("extratree-regressor", ExtraTreeRegressor(max_depth=6, random_state=0), "regression")
-    add("rf-multiclass", RandomForestClassifier(n_estimators=7, max_depth=5, random_state=0), "multiclass")
-    add("rf-binary", RandomForestClassifier(n_estimators=5, max_depth=4, random_state=0), "binary")
-    add("rf-regressor", RandomForestRegressor(n_estimators=6, max_depth=5, random_state=0), "regression")
-    add("extratrees-multiclass", ExtraTreesClassifier(n_estimators=6, max_depth=5, random_state=0), "multiclass")
-    add("extratrees-regressor", ExtraTreesRegressor(n_estimators=6, max_depth=5, random_state=0), "regression")
-    add("gb-multiclass", GradientBoostingClassifier(n_estimators=8, max_depth=3, random_state=0), "multiclass")
-    add("gb-binary", GradientBoostingClassifier(n_estimators=8, max_depth=3, random_state=0), "binary")
     add(
-        "gb-exponential",
-        GradientBoostingClassifier(loss="exponential", n_estimators=8, max_depth=3, random_state=0),
+        "dt-regressor", DecisionTreeRegressor(max_depth=6, random_state=0), "regression"
+    )
+    add(
+        "extratree-multiclass",
+        ExtraTreeClassifier(max_depth=6, random_state=0),
+        "multiclass",
+    )
+    add(
+        "extratree-regressor",
+        ExtraTreeRegressor(max_depth=6, random_state=0),
+        "regression",
+    )
+    add(
+        "rf-multiclass",
+        RandomForestClassifier(n_estimators=7, max_depth=5, random_state=0),
+        "multiclass",
+    )
+    add(
+        "rf-binary",
+        RandomForestClassifier(n_estimators=5, max_depth=4, random_state=0),
         "binary",
     )
-    add("gb-init-zero", GradientBoostingClassifier(init="zero", n_estimators=5, random_state=0), "strings")
-    add("gb-regressor", GradientBoostingRegressor(n_estimators=10, max_depth=3, random_state=0), "regression")
+    add(
+        "rf-regressor",
+        RandomForestRegressor(n_estimators=6, max_depth=5, random_state=0),
+        "regression",
+    )
+    add(
+        "extratrees-multiclass",
+        ExtraTreesClassifier(n_estimators=6, max_depth=5, random_state=0),
+        "multiclass",
+    )
+    add(
+        "extratrees-regressor",
+        ExtraTreesRegressor(n_estimators=6, max_depth=5, random_state=0),
+        "regression",
+    )
+    add(
+        "gb-multiclass",
+        GradientBoostingClassifier(n_estimators=8, max_depth=3, random_state=0),
+        "multiclass",
+    )
+    add(
+        "gb-binary",
+        GradientBoostingClassifier(n_estimators=8, max_depth=3, random_state=0),
+        "binary",
+    )
+    add(
+        "gb-exponential",
+        GradientBoostingClassifier(
+            loss="exponential", n_estimators=8, max_depth=3, random_state=0
+        ),
+        "binary",
+    )
+    add(
+        "gb-init-zero",
+        GradientBoostingClassifier(init="zero", n_estimators=5, random_state=0),
+        "strings",
+    )
+    add(
+        "gb-regressor",
+        GradientBoostingRegressor(n_estimators=10, max_depth=3, random_state=0),
+        "regression",
+    )
     add(
         "gb-huber",
-        GradientBoostingRegressor(loss="huber", n_estimators=10, max_depth=3, random_state=0),
+        GradientBoostingRegressor(
+            loss="huber", n_estimators=10, max_depth=3, random_state=0
+        ),
         "regression",
     )
     add(
         "gb-quantile",
-        GradientBoostingRegressor(loss="quantile", alpha=0.7, n_estimators=10, max_depth=3, random_state=0),
+        GradientBoostingRegressor(
+            loss="quantile", alpha=0.7, n_estimators=10, max_depth=3, random_state=0
+        ),
         "regression",
     )
-    add("hgb-multiclass", HistGradientBoostingClassifier(max_iter=10, max_depth=4, random_state=0), "multiclass")
-    add("hgb-binary", HistGradientBoostingClassifier(max_iter=10, max_depth=4, random_state=0), "binary")
-    add("hgb-strings", HistGradientBoostingClassifier(max_iter=6, max_depth=3, random_state=0), "strings")
+    add(
+        "hgb-multiclass",
+        HistGradientBoostingClassifier(max_iter=10, max_depth=4, random_state=0),
+        "multiclass",
+    )
+    add(
+        "hgb-binary",
+        HistGradientBoostingClassifier(max_iter=10, max_depth=4, random_state=0),
+        "binary",
+    )
+    add(
+        "hgb-strings",
+        HistGradientBoostingClassifier(max_iter=6, max_depth=3, random_state=0),
+        "strings",
+    )
     for loss in ("squared_error", "absolute_error", "quantile"):
         kw = {"quantile": 0.3} if loss == "quantile" else {}
         add(
             f"hgb-{loss.replace('_', '-')}",
-            HistGradientBoostingRegressor(loss=loss, max_iter=10, max_depth=4, random_state=0, **kw),
+            HistGradientBoostingRegressor(
+                loss=loss, max_iter=10, max_depth=4, random_state=0, **kw
+            ),
             "regression",
         )
     losses = ["poisson", "gamma"] if VERSION >= (1, 3) else ["poisson"]
     for loss in losses:
         add(
             f"hgb-{loss}",
-            HistGradientBoostingRegressor(loss=loss, max_iter=10, max_depth=4, random_state=0),
+            HistGradientBoostingRegressor(
+                loss=loss, max_iter=10, max_depth=4, random_state=0
+            ),
             "positive",
         )
     return out
@@ -148,12 +220,18 @@ def probe_rows(
     """Rows on each split's threshold and its neighbours (float32(threshold) by default; with
     `dtype=np.float64` the float64 threshold itself, for `--float64`); NaN rows where
     accepted."""
-    if not hasattr(model, "tree_") and not hasattr(model, "estimators_") and not hasattr(model, "_predictors"):
+    if (
+        not hasattr(model, "tree_")
+        and not hasattr(model, "estimators_")
+        and not hasattr(model, "_predictors")
+    ):
         return None
     base = np.nan_to_num(x_train[:40]).astype(dtype)
     splits = [(f, t) for f, t in _splits(model) if np.isfinite(t)]
     if len(splits) > MAX_PROBED_SPLITS:
-        pick = np.random.RandomState(7).choice(len(splits), MAX_PROBED_SPLITS, replace=False)
+        pick = np.random.RandomState(7).choice(
+            len(splits), MAX_PROBED_SPLITS, replace=False
+        )
         splits = [splits[i] for i in sorted(pick)]
     rows = []
     for i, (f, t) in enumerate(splits):
