@@ -29,7 +29,7 @@ def cell(r: dict[str, Any] | None) -> str:
         return f"fails: {err[:70]}"
     diff = r.get("max_abs_diff", 0.0)
     mism = r.get("label_mismatches", 0)
-    text = f"{diff:.1e}" if diff not in (None, float("inf")) else "NaN differs"
+    text = f"{diff:.1e}" if diff is not None else "NaN or shape differs"
     if mism:
         text += f", {mism} labels differ"
     return ("✓ " if r.get("ok") else "✗ ") + text
