@@ -87,7 +87,8 @@ def test_onnx_export_equals_the_cli(cli: str, tmp_path: pathlib.Path) -> None:
     assert [o["name"] for o in report.onnx["outputs"]] == ["label", "probabilities"]
     assert report.onnx["input"]["elem"] == "double" and report.onnx["opsets"][""] == 18
     p = subprocess.run(
-        [cli, "export", "--format", "json", str(model), "--to", "onnx", "--float64", "--target-opset", "18", "-o", str(theirs)],
+        [cli, "export", "--format", "json", str(model), "--to", "onnx", "--float64"]
+        + ["--target-opset", "18", "-o", str(theirs)],
         capture_output=True,
         text=True,
         check=True,

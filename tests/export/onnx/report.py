@@ -63,7 +63,8 @@ def main() -> None:
         "Summary (rows: every model pickled by that scikit-learn; agreement = labels equal to "
         "`predict`, values within rtol = atol = 1e-5; time = median wall time of one process):",
         "",
-        "| scikit-learn | models | pickle-doctor agrees | skl2onnx 1.20.0 agrees | pickle-doctor time | skl2onnx time |",
+        "| scikit-learn | models | pickle-doctor agrees | skl2onnx 1.20.0 agrees"
+        " | pickle-doctor time | skl2onnx time |",
         "|---|---|---|---|---|---|",
     ]
     for v in sorted(counts, key=lambda x: tuple(int(p) for p in x.split("."))):
@@ -75,7 +76,8 @@ def main() -> None:
         "",
         "Per model (cell: agreement and the largest absolute difference from scikit-learn's output):",
         "",
-        "| family | model | estimator | scikit-learn | pickle-doctor | skl2onnx 1.20.0 | pickle-doctor time | skl2onnx time |",
+        "| family | model | estimator | scikit-learn | pickle-doctor | skl2onnx 1.20.0"
+        " | pickle-doctor time | skl2onnx time |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for family, name, v, cls, p, s in sorted(rows, key=lambda r: (r[0], r[1], r[2])):
