@@ -29,18 +29,20 @@ def expected(model_dir: Path, role: str) -> dict[str, np.ndarray]:
     return out
 
 
-def _values_diff(got: np.ndarray, want: np.ndarray) -> tuple[bool, float]:
+def _values_diff(got: np.ndarray, want: np.ndarray) -> tuple[bool, float | None]:
+    """(agree, largest absolute difference); the difference is None when the shapes or the
+    NaN positions differ (JSON has no infinity)."""
     got = np.asarray(got, dtype=np.float64)
     want = np.asarray(want, dtype=np.float64)
     if got.size != want.size:
-        return False, float("inf")
+        return False, None
     got = got.reshape(want.shape)
     ok = bool(np.allclose(got, want, rtol=RTOL, atol=ATOL, equal_nan=True))
     both = ~(np.isnan(got) & np.isnan(want))
     diff = np.abs(got - want)[both]
     diff = diff[~np.isnan(diff)] if diff.size else diff
     nan_mismatch = bool(np.any(np.isnan(got) != np.isnan(want)))
-    return ok, (float("inf") if nan_mismatch else float(diff.max()) if diff.size else 0.0)
+    return ok, (None if nan_mismatch else float(diff.max()) if diff.size else 0.0)
 
 
 def compare(role: str, outputs: list[Any], want: dict[str, np.ndarray]) -> dict[str, Any]:

@@ -257,7 +257,7 @@ def main() -> None:
                 "rows": int(len(x)),
                 "skl2onnx": skl2onnx_result(d, x, role, want),
             }
-            (d / "meta.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
+            (d / "meta.json").write_text(json.dumps(meta, indent=1, sort_keys=True, allow_nan=False) + "\n")
             s = meta["skl2onnx"]
             print(f"{sklearn.__version__} {name}: skl2onnx ok={s.get('ok')} {s.get('error', '')}", file=sys.stderr)
     if not only or "refuse" in only:

@@ -193,6 +193,47 @@ pub mod fuzzing {
 
     use super::{ExportOptions, members, plan, write};
 
+    /// Opens `data` as any model file and converts it to ONNX in memory (float and double
+    /// input); panics if an invariant breaks: a conversion either refuses with a reason and a
+    /// path, or yields bytes that decode as a `ModelProto` whose graph has the `float_input`
+    /// input, at least one output, and a type on every attribute.
+    pub fn export_onnx_any(data: &[u8]) {
+        let mut opts = ExportOptions {
+            to: super::ExportFormat::Onnx,
+            ..ExportOptions::default()
+        };
+        opts.limits.budgets = vm::Budgets::small();
+        opts.limits.inflate.max_inflated_bytes = 64 << 20;
+        let Ok(opened) = container::open(data, &opts.limits.inflate) else {
+            return;
+        };
+        for float64 in [false, true] {
+            opts.float64 = float64;
+            let Ok((summary, result)) = super::onnx::convert_opened(&opened, &opts, "fuzz") else {
+                return;
+            };
+            match result {
+                Err(r) => {
+                    assert!(!r.why.is_empty(), "a refusal without a reason");
+                    assert!(!r.path.is_empty(), "a refusal without a path");
+                }
+                Ok(bytes) => {
+                    let model = onnx::decode(&bytes).expect("the model decodes");
+                    let graph = model.graph.expect("a graph");
+                    assert_eq!(graph.input.len(), 1, "one input");
+                    assert_eq!(graph.input[0].name.as_deref(), Some("float_input"));
+                    assert!(!graph.output.is_empty(), "no output");
+                    assert_eq!(graph.output.len(), summary.outputs.len());
+                    for n in &graph.node {
+                        for a in &n.attribute {
+                            assert!(a.r#type.is_some(), "an attribute without a type");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Opens `data` as any model file and exports it into memory; panics if an invariant
     /// breaks.
     pub fn export_any(data: &[u8]) {
