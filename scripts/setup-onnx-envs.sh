@@ -2,7 +2,7 @@
 # Create (or reuse) the venvs of the ONNX export tests.
 #
 #   scripts/setup-onnx-envs.sh onnx                  # the CI checker venv
-#   scripts/setup-onnx-envs.sh sk-1.2 sk-1.3 sk-1.9  # the fixture writers
+#   scripts/setup-onnx-envs.sh sk-1.2 sk-1.3 sk-1.6 sk-1.9  # the fixture writers
 #
 # stdout: one line per venv, `NAME /path/to/venv/bin/python`, in the order asked for;
 # nothing else. Progress goes to stderr.
@@ -51,7 +51,7 @@ for name in "$@"; do
     case "$name" in
         onnx) req="$repo_root/tests/envs/onnx.txt"; venv="$cache_root/venvs/onnx"; check="numpy onnx onnxruntime" ;;
         sk-*) req="$repo_root/tests/envs/export/$name.txt"; venv="$cache_root/venvs/export-$name"; check="numpy sklearn skl2onnx onnx onnxruntime joblib" ;;
-        *) log "unknown venv $name (onnx, sk-1.2, sk-1.3, sk-1.9)"; exit 1 ;;
+        *) log "unknown venv $name (onnx, sk-1.2, sk-1.3, sk-1.6, sk-1.9)"; exit 1 ;;
     esac
     if [[ ! -f "$req" ]]; then
         log "missing $req"

@@ -55,10 +55,6 @@ fn every_fixture_converts_with_skl2onnx_output_names() {
     for d in dirs {
         let meta: serde_json::Value =
             serde_json::from_slice(&std::fs::read(d.join("meta.json")).unwrap()).unwrap();
-        // Tree models come with the trees converters; until then they are refused by name.
-        if meta["family"] == "trees" {
-            continue;
-        }
         let o = tmp.path().join("m.onnx");
         let out = common::run_cli(
             &[
@@ -74,6 +70,14 @@ fn every_fixture_converts_with_skl2onnx_output_names() {
             None,
         );
         let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        // Until the tree converters land, tree models are refused by name as not yet supported.
+        if meta["family"] == "trees"
+            && doc["refused"][0]["why"]
+                .as_str()
+                .is_some_and(|w| w.contains("not yet supported"))
+        {
+            continue;
+        }
         assert_eq!(out.status.code(), Some(0), "{}: {doc}", d.display());
         let names: Vec<&str> = doc["onnx"]["outputs"]
             .as_array()

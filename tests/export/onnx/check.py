@@ -95,6 +95,10 @@ def check_model_dir(binary: str, d: Path, tmp: Path, failures: list[str]) -> lis
             want_names = ["label", "probabilities"] if role == "classifier" else ["variable"]
             if names != want_names:
                 raise AssertionError(f"outputs {names}, expected {want_names}")
+            if meta.get("feature_names"):
+                doc = onnx.load(str(out)).graph.input[0].doc_string
+                if doc != "feature_names_in_: " + json.dumps(meta["feature_names"], separators=(",", ":")):
+                    raise AssertionError(f"input doc_string {doc!r}")
             entry.update(compare.compare(role, got, want))
         except Exception as e:  # noqa: BLE001 - every failure is listed
             entry.update(ok=False, error=f"{type(e).__name__}: {e}")

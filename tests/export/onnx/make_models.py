@@ -223,6 +223,10 @@ def main() -> None:
             model = clone(est)
             x_train, y_train, x_test = data(kind)
             model.fit(x_train, y_train)
+            names_in = getattr(mod, "FEATURE_NAMES", {}).get(name)
+            if names_in is not None:
+                first = model.steps[0][1] if hasattr(model, "steps") else model
+                first.feature_names_in_ = np.array(names_in, dtype=object)
             rows = [x_test]
             if probe is not None:
                 extra = probe(name, model, x_train)
@@ -255,6 +259,7 @@ def main() -> None:
                 "sklearn": sklearn.__version__,
                 "files": files,
                 "rows": int(len(x)),
+                "feature_names": names_in,
                 "skl2onnx": skl2onnx_result(d, x, role, want),
             }
             (d / "meta.json").write_text(json.dumps(meta, indent=1, sort_keys=True, allow_nan=False) + "\n")

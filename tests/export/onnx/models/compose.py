@@ -17,6 +17,13 @@ MODELS: list[tuple[str, object, str]] = [
         "multiclass",
     ),
     (
+        # feature_names_in_ is set after fit (what fitting on a DataFrame pickles: an object
+        # array of str), see FEATURE_NAMES.
+        "pipe-named-features",
+        Pipeline([("scaler", StandardScaler()), ("clf", LogisticRegression())]),
+        "binary",
+    ),
+    (
         "pipe-imputer-scaler-ridge",
         Pipeline([("imp", SimpleImputer()), ("scaler", StandardScaler()), ("reg", Ridge())]),
         "nan-regression",
@@ -60,3 +67,6 @@ MODELS: list[tuple[str, object, str]] = [
         "strings",
     ),
 ]
+
+# Models whose first step gets these feature_names_in_ after fitting (make_models.py).
+FEATURE_NAMES = {"pipe-named-features": ["alpha", "beta", "gamma", "delta"]}

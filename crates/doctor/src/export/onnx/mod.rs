@@ -394,3 +394,17 @@ fn write_atomically(dest: &std::path::Path, bytes: &[u8]) -> crate::Result<()> {
         .map_err(|e| crate::Error::io(&shown, "write", e.error))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ir_versions_follow_the_opset_as_skl2onnx_pairs_them() {
+        assert_eq!(ir_version(13), 8);
+        assert_eq!(ir_version(DEFAULT_OPSET), 8);
+        assert_eq!(ir_version(18), 8);
+        assert_eq!(ir_version(19), 9);
+        assert_eq!(ir_version(MAX_OPSET), 10);
+    }
+}

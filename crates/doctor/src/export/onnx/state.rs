@@ -876,3 +876,33 @@ impl<'t> Estimator<'t> {
         usize::try_from(self.get("n_features_in_")?.as_i64()?).ok()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numeric_elements_decode_in_both_byte_orders() {
+        let le = 1.5f64.to_le_bytes();
+        let be = 1.5f64.to_be_bytes();
+        assert_eq!(decode_f64("<f8", &le, 0), Some(1.5));
+        assert_eq!(decode_f64(">f8", &be, 0), Some(1.5));
+        assert_eq!(decode_f64("<f4", &0.25f32.to_le_bytes(), 0), Some(0.25));
+        // float16 1.0 is 0x3c00.
+        assert_eq!(decode_f64("<f2", &[0x00, 0x3c], 0), Some(1.0));
+        assert_eq!(decode_i64("<i4", &(-7i32).to_le_bytes(), 0), Some(-7));
+        assert_eq!(decode_i64("|b1", &[1], 0), Some(1));
+        // An integral float reads as an int; a fractional one does not.
+        assert_eq!(decode_i64("<f8", &3.0f64.to_le_bytes(), 0), Some(3));
+        assert_eq!(decode_i64("<f8", &3.5f64.to_le_bytes(), 0), None);
+        // Short data is not read past.
+        assert_eq!(decode_f64("<f8", &le[..4], 0), None);
+        assert_eq!(decode_i64("|O", &le, 0), None);
+    }
+
+    #[test]
+    fn refusal_paths_nest_outermost_first() {
+        let r = Refusal::new("x").at("steps[0] ('a')").at("steps[2] ('ct')");
+        assert_eq!(r.path, "steps[2] ('ct') > steps[0] ('a')");
+    }
+}

@@ -135,6 +135,13 @@ fn columns(sel: &Val<'_>, est: &Estimator<'_>, f: usize) -> Res<Vec<i64>> {
         )));
     } else if let Some(l) = sel.as_list() {
         l
+    } else if let Some(data) = sel
+        .as_estimator()
+        .and_then(|e| e.get("data"))
+        .and_then(|d| d.as_list())
+    {
+        // A UserList (1.5 to 1.7 pickle the remainder's columns as `_RemainderColsList`).
+        data
     } else {
         let what = sel
             .class()
@@ -219,12 +226,12 @@ fn column_transformer(est: &Estimator<'_>, g: &mut Graph, x: &Tensor) -> Res<Out
         let (Some(trans), Some(sel)) = (t.get(1), t.get(2)) else {
             return Err(Refusal::new("not a (name, transformer, columns) tuple").at(&path));
         };
-        let cols = columns(sel, est, f).map_err(|r| r.at(&path))?;
         let kind = trans.as_str();
         if kind.as_deref() == Some("drop") {
             g.steps.push((path, "drop".to_owned()));
             continue;
         }
+        let cols = columns(sel, est, f).map_err(|r| r.at(&path))?;
         if cols.is_empty() {
             continue;
         }
