@@ -10,7 +10,8 @@
 #    what CPython itself says about it (pickletools listing, pickle.loads result), and the
 #    hostile corpus (raw-opcode payloads in every container, never loaded), and the check
 #    matrix (scripts/matrix.sh: pinned reference venvs, fixtures written in them, every
-#    fixture really loaded in every venv).
+#    fixture really loaded in every venv), and the `onnx` venv (onnx, onnxruntime) that checks
+#    `export --to onnx` on the committed scikit-learn fixtures (crates/cli/tests/export_onnx.rs).
 # 3. Checks formatting and lints, then runs the Rust test suite against that corpus.
 # 4. Builds the Python wheel, installs it into a fresh venv and runs its checks
 #    (scripts/test-python.sh: ruff, then pytest over the API, safe load, Dask and the hook).
@@ -30,6 +31,9 @@ rm -rf "$hostile"
 echo "test.sh: writing the hostile corpus into $hostile" >&2
 "$python" tests/hostile/generate.py "$hostile"
 
+echo "test.sh: the ONNX checker venv (onnx, onnxruntime)" >&2
+onnx_python="$(scripts/setup-onnx-envs.sh onnx | tail -n 1 | cut -d' ' -f2-)"
+
 echo "test.sh: the check matrix (real venvs, real loads)" >&2
 matrix_truth="$(scripts/matrix.sh | tail -n 1)"
 
@@ -37,6 +41,7 @@ export PICKLE_DOCTOR_FIXTURES="$fixtures"
 export PICKLE_DOCTOR_MATRIX="$matrix_truth"
 export PICKLE_DOCTOR_HOSTILE="$hostile"
 export PICKLE_DOCTOR_PYTHON="$python"
+export PICKLE_DOCTOR_ONNX_PYTHON="$onnx_python"
 export PICKLE_DOCTOR_REQUIRE_FIXTURES=1
 export INSTA_UPDATE=no
 

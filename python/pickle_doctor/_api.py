@@ -191,16 +191,31 @@ def export(
     to: str = "safetensors",
     duplicate_shared: bool = False,
     force: bool = False,
+    float64: bool = False,
+    target_opset: int | None = None,
 ) -> ExportReport:
     """Writes the tensors of a torch checkpoint, or the arrays of an npy/npz/joblib file, to
     ``output`` as safetensors, bit for bit, without running the pickle (``output=None``: plan
     only). Tensors that cannot be exported (quantized, sparse, complex, big-endian, missing
     storage) are listed in ``report.refused`` and then nothing is written unless ``force``.
+
+    ``to="onnx"`` writes a pickled or joblib-dumped scikit-learn model (estimator, Pipeline,
+    ColumnTransformer) as an ONNX graph instead: input ``float_input`` (double with
+    ``float64``), outputs ``label``/``probabilities`` or ``variable``; ``target_opset`` sets the
+    default domain's opset (17). An unsupported step is in ``report.refused`` by its path and
+    nothing is written.
     """
     if isinstance(source, (bytes, bytearray, memoryview)):
         raise TypeError("export needs the path of the file, not its bytes")
     text = _errors.call(
-        _native.export, _path(source), _opt_path(output), to, bool(duplicate_shared), bool(force)
+        _native.export,
+        _path(source),
+        _opt_path(output),
+        to,
+        bool(duplicate_shared),
+        bool(force),
+        bool(float64),
+        None if target_opset is None else int(target_opset),
     )
     return ExportReport.from_dict(json.loads(text))
 

@@ -75,10 +75,18 @@ def dis(source: str | bytes) -> str:
     """`dis`: the listing (what `python -m pickletools` prints for one pickle)."""
 
 def export(
-    source: str, output: str | None, to: str = "safetensors", duplicate_shared: bool = False, force: bool = False
+    source: str,
+    output: str | None,
+    to: str = "safetensors",
+    duplicate_shared: bool = False,
+    force: bool = False,
+    float64: bool = False,
+    target_opset: int | None = None,
 ) -> str:
     """`export --format json`: the report. output=None plans only (dry run). A refused export
-    (report "refused" non-empty) writes nothing unless force=True."""
+    (report "refused" non-empty) writes nothing unless force=True (safetensors only).
+    to="onnx": a scikit-learn model as ONNX; float64 makes the input double, target_opset sets
+    the default domain's opset (13 to 21, default 17)."""
 
 def load_plan(data: bytes, policy: str) -> str:
     """What safe load needs, from one scan of these bytes:

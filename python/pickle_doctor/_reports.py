@@ -453,7 +453,9 @@ class ExportReport:
     """``export`` of one file (the CLI's ``export --format json`` document).
 
     ``refused`` lists ``{"name", "why"}`` for each tensor that cannot be exported; when it is
-    non-empty nothing was written (unless forced) and ``output`` is None.
+    non-empty nothing was written (unless forced) and ``output`` is None. For ``to="onnx"``,
+    ``onnx`` describes the graph (estimator, steps, input, outputs, opsets) and a refusal's
+    ``name`` is the offending step's path (``steps[1] ('clf')``).
     """
 
     path: str
@@ -466,6 +468,7 @@ class ExportReport:
     skipped: list[dict[str, str]] = field(default_factory=list)
     refused: list[dict[str, str]] = field(default_factory=list)
     file_bytes: int = 0
+    onnx: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -484,6 +487,7 @@ class ExportReport:
             "skipped": [dict(s) for s in self.skipped],
             "refused": [dict(r) for r in self.refused],
             "file_bytes": self.file_bytes,
+            **({"onnx": self.onnx} if self.onnx is not None else {}),
         }
 
     @classmethod
@@ -499,4 +503,5 @@ class ExportReport:
             skipped=[dict(s) for s in d["skipped"]],
             refused=[dict(r) for r in d["refused"]],
             file_bytes=d["file_bytes"],
+            onnx=d.get("onnx"),
         )

@@ -72,3 +72,38 @@ def test_errors(tmp_path: pathlib.Path) -> None:
         pickle_doctor.export(TORCH / "module.pt", tmp_path / "x.onnx", to="onnx2")
     with pytest.raises(TypeError):
         pickle_doctor.export(b"bytes", tmp_path / "x.safetensors")  # type: ignore[arg-type]
+
+
+SKLEARN_ONNX = pathlib.Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "sklearn-onnx"
+
+
+def test_onnx_export_equals_the_cli(cli: str, tmp_path: pathlib.Path) -> None:
+    model = SKLEARN_ONNX / "1.9.1" / "pipe-scaler-logreg" / "model.pkl"
+    ours = tmp_path / "api.onnx"
+    theirs = tmp_path / "cli.onnx"
+    report = pickle_doctor.export(model, ours, to="onnx", float64=True, target_opset=18)
+    assert report.ok and report.output == str(ours)
+    assert report.onnx is not None
+    assert [o["name"] for o in report.onnx["outputs"]] == ["label", "probabilities"]
+    assert report.onnx["input"]["elem"] == "double" and report.onnx["opsets"][""] == 18
+    p = subprocess.run(
+        [cli, "export", "--format", "json", str(model), "--to", "onnx", "--float64"]
+        + ["--target-opset", "18", "-o", str(theirs)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    want = json.loads(p.stdout)
+    got = report.to_dict()
+    got["output"] = want["output"] = None
+    assert got == want
+    assert ours.read_bytes() == theirs.read_bytes()
+
+
+def test_onnx_refusal_names_the_step_and_writes_nothing(tmp_path: pathlib.Path) -> None:
+    out = tmp_path / "m.onnx"
+    report = pickle_doctor.export(SKLEARN_ONNX / "1.9.1" / "refuse" / "pipe-callable.pkl", out, to="onnx")
+    assert not report.ok
+    assert report.refused[0]["name"] == "steps[0] ('log')"
+    assert "supported:" in report.refused[0]["why"]
+    assert not out.exists() and list(tmp_path.iterdir()) == []

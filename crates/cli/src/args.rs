@@ -60,8 +60,8 @@ pub(crate) enum Command {
     /// Exit 0 written (or would be, with --dry-run), 1 refused or still failing (nothing is
     /// written unless --force), 2 error.
     Fix(FixArgs),
-    /// Leave pickle behind: write the tensors to safetensors, bit for bit, without running
-    /// anything.
+    /// Leave pickle behind: write the tensors to safetensors, bit for bit, or a scikit-learn
+    /// model to ONNX (--to onnx), without running anything.
     ///
     /// Torch checkpoints (zip, legacy, 0.1.x tar): state_dicts, nested checkpoints and whole
     /// pickled modules (named as `state_dict()` names them); numpy .npy/.npz; the arrays of
@@ -69,6 +69,10 @@ pub(crate) enum Command {
     /// names go into `__metadata__`); plain data (epoch, hyper-parameters) into
     /// `__metadata__` as JSON. Quantized, sparse, complex and big-endian tensors are refused
     /// by name, and then nothing is written.
+    ///
+    /// --to onnx: a pickled or joblib-dumped scikit-learn estimator or Pipeline becomes an
+    /// ONNX graph (input float_input [N, F]; classifiers output label and probabilities,
+    /// regressors and transformers variable). An unsupported step is refused by its path.
     ///
     /// Exit 0 written (or would be, with --dry-run), 1 refused, 2 error.
     Export(ExportArgs),
@@ -93,6 +97,12 @@ pub(crate) struct ExportArgs {
     /// Write tied weights under each name (copies) instead of once.
     #[arg(long)]
     pub(crate) duplicate_shared: bool,
+    /// ONNX: the default domain's opset (13 to 21; default 17, with ai.onnx.ml 3 and IR 8).
+    #[arg(long, value_name = "N")]
+    pub(crate) target_opset: Option<i64>,
+    /// ONNX: a double input (`float_input` is float32 by default).
+    #[arg(long)]
+    pub(crate) float64: bool,
     /// Output format of the report.
     #[arg(long, value_enum, default_value_t = FixFormat::Text)]
     pub(crate) format: FixFormat,

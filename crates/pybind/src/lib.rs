@@ -435,7 +435,8 @@ fn dis(py: Python<'_>, source: Source) -> PyResult<String> {
 
 /// `export --format json`: the report (the file is written unless `output` is None).
 #[pyfunction]
-#[pyo3(signature = (source, output=None, to="safetensors", duplicate_shared=false, force=false))]
+#[pyo3(signature = (source, output=None, to="safetensors", duplicate_shared=false, force=false, float64=false, target_opset=None))]
+#[allow(clippy::too_many_arguments)]
 fn export(
     py: Python<'_>,
     source: String,
@@ -443,12 +444,16 @@ fn export(
     to: &str,
     duplicate_shared: bool,
     force: bool,
+    float64: bool,
+    target_opset: Option<i64>,
 ) -> PyResult<String> {
     let opts = doctor::export::ExportOptions {
         to: doctor::export::ExportFormat::parse(to).map_err(|e| native_err(&e))?,
         output: output.map(PathBuf::from),
         duplicate_shared,
         force,
+        float64,
+        target_opset,
         limits: doctor::Limits::default(),
     };
     interruptible(py, &no_cancel(), || {

@@ -24,6 +24,8 @@ pub(crate) fn run(args: &ExportArgs) -> Result<u8> {
         },
         duplicate_shared: args.duplicate_shared,
         force: args.force,
+        float64: args.float64,
+        target_opset: args.target_opset,
         limits: args.limits.limits(),
     };
     let data = input::open(&args.file)?;

@@ -12,6 +12,7 @@
 //! partial file is left behind (the output is a temporary file renamed into place).
 
 pub mod dtype;
+pub mod onnx;
 mod plan;
 mod write;
 
@@ -32,6 +33,8 @@ pub enum ExportFormat {
     /// safetensors.
     #[default]
     Safetensors,
+    /// ONNX (scikit-learn models).
+    Onnx,
 }
 
 impl ExportFormat {
@@ -42,8 +45,9 @@ impl ExportFormat {
     pub fn parse(name: &str) -> Result<ExportFormat> {
         match name {
             "safetensors" => Ok(ExportFormat::Safetensors),
+            "onnx" => Ok(ExportFormat::Onnx),
             other => Err(Error::Usage(format!(
-                "cannot export to {other:?}: the formats are safetensors"
+                "cannot export to {other:?}: the formats are safetensors and onnx"
             ))),
         }
     }
@@ -60,6 +64,10 @@ pub struct ExportOptions {
     pub duplicate_shared: bool,
     /// Write even when some tensors are refused (they are left out).
     pub force: bool,
+    /// ONNX: a double input instead of float (`--float64`).
+    pub float64: bool,
+    /// ONNX: the default domain's opset (`--target-opset`; `None`: 17).
+    pub target_opset: Option<i64>,
     /// Budgets.
     pub limits: Limits,
 }
@@ -104,6 +112,9 @@ pub struct ExportReport {
     pub refused: Vec<Refused>,
     /// Bytes of the file written (or that would be).
     pub file_bytes: u64,
+    /// ONNX exports: the graph written (or planned).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub onnx: Option<onnx::OnnxSummary>,
 }
 
 impl ExportReport {
@@ -123,6 +134,9 @@ pub fn export(input: &Path, data: &[u8], opts: &ExportOptions) -> Result<ExportR
     let shown = input.display().to_string();
     let opened = container::open(data, &opts.limits.inflate).map_err(|e| Error::open(&shown, e))?;
     members::ensure_model(&opened, &shown)?;
+    if opts.to == ExportFormat::Onnx {
+        return onnx::run(&opened, opts, shown);
+    }
     let mut plan = if members::is_torch(&opened.format) {
         if matches!(opened.format, container::Format::TorchScript { .. }) {
             return Err(Error::Usage(format!(
@@ -178,6 +192,47 @@ pub mod fuzzing {
     //! safetensors file of exactly the reported size.
 
     use super::{ExportOptions, members, plan, write};
+
+    /// Opens `data` as any model file and converts it to ONNX in memory (float and double
+    /// input); panics if an invariant breaks: a conversion either refuses with a reason and a
+    /// path, or yields bytes that decode as a `ModelProto` whose graph has the `float_input`
+    /// input, at least one output, and a type on every attribute.
+    pub fn export_onnx_any(data: &[u8]) {
+        let mut opts = ExportOptions {
+            to: super::ExportFormat::Onnx,
+            ..ExportOptions::default()
+        };
+        opts.limits.budgets = vm::Budgets::small();
+        opts.limits.inflate.max_inflated_bytes = 64 << 20;
+        let Ok(opened) = container::open(data, &opts.limits.inflate) else {
+            return;
+        };
+        for float64 in [false, true] {
+            opts.float64 = float64;
+            let Ok((summary, result)) = super::onnx::convert_opened(&opened, &opts, "fuzz") else {
+                return;
+            };
+            match result {
+                Err(r) => {
+                    assert!(!r.why.is_empty(), "a refusal without a reason");
+                    assert!(!r.path.is_empty(), "a refusal without a path");
+                }
+                Ok(bytes) => {
+                    let model = onnx::decode(&bytes).expect("the model decodes");
+                    let graph = model.graph.expect("a graph");
+                    assert_eq!(graph.input.len(), 1, "one input");
+                    assert_eq!(graph.input[0].name.as_deref(), Some("float_input"));
+                    assert!(!graph.output.is_empty(), "no output");
+                    assert_eq!(graph.output.len(), summary.outputs.len());
+                    for n in &graph.node {
+                        for a in &n.attribute {
+                            assert!(a.r#type.is_some(), "an attribute without a type");
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     /// Opens `data` as any model file and exports it into memory; panics if an invariant
     /// breaks.

@@ -139,6 +139,7 @@ fn prepare(
         skipped: plan.skipped.clone(),
         refused: plan.refused.clone(),
         file_bytes,
+        onnx: None,
     };
     Ok((report, header, writing))
 }

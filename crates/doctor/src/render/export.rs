@@ -9,6 +9,9 @@ use crate::export::ExportReport;
 /// # Errors
 /// Writing fails.
 pub fn text(out: &mut impl Write, r: &ExportReport) -> io::Result<()> {
+    if let Some(o) = &r.onnx {
+        return onnx_text(out, r, o);
+    }
     writeln!(
         out,
         "{} ({}): {} tensors, {} bytes",
@@ -60,4 +63,45 @@ pub fn text(out: &mut impl Write, r: &ExportReport) -> io::Result<()> {
         (None, false, true) => writeln!(out, "  nothing written")?,
     }
     Ok(())
+}
+
+/// An ONNX export: the estimator, its steps, the graph's input and outputs, refusals.
+fn onnx_text(
+    out: &mut impl Write,
+    r: &ExportReport,
+    o: &crate::export::onnx::OnnxSummary,
+) -> io::Result<()> {
+    writeln!(out, "{} ({}): {}", r.path, r.format, o.estimator)?;
+    for (path, class) in &o.steps {
+        writeln!(out, "  {path}: {class}")?;
+    }
+    let io = |x: &crate::export::onnx::Io| format!("{} {}[{}]", x.name, x.elem, x.shape.join(", "));
+    if r.refused.is_empty() {
+        if let Some(i) = &o.input {
+            writeln!(out, "  input: {}", io(i))?;
+        }
+        let outs: Vec<String> = o.outputs.iter().map(io).collect();
+        writeln!(out, "  outputs: {}", outs.join(", "))?;
+        let opsets: Vec<String> = o
+            .opsets
+            .iter()
+            .map(|(d, v)| format!("{}={v}", if d.is_empty() { "ai.onnx" } else { d }))
+            .collect();
+        writeln!(
+            out,
+            "  {} nodes, IR {}, opsets {}, {} bytes",
+            o.nodes,
+            o.ir_version,
+            opsets.join(" "),
+            r.file_bytes
+        )?;
+    }
+    for x in &r.refused {
+        writeln!(out, "  refused: {}: {}", x.name, x.why)?;
+    }
+    match (&r.output, r.dry_run, r.refused.is_empty()) {
+        (Some(p), _, _) => writeln!(out, "  wrote {p}"),
+        (None, true, true) => writeln!(out, "  dry run: nothing written"),
+        (None, _, _) => writeln!(out, "  nothing written"),
+    }
 }
