@@ -49,7 +49,11 @@ fn check_maps_python2_names_by_the_protocol_in_effect() {
         // scan agrees: a mapped `len` is allowed; the unmapped Python 2 name is unknown.
         let (_, v) = common::scan_json(&[p]);
         let findings = v["files"][0]["findings"].as_array().unwrap();
-        assert_eq!(findings.is_empty(), real == "loads", "{data:?}: {findings:?}");
+        assert_eq!(
+            findings.is_empty(),
+            real == "loads",
+            "{data:?}: {findings:?}"
+        );
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
