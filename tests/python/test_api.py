@@ -147,7 +147,7 @@ def test_scan_not_a_pickle(tmp_path):
     data = b"xyz\n"
     with pytest.raises(pickle.UnpicklingError) as raised:
         pickle.loads(data)
-    words = "UnpicklingError: %s" % raised.value
+    words = f"UnpicklingError: {raised.value}"
     path = tmp_path / "notes.pkl"
     path.write_bytes(data)
     for source in (data, path):
@@ -156,7 +156,7 @@ def test_scan_not_a_pickle(tmp_path):
         assert r.error is None
         assert [(f.code, f.severity) for f in r.findings] == [("PD105", "low")]
         assert r.findings[0].message.startswith("not a pickle:")
-        assert "`%s`" % words in r.findings[0].message
+        assert f"`{words}`" in r.findings[0].message
     c = pickle_doctor.check(path, python=sys.executable)
     assert c.verdict == "fails"
     assert c.error == words
