@@ -1,7 +1,7 @@
 """Writes tiny pickles of real tree state, and what Python reads from them, for the unit tests
 of the tree-node parser (`crates/doctor/src/export/onnx/estimators/trees/`).
 
-Run once per scikit-learn venv (1.2.2, 1.3.2, 1.9.1): it writes
+Run once per scikit-learn venv (1.2.2, 1.3.2, 1.6.1, 1.9.1): it writes
 `tests/fixtures/sklearn-tree-state/<sklearn version>/{tree.pkl,hgb.pkl,expected.json}`.
 `tree.pkl` is a fitted `DecisionTreeClassifier.tree_` (a `sklearn.tree._tree.Tree`), `hgb.pkl`
 a `TreePredictor` of a `HistGradientBoostingRegressor`; `expected.json` lists each node's

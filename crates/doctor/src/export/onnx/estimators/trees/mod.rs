@@ -184,7 +184,7 @@ mod tests {
     use crate::export::onnx::state::State;
     use crate::export::onnx::{DEFAULT_OPSET, OnnxOptions, build};
 
-    /// Models the exporter must refuse, pickled by scikit-learn 1.2.2, 1.3.2 and 1.9.1
+    /// Models the exporter must refuse, pickled by scikit-learn 1.2.2, 1.3.2, 1.6.1 and 1.9.1
     /// (`tests/export/onnx_tree_state.py`): each refusal names the reason.
     #[test]
     fn refusals_name_their_reason() {
@@ -199,7 +199,7 @@ mod tests {
             ("single-class", "fitted on a single class"),
             ("gb-init", "its own init estimator"),
         ];
-        for version in ["1.2.2", "1.3.2", "1.9.1"] {
+        for version in ["1.2.2", "1.3.2", "1.6.1", "1.9.1"] {
             for (name, why) in cases {
                 let data = std::fs::read(dir.join(version).join(format!("refusal-{name}.pkl")))
                     .expect("fixture");

@@ -198,12 +198,12 @@ mod tests {
             .collect()
     }
 
-    /// Real pickles from scikit-learn 1.2.2, 1.3.2 and 1.9.1 (written by
+    /// Real pickles from scikit-learn 1.2.2, 1.3.2, 1.6.1 and 1.9.1 (written by
     /// `tests/export/onnx_tree_state.py`), read as numpy reads them there.
     #[test]
     fn real_pickles_read_as_numpy_reads_them() {
         let mut seen = 0;
-        for version in ["1.2.2", "1.3.2", "1.9.1"] {
+        for version in ["1.2.2", "1.3.2", "1.6.1", "1.9.1"] {
             let dir = fixtures().join(version);
             let expected: serde_json::Value =
                 serde_json::from_slice(&std::fs::read(dir.join("expected.json")).unwrap()).unwrap();
@@ -278,7 +278,7 @@ mod tests {
             );
             seen += 1;
         }
-        assert_eq!(seen, 3);
+        assert_eq!(seen, 4);
     }
 
     #[test]
