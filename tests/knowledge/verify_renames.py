@@ -6,7 +6,8 @@ packages of the venv running this script.
 
 For every [[rename]] whose `dist` is installed here at a version inside [since, until): the
 `from` global must NOT resolve the way `find_class` resolves it (import the module, then walk
-the attribute), and `to` must. For every [[shim]] in range: the shim module must import and
+the attribute), and `to` must. For every [[refused]] in range: the module imports and each
+of its names raises. For every [[shim]] in range: the shim module must import and
 serve at least one name of its target. Entries whose distribution is missing or out of range
 are not applicable here. Prints one JSON document: {"checked": {...}, "failures": [...]}.
 Only library modules are imported; no pickle is loaded.
@@ -105,6 +106,16 @@ def main():
         checked[s["id"]] = {"dist": f"{s['dist']} {v}", "shim_imports": ok}
         if not ok:
             failures.append(s["id"])
+    # [[refused]]: the module imports, and each name raises AttributeError.
+    for r in data.get("refused", []):
+        v = installed(r["dist"])
+        if v is None or not in_range(v, r.get("since", ""), r.get("until", "")):
+            continue
+        module_ok = resolves(r["module"], "")
+        present = [n for n in r["names"] if resolves(r["module"], n)]
+        checked[r["id"]] = {"dist": f"{r['dist']} {v}", "module_imports": module_ok, "present": present}
+        if not module_ok or present:
+            failures.append(r["id"])
     json.dump({"python": sys.version.split()[0], "checked": checked, "failures": failures}, sys.stdout, indent=1)
 
 

@@ -226,6 +226,30 @@ impl std::fmt::Display for BreakFix {
     }
 }
 
+/// Names a module's `__getattr__` refuses with `AttributeError` (`renames.toml` `[[refused]]`):
+/// undecidable from the source, known from the release.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Refused {
+    /// Stable identifier.
+    pub id: String,
+    /// The module.
+    pub module: String,
+    /// The names it refuses.
+    pub names: Vec<String>,
+    /// The distribution whose target version decides.
+    pub dist: String,
+    /// Target releases: `since <= v < until`.
+    #[serde(default)]
+    pub since: String,
+    /// See `since`.
+    #[serde(default)]
+    pub until: String,
+    /// Where the fact comes from.
+    pub source: String,
+    /// How it was verified.
+    pub note: String,
+}
+
 /// A state-level break: the pickle names the right class, but what it passes no longer fits.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Break {
@@ -541,6 +565,8 @@ struct RenamesFile {
     rename: Vec<Rename>,
     #[serde(default)]
     shim: Vec<Shim>,
+    #[serde(default)]
+    refused: Vec<Refused>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -568,6 +594,8 @@ pub struct Knowledge {
     pub renames: Vec<Rename>,
     /// numpy 2's `numpy.core` shims.
     pub shims: Vec<Shim>,
+    /// Names a module's `__getattr__` refuses.
+    pub refused: Vec<Refused>,
     /// State-level breaks.
     pub breaks: Vec<Break>,
     /// `types.CodeType` layouts per CPython minor.
@@ -635,6 +663,7 @@ impl Knowledge {
                 .collect(),
             renames: renames.rename,
             shims: renames.shim,
+            refused: renames.refused,
             breaks: breaks.breaks,
             codetypes: breaks.codetype,
             distributions: distributions.distribution,
@@ -693,6 +722,22 @@ impl Knowledge {
                 && in_range(pandas, &r.applied_since, &r.applied_until))
             .then(|| r.apply(module, name))
             .flatten()
+        })
+    }
+
+    /// Whether `module.name` is refused by the module's `__getattr__` at `version` of the
+    /// entry's distribution (`version_of(dist)`).
+    #[must_use]
+    pub fn refuses(
+        &self,
+        module: &str,
+        name: &str,
+        version_of: &dyn Fn(&str) -> Option<String>,
+    ) -> Option<&Refused> {
+        self.refused.iter().find(|r| {
+            r.module == module
+                && r.names.iter().any(|n| n == name)
+                && version_of(&r.dist).is_some_and(|v| in_range(&v, &r.since, &r.until))
         })
     }
 

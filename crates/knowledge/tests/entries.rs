@@ -162,3 +162,18 @@ fn python2_string_entries_are_well_formed() {
         assert!(["latin-1", "latin1"].contains(&f.encoding.as_str()));
     }
 }
+
+/// `renames.toml` `[[refused]]`: unique ids, bounds that parse, a source, a verification
+/// note. Real imports check them in the reference venvs (`tests/knowledge/verify_renames.py`).
+#[test]
+fn refused_names_are_well_formed() {
+    let k = Knowledge::embedded();
+    assert!(!k.refused.is_empty());
+    let mut ids = HashSet::new();
+    for r in &k.refused {
+        assert!(ids.insert(r.id.clone()), "duplicate id {}", r.id);
+        assert!(r.source.starts_with("https://"), "{}", r.id);
+        assert!(version_ok(&r.since) && version_ok(&r.until), "{}", r.id);
+        assert!(!r.names.is_empty() && !r.note.is_empty(), "{}", r.id);
+    }
+}

@@ -482,7 +482,8 @@ mod tests {
     fn no_knowledge_message_shows_a_placeholder() {
         let dir = std::env::temp_dir().join(format!("pd-breaks-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let env = pyenv::Environment::from_site_packages(std::slice::from_ref(&dir), (3, 11)).unwrap();
+        let env =
+            pyenv::Environment::from_site_packages(std::slice::from_ref(&dir), (3, 11)).unwrap();
         let mut resolver = pyenv::Resolver::new(&env);
         let k = Knowledge::get();
         let mut rendered = 0;

@@ -572,6 +572,21 @@ fn resolve_global(
             r.error = Some(loader.attribute_error(protocol, &module, &m.repr(), &name));
             r.fixes = renames(resolver, knowledge, &module, &name);
         }
+        // A name the module's `__getattr__` refuses in this release (knowledge base): the
+        // C unpickler's wording; the pure-Python one below protocol 4 would print the
+        // module's own message, which is not known, so that stays unverified.
+        Attr::Unverified(_)
+            if (!loader.pure_python() || protocol >= 4)
+                && knowledge
+                    .refuses(&module, &name, &|d| target_version(resolver.env(), d))
+                    .is_some() =>
+        {
+            r.status = Status::AttributeMissing;
+            r.reason = "the module's `__getattr__` raises AttributeError for it in this release"
+                .to_owned();
+            r.error = Some(loader.attribute_error(protocol, &module, &m.repr(), &name));
+            r.fixes = renames(resolver, knowledge, &module, &name);
+        }
         Attr::Unverified(_) if shim_resolves(resolver, knowledge, &module, &name) => {
             r.reason =
                 "served by numpy's numpy.core compatibility shim (DeprecationWarning)".to_owned();
