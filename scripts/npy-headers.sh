@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Regenerates tests/data/npy-headers/: the .npy/.npz header corpus and what real numpy.load
+# Regenerates tests/npy/corpus/: the .npy/.npz header corpus and what real numpy.load
 # (numpy 1.24, 1.26 and 2.x, from the matrix venvs) does with each file. The result is
 # committed; crates/cli/tests/npy_headers.rs reads it.
 #
 #   scripts/npy-headers.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=tests/data/npy-headers
+out=tests/npy/corpus
 declare -A py
 while read -r name python; do
     py[$name]="$python"

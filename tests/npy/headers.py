@@ -6,7 +6,7 @@ by hand, and headers numpy refuses, with what real `numpy.load` does with each.
     python tests/npy/headers.py load DIR       # in each numpy venv: DIR/truth-<numpy X.Y>.json
 
 scripts/npy-headers.sh runs both with the matrix venvs (numpy 1.24, 1.26, 2.x) and writes
-tests/data/npy-headers/, which is committed: the Rust test (crates/cli/tests/npy_headers.rs)
+tests/npy/corpus/, which is committed: the Rust test (crates/cli/tests/npy_headers.rs)
 asserts that pickle-doctor reads every file some numpy reads and refuses, with an offset, every
 file every numpy refuses. Files are our own (no payloads); object arrays hold plain values.
 """

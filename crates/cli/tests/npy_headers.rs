@@ -1,4 +1,4 @@
-//! `.npy`/`.npz` headers the way numpy reads them. `tests/data/npy-headers/` holds header
+//! `.npy`/`.npz` headers the way numpy reads them. `tests/npy/corpus/` holds header
 //! variants written by numpy 2.x (format 1.0, 2.0 and 3.0; structured, big-endian, Fortran
 //! order, object fields), Python-2-era headers assembled by hand (`(2L, 3L)`, `u'<f8'`, 16-byte
 //! alignment), headers `ast.literal_eval` reads in other spellings, and headers numpy refuses,
@@ -17,7 +17,7 @@ use common::run_cli;
 use serde_json::Value;
 
 fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/npy-headers")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/npy/corpus")
 }
 
 /// File name → (read by some numpy version, the errors of those that refused).
