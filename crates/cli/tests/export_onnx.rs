@@ -1,5 +1,5 @@
 //! `export --to onnx`: every committed scikit-learn fixture (tests/fixtures/sklearn-onnx/,
-//! written in scikit-learn 1.2.2, 1.3.2 and 1.9.1 venvs by tests/export/onnx/make_models.py)
+//! written in scikit-learn 1.2.2, 1.3.2, 1.6.1 and 1.9.1 venvs by tests/export/onnx/make_models.py)
 //! is exported, checked by `onnx.checker.check_model(full_check=True)`, run in onnxruntime and
 //! compared with scikit-learn's own recorded outputs (labels exact, values within 1e-5), and the
 //! refusal fixtures are refused by step path with nothing written

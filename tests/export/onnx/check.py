@@ -4,8 +4,8 @@
 
 Runs in the `onnx` venv (tests/envs/onnx.txt: onnx, onnxruntime, numpy; no scikit-learn).
 For each model directory FIXTURES/<version>/<name>/ (written by make_models.py) and each of
-its pickles, it runs BIN to write the ONNX file (float32 input, and with --float64 for the
-pickle), then
+its pickles, it runs BIN to write the ONNX file (float32 input; and for the first file with
+--float64, and with --target-opset 21), then
 
 - ``onnx.checker.check_model(model, full_check=True)``;
 - runs it in onnxruntime (CPU) on X.npy and compares with scikit-learn's recorded outputs
@@ -69,17 +69,21 @@ def check_model_dir(binary: str, d: Path, tmp: Path, failures: list[str]) -> lis
     want = compare.expected(d, role)
     x32 = np.load(d / "X.npy")
     results = []
-    variants = [(f, ()) for f in meta["files"]] + [(meta["files"][0], ("--float64",))]
+    variants = [(f, ()) for f in meta["files"]] + [
+        (meta["files"][0], ("--float64",)),
+        (meta["files"][0], ("--target-opset", "21")),
+    ]
     for fname, extra in variants:
-        label = f"{meta['sklearn']}/{meta['name']}/{fname}{' --float64' if extra else ''}"
-        out = tmp / f"{meta['sklearn']}-{meta['name']}-{fname}{'-f64' if extra else ''}.onnx"
+        label = f"{meta['sklearn']}/{meta['name']}/{fname} {' '.join(extra)}".strip()
+        out = tmp / f"{meta['sklearn']}-{meta['name']}-{fname}{'-'.join(('', *extra))}.onnx"
         rc, report, wall = export(binary, d / fname, out, *extra)
         entry: dict[str, Any] = {
             "sklearn": meta["sklearn"],
             "name": meta["name"],
             "family": meta["family"],
             "file": fname,
-            "float64": bool(extra),
+            "float64": "--float64" in extra,
+            "options": " ".join(extra),
             "time_s": round(wall, 4),
         }
         if rc != 0:
@@ -88,7 +92,7 @@ def check_model_dir(binary: str, d: Path, tmp: Path, failures: list[str]) -> lis
             failures.append(f"{label}: exit {rc}: {entry['error']}")
             results.append(entry)
             continue
-        x = x32.astype(np.float64) if extra else x32
+        x = x32.astype(np.float64) if "--float64" in extra else x32
         try:
             got = run_model(out, x)
             names = [o["name"] for o in report["onnx"]["outputs"]]

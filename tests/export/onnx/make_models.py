@@ -2,7 +2,7 @@
 
     python tests/export/onnx/make_models.py OUT_ROOT [FAMILY...]
 
-Run in each writer venv (scripts/make-onnx-fixtures.sh: export-sk-1.2, export-sk-1.3,
+Run in each writer venv (scripts/make-onnx-fixtures.sh: export-sk-1.2, export-sk-1.3, export-sk-1.6,
 export-sk-1.9, built from tests/envs/export/). For every model of tests/export/onnx/models/*.py
 it fits the model on the fixed data of its kind and writes, under OUT_ROOT/<sklearn X.Y.Z>/<name>/:
 

@@ -40,7 +40,7 @@ def main() -> None:
     ours = {
         (r["sklearn"], r["name"]): r
         for r in json.loads(results_path.read_text())
-        if r["file"] == "model.pkl" and not r["float64"]
+        if r["file"] == "model.pkl" and not r.get("options")
     }
     rows = []
     times: dict[str, dict[str, list[float]]] = {}
