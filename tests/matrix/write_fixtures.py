@@ -969,7 +969,8 @@ def main():
     else:
         if have("numpy") and not local:
             write_numpy(w)
-            write_numpy_names(w)
+            if writer == "old":  # numpy 1.26: names bound through star imports and globals()
+                write_numpy_names(w)
             groups.append("numpy")
         if have("sklearn"):
             models = sklearn_models()

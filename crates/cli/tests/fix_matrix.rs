@@ -95,9 +95,14 @@ fn unrepairable(m: &Matrix, row: &Value, report: &Value) -> Option<String> {
         return (!defined_anywhere(&purelib.join(&top), last, true))
             .then(|| format!("module {module} is defined nowhere in {top}"));
     }
-    // Can't get attribute 'NAME' on <module 'MODULE' ...>
-    let name = quoted_after("attribute '")?;
-    let module = quoted_after("<module '")?;
+    // Can't get attribute 'NAME' on <module 'MODULE' ...> (the C unpickler; the name is a
+    // repr, double-quoted when it holds a quote), or module 'MODULE' has no attribute 'NAME'
+    // (the pure-Python one below protocol 4).
+    let name = quoted_after("attribute '").or_else(|| {
+        let rest = &error[error.find("attribute \"")? + 11..];
+        Some(rest[..rest.find('"')?].to_owned())
+    })?;
+    let module = quoted_after("<module '").or_else(|| quoted_after("module '"))?;
     let top = module.split('.').next().unwrap_or_default();
     let leaf = name.rsplit('.').next().unwrap();
     (!defined_anywhere(&purelib.join(top), leaf, false))
