@@ -38,7 +38,7 @@ pub(crate) fn run(args: &ShowArgs) -> Result<u8> {
                 // Only a member's first pickle starts at offset 0.
                 match analyze::security::not_a_pickle(e, 0) {
                     Some(raised) => eprintln!(
-                        "pickle-doctor: {place}: not a pickle: pickle.load fails on its first op with {raised}"
+                        "pickle-doctor: {place}: not a pickle: pickle.load fails on its first op with {raised} (at offset 0)"
                     ),
                     None => eprintln!("pickle-doctor: {place}: {e}"),
                 }
