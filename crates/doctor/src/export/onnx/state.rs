@@ -609,20 +609,28 @@ impl<'t> Array<'t> {
     }
 }
 
+/// Reads a `$t` of `$n` bytes at byte offset `$at` of `$raw`, big-endian when `$big`;
+/// returns `None` from the enclosing function when the bytes run out.
+macro_rules! read_num {
+    ($t:ty, $n:expr, $raw:expr, $at:expr, $big:expr) => {{
+        let b: [u8; $n] = $raw.get($at..$at + $n)?.try_into().ok()?;
+        if $big {
+            <$t>::from_be_bytes(b)
+        } else {
+            <$t>::from_le_bytes(b)
+        }
+    }};
+}
+
 /// Reads element `at` (a byte offset) of a numeric dtype as f64.
 #[must_use]
 pub fn decode_f64(descr: &str, raw: &[u8], at: usize) -> Option<f64> {
     let big = descr.starts_with('>');
     let code = descr.trim_start_matches(['<', '>', '|', '=']);
     macro_rules! rd {
-        ($t:ty, $n:expr) => {{
-            let b: [u8; $n] = raw.get(at..at + $n)?.try_into().ok()?;
-            if big {
-                <$t>::from_be_bytes(b)
-            } else {
-                <$t>::from_le_bytes(b)
-            }
-        }};
+        ($t:ty, $n:expr) => {
+            read_num!($t, $n, raw, at, big)
+        };
     }
     Some(match code {
         "f8" => rd!(f64, 8),
@@ -653,14 +661,9 @@ pub fn decode_i64(descr: &str, raw: &[u8], at: usize) -> Option<i64> {
     let big = descr.starts_with('>');
     let code = descr.trim_start_matches(['<', '>', '|', '=']);
     macro_rules! rd {
-        ($t:ty, $n:expr) => {{
-            let b: [u8; $n] = raw.get(at..at + $n)?.try_into().ok()?;
-            if big {
-                <$t>::from_be_bytes(b)
-            } else {
-                <$t>::from_le_bytes(b)
-            }
-        }};
+        ($t:ty, $n:expr) => {
+            read_num!($t, $n, raw, at, big)
+        };
     }
     Some(match code {
         "b1" | "u1" => i64::from(*raw.get(at)?),
