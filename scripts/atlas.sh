@@ -7,7 +7,8 @@
 #    1.2.2, 1.3.2, 1.4.2, 1.6.1, 1.9.1; pandas 1.5.3, 2.1.4, 2.3.3, 3.1.1; numpy 1.24.2,
 #    1.26.4, 2.4.6).
 # 2. tests/atlas/build.py inputs writes tests/atlas/fixtures/inputs.json (seeded, pure Python).
-# 3. tests/atlas/write.py runs in every producer venv (`python -I`, empty cwd) and writes
+# 3. tests/atlas/write.py runs in every producer venv (`python -s -P`, empty cwd, clean
+#    environment with PYTHONHASHSEED=0) and writes
 #    tests/atlas/fixtures/<producer>/<case>.pkl + manifest.json (the writer's own outputs).
 # 4. tests/atlas/run.py runs in every target venv for every later producer (numpy: both
 #    directions) and loads + calls every case, each case in its own forked child.
@@ -50,7 +51,12 @@ while read -r family producer; do
     dir="$repo/tests/atlas/fixtures/$producer"
     rm -rf -- "$dir"
     log "writing $family fixtures in $producer"
-    (cd "$work/empty" && "${py[$producer]}" -I "$repo/tests/atlas/write.py" "$family" "$dir")
+    # Not -I (it implies -E, which ignores PYTHONHASHSEED: sets inside some objects, e.g.
+    # CountVectorizer's stop_words_, would pickle in a random order); a clean environment,
+    # -s (no user site) and -P (no script dir on sys.path) instead.
+    (cd "$work/empty" && env -i PATH="$PATH" HOME="$work/empty" PYTHONHASHSEED=0 \
+        OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+        "${py[$producer]}" -s -P "$repo/tests/atlas/write.py" "$family" "$dir")
 done < <("$base_python" tests/atlas/build.py producers)
 log "fixtures written ($((SECONDS - t0)) s)"
 

@@ -446,7 +446,11 @@ def build_numpy(name: str) -> Any:
     if name == "matrix":
         return np.matrix([[1, 2], [3, 4]])
     if name == "array_longdouble":
-        return np.array([1.5, 2.5], dtype=np.longdouble)
+        # Filled into zeros: x87 long doubles have 6 padding bytes that np.array would leave
+        # uninitialised (the pickle would differ run to run).
+        out = np.zeros(2, dtype=np.longdouble)
+        out[0], out[1] = 1.5, 2.5
+        return out
     raise KeyError(name)
 
 
