@@ -261,6 +261,11 @@ def build_sklearn(name: str, inputs: dict[str, Any]) -> tuple[Any, dict[str, Any
         obj.fit(X, np.array(inputs[ykey]))
     else:
         obj.fit(X)
+    if hasattr(obj, "_stop_words_id"):
+        # The one run-dependent value of a fitted vectorizer: id() of its stop-word list,
+        # which scikit-learn only compares with id(self.stop_words) to skip re-checking them.
+        # A constant keeps the key (as every real pickle has it) and the file reproducible.
+        obj._stop_words_id = 0
     return obj, {"x": xkey, "y": ykey, "ctor": ctor}
 
 
@@ -446,10 +451,11 @@ def build_numpy(name: str) -> Any:
     if name == "matrix":
         return np.matrix([[1, 2], [3, 4]])
     if name == "array_longdouble":
-        # Filled into zeros: x87 long doubles have 6 padding bytes that np.array would leave
-        # uninitialised (the pickle would differ run to run).
-        out = np.zeros(2, dtype=np.longdouble)
-        out[0], out[1] = 1.5, 2.5
+        out = np.array([1.5, 2.5], dtype=np.longdouble)
+        if np.finfo(np.longdouble).nmant == 63 and out.dtype.itemsize > 10:
+            # x87 80-bit values in 12/16-byte slots: the padding bytes are whatever memory
+            # held (the pickle would differ run to run); zero them.
+            out.view(np.uint8).reshape(len(out), -1)[:, 10:] = 0
         return out
     raise KeyError(name)
 
