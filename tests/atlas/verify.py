@@ -8,7 +8,9 @@ is listed, it takes, for each verdict present in that pair (`ok`, `load`, `use`,
 the row whose sha256(family|producer|target|case) is smallest, then runs tests/atlas/run.py
 for those cases in the target venv (`python -I`, empty cwd: real loads and calls, each case
 in its own forked child) and compares load result, warnings, every call's status, error and
-frame, and the verdict with the committed row. Exit 1 on any difference (printed).
+frame, and the verdict with the committed row. First it checks that
+crates/knowledge/data/atlas/breaks.toml and docs/breaks.md are exactly what truth.json
+generates (build.generated: no hand edits). Exit 1 on any difference (printed).
 """
 
 from __future__ import annotations
@@ -75,6 +77,16 @@ def main() -> int:
     envs = read_envs(sys.argv[1])
     with open(build.TRUTH, encoding="utf-8") as f:
         rows = json.load(f)["rows"]
+    # No hand edits: the knowledge data and docs/breaks.md are what truth.json generates.
+    stale = []
+    for path, text in build.generated(rows).items():
+        with open(path, encoding="utf-8") as f:
+            if f.read() != text:
+                stale.append(os.path.relpath(path, build.ROOT))
+    if stale:
+        print(f"atlas verify: {', '.join(stale)} differ from what tests/atlas/truth.json "
+              "generates; rerun scripts/atlas.sh", file=sys.stderr)
+        return 1
     groups = sample(rows)
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
                PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1")
