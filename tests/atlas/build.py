@@ -2,6 +2,7 @@
 
     python3 tests/atlas/build.py inputs              # tests/atlas/fixtures/inputs.json
     python3 tests/atlas/build.py truth RAWDIR        # truth.json, knowledge data, docs/breaks.md
+    python3 tests/atlas/build.py regen               # knowledge data + docs from truth.json
 
 `truth` reads the raw per-pair results scripts/atlas.sh left in RAWDIR
 (<family>__<producer>__<target>.json, written by run.py) and the manifests of
@@ -174,9 +175,16 @@ def source_for(entry: dict, sources: list[dict]) -> tuple[str, str]:
             continue
         if s.get("kind") and s["kind"] != entry["kind"]:
             continue
+        if s.get("method") and s["method"] != entry["method"]:
+            continue
         return s["url"], "changelog"
-    # Fallback: the release notes of the first target version where the break shows.
+    # Fallback: the release notes of the first target version where the break shows (of the
+    # producer, for a move to an older version: the newer release wrote what the older
+    # cannot read). The atlas skips releases (scikit-learn 1.5, 1.7, 1.8; pandas 2.0, 2.2,
+    # 3.0; numpy 1.25, 2.0-2.3), so the change may come from one in between.
     v = entry["target_versions"][0]
+    if vkey(entry["producer_versions"][-1]) > vkey(v):
+        v = entry["producer_versions"][-1]
     major_minor = ".".join(v.split(".")[:2])
     if entry["dist"] == "scikit-learn":
         return f"https://scikit-learn.org/stable/whats_new/v{major_minor}.html", "release-notes"
@@ -305,6 +313,15 @@ def knowledge_text(entries: list[dict]) -> str:
 # ---------------------------------------------------------------------------------------
 
 
+SILENT_TEXT = {
+    "same": "output differs from the producer's; an object built anew by the target differs "
+            "the same way (the library changed the call, not the pickle)",
+    "different": "output differs from the producer's; an object built anew by the target "
+                 "does not (the unpickled state is read differently)",
+    "error": "output differs from the producer's",
+}
+
+
 def md_cell(s: str) -> str:
     s = s.replace("|", "\\|").replace("\n", " ⏎ ")
     if len(s) > 220:
@@ -336,18 +353,24 @@ def docs_text(rows: list[dict], entries: list[dict]) -> str:
         "",
         "## Summary per producer → target",
         "",
-        "| library | producer → target | objects | ok | load | use | silent |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "`silent (pickle)` counts the objects whose differing output an object built anew by",
+        "the target does not share (the unpickled state is read differently).",
+        "",
+        "| library | producer → target | objects | ok | load | use | silent | silent (pickle) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     summary: dict[tuple, dict] = {}
     for r in rows:
         key = (r["dist"], version_of(r, "producer"), version_of(r, "target"))
-        s = summary.setdefault(key, {"ok": 0, "load": 0, "use": 0, "silent": 0, "n": 0})
+        s = summary.setdefault(key, {"ok": 0, "load": 0, "use": 0, "silent": 0, "n": 0, "sp": 0})
         s[r["verdict"]] += 1
         s["n"] += 1
+        if r["verdict"] == "silent" and r["first_failure"].get("fresh") == "different":
+            s["sp"] += 1
     for (dist, p, t) in sorted(summary, key=lambda k: (k[0], vkey(k[1]), vkey(k[2]))):
         s = summary[(dist, p, t)]
-        out.append(f"| {dist} | {p} → {t} | {s['n']} | {s['ok']} | {s['load']} | {s['use']} | {s['silent']} |")
+        out.append(f"| {dist} | {p} → {t} | {s['n']} | {s['ok']} | {s['load']} | {s['use']} "
+                   f"| {s['silent']} | {s['sp']} |")
     out += ["", "## Per producer → target", ""]
     by_pair: dict[tuple, list[dict]] = {}
     for r in rows:
@@ -362,7 +385,7 @@ def docs_text(rows: list[dict], entries: list[dict]) -> str:
             else:
                 f = r["first_failure"]
                 m = f["call"]
-                err = f["error"] if r["verdict"] == "use" else "output differs from the producer's"
+                err = f["error"] if r["verdict"] == "use" else SILENT_TEXT[f.get("fresh") or "error"]
             out.append(f"| {r['case']} | `{r['class']}` | {r['verdict']} | {m} | {md_cell(err or '')} |")
         out.append("")
     out += ["## Per class", "",
@@ -375,7 +398,8 @@ def docs_text(rows: list[dict], entries: list[dict]) -> str:
         out += [f"### `{cls}` ({dist})", "", "| kind | method | producers | targets | error | source |",
                 "|---|---|---|---|---|---|"]
         for e in by_class[key]:
-            err = e["error"] if e["kind"] != "silent" else "output differs from the producer's"
+            err = e["error"] if e["kind"] != "silent" else SILENT_TEXT[
+                {"library": "same", "pickle": "different"}.get(e["cause"], "error")]
             out.append(
                 f"| {e['kind']} | {e['method']} | {', '.join(e['producer_versions'])} | "
                 f"{', '.join(e['target_versions'])} | {md_cell(err)} | [{e['source_kind']}]({e['source']}) |")
@@ -399,6 +423,13 @@ def main() -> None:
     elif cmd == "producers":
         for fam, p in producers():
             print(fam, p)
+    elif cmd == "regen":
+        # The knowledge data and docs from the committed truth.json (no venvs needed).
+        with open(TRUTH, encoding="utf-8") as f:
+            rows = json.load(f)["rows"]
+        for path, text in generated(rows).items():
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
     elif cmd == "truth":
         rows = build_truth(sys.argv[2])
         write_json(TRUTH, {"schema_version": 1, "rows": rows})
