@@ -12,6 +12,8 @@
 #    tests/atlas/fixtures/<producer>/<case>.pkl + manifest.json (the writer's own outputs).
 # 4. tests/atlas/run.py runs in every target venv for every later producer (numpy: both
 #    directions) and loads + calls every case, each case in its own forked child.
+#    Guard: every producer also reloads its own fixtures and must reproduce every output
+#    (build.py checkself), so a difference in the atlas is never noise of the harness.
 # 5. tests/atlas/build.py truth condenses the results into tests/atlas/truth.json,
 #    crates/knowledge/data/atlas/breaks.toml and docs/breaks.md.
 #
@@ -69,6 +71,15 @@ done | xargs -P "$jobs" -L 1 bash -c '
     printf "atlas: %s %s -> %s done\n" "$1" "$2" "$3" >&2
 ' _
 log "targets run ($((SECONDS - t0)) s)"
+
+# Harness guard: each writer reloads its own files and must repeat every output.
+mkdir -p "$work/self"
+"$base_python" tests/atlas/build.py selfpairs | while read -r family producer target; do
+    (cd "$work/empty" && "${py[$target]}" -I "$repo/tests/atlas/run.py" "$family" \
+        "$repo/tests/atlas/fixtures/$producer" >"$work/self/${family}__${producer}__${target}.json")
+done
+"$base_python" tests/atlas/build.py checkself "$work/self"
+log "every writer reproduces its own outputs ($((SECONDS - t0)) s)"
 
 "$base_python" tests/atlas/build.py truth "$work/raw"
 log "truth, knowledge data and docs written ($((SECONDS - t0)) s)"

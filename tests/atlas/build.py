@@ -420,6 +420,23 @@ def main() -> None:
     elif cmd == "pairs":
         for fam, p, t in pairs():
             print(fam, p, t)
+    elif cmd == "selfpairs":
+        for fam, p in producers():
+            print(fam, p, p)
+    elif cmd == "checkself":
+        # Harness guard: every case reloaded by its own writer must load and repeat every
+        # call identically, or the comparison itself is noisy.
+        bad = []
+        for fam, p in producers():
+            with open(os.path.join(sys.argv[2], f"{fam}__{p}__{p}.json"), encoding="utf-8") as f:
+                res = json.load(f)
+            for r in res["rows"]:
+                calls = r.get("calls", [])
+                kind, first = verdict(r["load"], calls) if "load" in r else ("crash", None)
+                if kind != "ok":
+                    bad.append(f"{p} {r['name']}: {kind} {first or r.get('load') or r.get('crash')}")
+        if bad:
+            raise SystemExit("atlas: a writer cannot reproduce its own outputs:\n  " + "\n  ".join(bad))
     elif cmd == "producers":
         for fam, p in producers():
             print(fam, p)

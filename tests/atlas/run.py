@@ -81,23 +81,35 @@ def run_case(path: str, case: dict, family: str, inputs: dict) -> dict:
     result: dict = {"load": None, "calls": []}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        with open(path, "rb") as f:
+            data = f.read()
         try:
             with open(path, "rb") as f:
                 obj = pickle.load(f)
         except BaseException as e:  # noqa: BLE001 - recorded verbatim
             result["load"] = {"ok": False, "error": error_text(e), "where": _where(e),
                               "warnings": _warn_list(caught)}
+            if family == "pandas":
+                result["load"]["read_pickle"] = read_pickle(path)
             return result
         t = type(obj)
         result["load"] = {"ok": True, "error": None, "where": None,
                           "warnings": _warn_list(caught),
                           "class": f"{t.__module__}:{t.__qualname__}"}
-    fresh: dict = {}
+    if family == "pandas":
+        result["load"]["read_pickle"] = read_pickle(path)
     for c in case["calls"]:
         row: dict = {"call": c}
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
+                # Every call on its own freshly unpickled object (the first one for the first
+                # call), as the writer made every call on its own new object: a call that
+                # mutates its object must not change what later calls see.
+                if result["calls"]:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        obj = pickle.loads(data)
                 value = cases.call(family, case["name"], obj, c, inputs, case["meta"],
                                    case["outputs"])
                 got = cases.normalize(value)
@@ -112,12 +124,26 @@ def run_case(path: str, case: dict, family: str, inputs: dict) -> dict:
         else:
             row["status"] = "ok-different"
             row["got"] = got
-            row["fresh"] = fresh_verdict(family, case, c, inputs, got, fresh)
+            row["fresh"] = fresh_verdict(family, case, c, inputs, got)
         result["calls"].append(row)
     return result
 
 
-def fresh_verdict(family: str, case: dict, c: str, inputs: dict, got: dict, fresh: dict) -> str:
+def read_pickle(path: str) -> dict:
+    """The same file through `pandas.read_pickle`, which retries with pandas' own unpickler
+    (class renames of older pandas) when plain pickle.load fails: `{ok, error}`."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            import pandas
+
+            pandas.read_pickle(path)
+        except BaseException as e:  # noqa: BLE001 - recorded verbatim
+            return {"ok": False, "error": error_text(e)}
+    return {"ok": True, "error": None}
+
+
+def fresh_verdict(family: str, case: dict, c: str, inputs: dict, got: dict) -> str:
     """Control for a differing output: the same call on the object built (fitted) anew by
     the target version. `same` = the fresh object gives the loaded object's output (the
     library changed what the call computes, not the pickle); `different` = only the
@@ -125,10 +151,8 @@ def fresh_verdict(family: str, case: dict, c: str, inputs: dict, got: dict, fres
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            if "obj" not in fresh:
-                fresh["obj"], fresh["meta"] = cases.build(family, case["name"], inputs)
-            value = cases.call(family, case["name"], fresh["obj"], c, inputs, fresh["meta"],
-                               case["outputs"])
+            obj, meta = cases.build(family, case["name"], inputs)
+            value = cases.call(family, case["name"], obj, c, inputs, meta, case["outputs"])
             return "same" if cases.same(got, cases.normalize(value)) else "different"
     except BaseException:  # noqa: BLE001
         return "error"

@@ -59,7 +59,7 @@ def compare(want: dict, got_row: dict) -> list[str]:
     load = got_row["load"]
     calls = [{k: v for k, v in c.items() if k != "got"} for c in got_row["calls"]]
     verdict, _ = build.verdict(load, calls)
-    for k in ("ok", "error", "where", "warnings"):
+    for k in ("ok", "error", "where", "warnings", "read_pickle"):
         if want["load"].get(k) != load.get(k):
             diffs.append(f"load.{k}: truth {want['load'].get(k)!r}, now {load.get(k)!r}")
     if verdict != want["verdict"]:
