@@ -23,6 +23,7 @@ import os
 import random
 import re
 import sys
+
 import tomllib
 
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -251,7 +251,7 @@ def build_sklearn(name: str, inputs: dict[str, Any]) -> tuple[Any, dict[str, Any
         head = mod.split(".")[0]
         ns.setdefault(head, importlib.import_module("sklearn." + head))
         ns[mod] = m
-    obj = eval(ctor, {"__builtins__": {}}, ns)  # noqa: S307 - constant constructor strings above
+    obj = eval(ctor, {"__builtins__": {}}, ns)
     X = _sk_input(inputs, xkey)
     if name == "LabelEncoder":
         obj.fit(X)

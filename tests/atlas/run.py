@@ -1,6 +1,6 @@
 """Target side of the break atlas: load every fixture of one producer, repeat every call.
 
-    python -I tests/atlas/run.py FAMILY PRODUCER_DIR > rows.json
+    python -I tests/atlas/run.py FAMILY PRODUCER_DIR [--files DIR] [CASE...] > rows.json
 
 Runs in a target venv, started by scripts/atlas.sh as `python -I` in an empty directory.
 Each case is loaded in its own forked child (the parent has imported nothing but numpy and
@@ -22,7 +22,7 @@ import traceback
 import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import cases  # noqa: E402
+import cases
 
 TIMEOUT_S = 120
 
@@ -190,7 +190,7 @@ def in_child(path: str, case: dict, family: str, inputs: dict) -> dict:
 
 
 def versions() -> dict[str, str]:
-    out = {"python": "%d.%d.%d" % sys.version_info[:3]}
+    out = {"python": ".".join(str(x) for x in sys.version_info[:3])}
     from importlib import metadata
 
     for dist in ("numpy", "scikit-learn", "pandas"):
@@ -202,7 +202,15 @@ def versions() -> dict[str, str]:
 
 
 def main() -> None:
-    family, producer_dir = sys.argv[1], sys.argv[2]
+    args = sys.argv[1:]
+    files_dir = None
+    if "--files" in args:
+        # Load <DIR>/<case>.pkl (e.g. a repaired file written by `fix`) instead of the
+        # producer's, and still compare with the producer's outputs.
+        i = args.index("--files")
+        files_dir = args[i + 1]
+        del args[i:i + 2]
+    family, producer_dir = args[0], args[1]
     import importlib
 
     import numpy  # noqa: F401 - every case needs it; imported once before forking
@@ -220,12 +228,15 @@ def main() -> None:
             except BaseException:  # noqa: BLE001, S110 - see above
                 pass
     inputs = cases.load_inputs()
-    only = set(sys.argv[3:])
+    only = set(args[2:])
     rows = []
     for case in manifest["cases"]:
         if only and case["name"] not in only:
             continue
-        res = in_child(os.path.join(producer_dir, case["name"] + ".pkl"), case, family, inputs)
+        path = os.path.join(files_dir or producer_dir, case["name"] + ".pkl")
+        if files_dir and not os.path.exists(path):
+            continue
+        res = in_child(path, case, family, inputs)
         res["name"] = case["name"]
         rows.append(res)
     json.dump({"versions": versions(), "rows": rows}, sys.stdout, sort_keys=True, indent=1)

@@ -25,7 +25,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import build  # noqa: E402
+import build
 
 
 def read_envs(path: str) -> dict[str, str]:

@@ -18,11 +18,11 @@ import sys
 import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import cases  # noqa: E402
+import cases
 
 
 def versions() -> dict[str, str]:
-    out = {"python": "%d.%d.%d" % sys.version_info[:3]}
+    out = {"python": ".".join(str(x) for x in sys.version_info[:3])}
     import numpy
 
     out["numpy"] = numpy.__version__
