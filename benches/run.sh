@@ -4,6 +4,8 @@
 #   benches/run.sh            # full run, rewrites the foundation section of docs/benchmarks.md
 #   benches/run.sh --quick    # 1 run per command: a smoke test of the harness
 #   benches/run.sh --pickle-doctor /path/to/bin ...   # skip the cargo build, use that binary
+#   benches/run.sh --speed [--quick]   # issue 15's speed goals instead (benches/speed.py):
+#                                      # PASS/FAIL per goal, the "speed" section; ~10 min
 #
 # Every other argument is passed to benches/bench.py (see `bench.py --help`).
 #
@@ -40,11 +42,18 @@ fi
 # A caller-supplied binary (a stand-in while the CLI is being written, or a
 # build from another checkout) means there is nothing for us to build.
 have_binary=0
+script=bench.py
+args=()
 for arg in "$@"; do
     case "$arg" in
         --pickle-doctor|--pickle-doctor=*) have_binary=1 ;;
     esac
+    if [[ "$arg" == --speed ]]; then script=speed.py; else args+=("$arg"); fi
 done
+if [[ $script == speed.py ]]; then
+    # picklescan, pinned, in the peer scanners' venv.
+    "$ROOT/benches/scanners/setup.sh" > /dev/null
+fi
 
 extra=()
 if [[ $have_binary == 0 ]]; then
@@ -52,4 +61,4 @@ if [[ $have_binary == 0 ]]; then
     extra=(--pickle-doctor "${CARGO_TARGET_DIR:-$ROOT/target}/release/pickle-doctor")
 fi
 
-exec "$VENV/bin/python" "$ROOT/benches/bench.py" "${extra[@]}" "$@"
+exec "$VENV/bin/python" "$ROOT/benches/$script" "${extra[@]}" "${args[@]}"

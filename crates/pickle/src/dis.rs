@@ -125,7 +125,7 @@ pub fn dis_with_skips<W: Write>(
     out: &mut W,
     skips: &[Skip],
 ) -> Result<DisSummary, DisError> {
-    const INDENT: &str = "    ";
+    const INDENT: &[u8; 4] = b"    ";
     // The emulated stack is only ever asked how deep it is and where its markobjects sit, so
     // it is kept as a depth plus the depths of the markobjects on it.
     let mut depth: usize = 0;
@@ -135,11 +135,21 @@ pub fn dis_with_skips<W: Write>(
     let mut maxproto = 0u8;
     let mut seen_any = false;
     // Lines are assembled straight into one output buffer, flushed in large blocks: one copy
-    // per byte instead of two.
+    // per byte instead of two. Every per-op piece of known maximum length is appended as a
+    // fixed-size copy then cut back (see `push_spaces`): a variable-length copy of a few bytes
+    // is a call into memcpy/memset, and this loop runs once per op.
     const FLUSH_AT: usize = 1 << 16;
     let mut line: Vec<u8> = Vec::with_capacity(FLUSH_AT + 4096);
     let mut argbuf = String::with_capacity(64);
-    let mut markbuf: Vec<u8> = Vec::with_capacity(32);
+    // ": " then the opcode's repr left-aligned in 4 columns then " ", per opcode byte.
+    let heads: [[u8; 7]; 256] = std::array::from_fn(|b| {
+        let mut h = *b": ?    ";
+        if let Some(op) = Opcode::from_byte(b as u8) {
+            let code = op.code_repr().as_bytes();
+            h[2..2 + code.len()].copy_from_slice(code);
+        }
+        h
+    });
     let mut parser = Parser::new(data, start);
 
     let mut next_skip = 0; // skips are in stream order
@@ -161,13 +171,17 @@ pub fn dis_with_skips<W: Write>(
             opcode: op.opcode,
             message,
         };
-        // pickletools decodes the argument before printing anything for the op.
-        argbuf.clear();
-        let has_arg = match write_arg(&op, &mut argbuf) {
-            Ok(b) => b,
-            Err(m) => {
-                out.write_all(&line)?;
-                return Err(invalid(m));
+        // pickletools decodes the argument before printing anything for the op. Integers,
+        // the commonest arguments, cannot fail and are written straight into the line below.
+        let numeric = matches!(op.arg, Arg::UInt(_) | Arg::Int(_));
+        let has_arg = numeric || {
+            argbuf.clear();
+            match write_arg(&op, &mut argbuf) {
+                Ok(b) => b,
+                Err(m) => {
+                    out.write_all(&line)?;
+                    return Err(invalid(m));
+                }
             }
         };
 
@@ -175,21 +189,15 @@ pub fn dis_with_skips<W: Write>(
             out.write_all(&line)?;
             line.clear();
         }
-        // "%5d: %-4s " without the formatting machinery: this runs once per op.
-        push_padded_u64(&mut line, op.offset, 5);
-        line.extend_from_slice(b": ");
-        let code = op.opcode.code_repr();
-        line.extend_from_slice(code.as_bytes());
-        line.extend_from_slice(&b"     "[..5usize.saturating_sub(code.len())]);
+        // "%5d: %-4s " without the formatting machinery.
+        push_u64(&mut line, op.offset, 5);
+        line.extend_from_slice(&heads[usize::from(op.opcode.byte())]);
         for _ in 0..markstack.len() {
-            line.extend_from_slice(INDENT.as_bytes());
+            line.extend_from_slice(INDENT);
         }
-        let name = op.opcode.name();
-        // A fixed-size copy (inlined, unlike a variable-length one), then trim the padding:
-        // to the name alone, or to the 10 columns pickletools pads to before an argument.
+        let name_len = op.opcode.name().len();
         let name_at = line.len();
         line.extend_from_slice(op.opcode.name_padded16());
-        line.truncate(name_at + name.len());
         maxproto = if seen_any {
             maxproto.max(op.opcode.proto())
         } else {
@@ -199,23 +207,18 @@ pub fn dis_with_skips<W: Write>(
 
         let effect = op.opcode.stack_effect();
         let mut numtopop = usize::from(effect.before);
-        markbuf.clear();
-        let mut markmsg: Option<&str> = None;
+        let mut mark = Mark::None;
         let mut errormsg: Option<String> = None;
         let pops_mark = effect.mark_at.is_some()
             || (op.opcode == Opcode::POP && depth > 0 && mark_depths.last() == Some(&(depth - 1)));
         if pops_mark {
             if let Some(markpos) = markstack.pop() {
-                markbuf.extend_from_slice(b"(MARK at ");
-                push_padded_u64(&mut markbuf, markpos, 0);
-                markbuf.push(b')');
-                markmsg = Some("");
+                mark = Mark::At(markpos);
                 // Pop everything at and after the topmost markobject.
                 depth = mark_depths.pop().unwrap_or(0);
                 numtopop = effect.mark_at.map_or(0, usize::from);
             } else {
-                markbuf.extend_from_slice(b"no MARK exists on stack");
-                markmsg = Some("");
+                mark = Mark::Missing;
                 errormsg = Some("no MARK exists on stack".to_owned());
             }
         }
@@ -223,12 +226,8 @@ pub fn dis_with_skips<W: Write>(
         let mut after = usize::from(effect.after);
         if op.opcode.is_put() {
             let idx = if op.opcode == Opcode::MEMOIZE {
-                let i = memo.len as i128;
-                markbuf.extend_from_slice(b"(as ");
-                push_padded_u64(&mut markbuf, memo.len as u64, 0);
-                markbuf.push(b')');
-                markmsg = Some("");
-                Some(i)
+                mark = Mark::As(memo.len as u64);
+                Some(memo.len as i128)
             } else {
                 memo_key(&op)
             };
@@ -236,7 +235,7 @@ pub fn dis_with_skips<W: Write>(
                 Some(i) if memo.contains(i) => {
                     errormsg = Some(format!(
                         "memo key {} already defined",
-                        if has_arg { argbuf.as_str() } else { "None" }
+                        arg_text(&op, has_arg, &argbuf)
                     ));
                 }
                 _ if depth == 0 => {
@@ -254,22 +253,44 @@ pub fn dis_with_skips<W: Write>(
                 _ => {
                     errormsg = Some(format!(
                         "memo key {} has never been stored into",
-                        if has_arg { argbuf.as_str() } else { "None" }
+                        arg_text(&op, has_arg, &argbuf)
                     ));
                 }
             }
         }
 
-        if has_arg || markmsg.is_some() {
-            line.extend_from_slice(&[b' '; 10][..10usize.saturating_sub(name.len())]);
+        if has_arg || !matches!(mark, Mark::None) {
+            // The name padded to 10 columns: the padded copy holds the spaces already.
+            line.truncate(name_at + name_len.max(10));
             if has_arg {
                 line.push(b' ');
-                line.extend_from_slice(argbuf.as_bytes());
+                match op.arg {
+                    Arg::UInt(n) => push_u64(&mut line, n, 0),
+                    Arg::Int(n) => {
+                        if n < 0 {
+                            line.push(b'-');
+                        }
+                        push_u64(&mut line, u64::from(n.unsigned_abs()), 0);
+                    }
+                    _ => line.extend_from_slice(argbuf.as_bytes()),
+                }
             }
-            if markmsg.is_some() {
-                line.push(b' ');
-                line.extend_from_slice(&markbuf);
+            match mark {
+                Mark::None => {}
+                Mark::At(pos) => {
+                    line.extend_from_slice(b" (MARK at ");
+                    push_u64(&mut line, pos, 0);
+                    line.push(b')');
+                }
+                Mark::As(n) => {
+                    line.extend_from_slice(b" (as ");
+                    push_u64(&mut line, n, 0);
+                    line.push(b')');
+                }
+                Mark::Missing => line.extend_from_slice(b" no MARK exists on stack"),
             }
+        } else {
+            line.truncate(name_at + name_len);
         }
         line.push(b'\n');
 
@@ -321,15 +342,99 @@ pub fn dis_with_skips<W: Write>(
     })
 }
 
-/// Appends `n` right-aligned in `width` columns.
-#[inline]
-fn push_padded_u64(out: &mut Vec<u8>, n: u64, width: usize) {
-    let mut buf = itoa::Buffer::new();
-    let digits = buf.format(n).as_bytes();
-    for _ in digits.len()..width {
-        out.push(b' ');
+/// What `pickletools` prints after an op's argument about marks and memo slots.
+#[derive(Clone, Copy)]
+enum Mark {
+    None,
+    /// `(MARK at N)`: the op popped the markobject pushed at offset N.
+    At(u64),
+    /// `(as N)`: MEMOIZE stored into slot N.
+    As(u64),
+    /// The op pops a mark and there is none.
+    Missing,
+}
+
+/// The argument as the memo error messages quote it.
+#[cold]
+fn arg_text(op: &Op<'_>, has_arg: bool, argbuf: &str) -> String {
+    match op.arg {
+        Arg::UInt(n) => n.to_string(),
+        Arg::Int(n) => n.to_string(),
+        _ if has_arg => argbuf.to_owned(),
+        _ => "None".to_owned(),
     }
-    out.extend_from_slice(digits);
+}
+
+/// Two decimal digits per entry, for [`push_u64`].
+const DIGIT_PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
+/// Appends `n` right-aligned in `width` (at most 5) columns. The digits are written in place
+/// over a fixed-size run of spaces, then the line is cut back: no variable-length copy. Runs
+/// two or three times per op, hence the hand-unrolled digit count and the 32-bit path.
+#[inline(always)]
+fn push_u64(out: &mut Vec<u8>, n: u64, width: usize) {
+    const ROOM: usize = 24; // 20 digits at most, plus at most 4 spaces before them
+    debug_assert!(width <= 5);
+    let digits = count_digits(n);
+    let at = out.len();
+    let len = width.max(digits);
+    out.extend_from_slice(&[b' '; ROOM]);
+    let Some(room) = out.get_mut(at..at + ROOM) else {
+        return;
+    };
+    let buf = &mut room[..len];
+    let mut i = len;
+    if let Ok(mut v) = u32::try_from(n) {
+        while v >= 100 {
+            let r = (v % 100) as usize * 2;
+            v /= 100;
+            i -= 2;
+            buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[r..r + 2]);
+        }
+        put_last(buf, i, u64::from(v));
+    } else {
+        let mut v = n;
+        while v >= 100 {
+            let r = (v % 100) as usize * 2;
+            v /= 100;
+            i -= 2;
+            buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[r..r + 2]);
+        }
+        put_last(buf, i, v);
+    }
+    out.truncate(at + len);
+}
+
+/// Writes the last one or two digits (`v < 100`) to end at `buf[i]`.
+#[inline(always)]
+fn put_last(buf: &mut [u8], i: usize, v: u64) {
+    if v >= 10 {
+        let r = v as usize * 2;
+        buf[i - 2..i].copy_from_slice(&DIGIT_PAIRS[r..r + 2]);
+    } else {
+        buf[i - 1] = b'0' + v as u8;
+    }
+}
+
+/// Decimal digits of `n`: a ladder for the offsets and arguments of real files, which are
+/// small, `ilog10` beyond.
+#[inline(always)]
+fn count_digits(n: u64) -> usize {
+    match n {
+        0..=9 => 1,
+        10..=99 => 2,
+        100..=999 => 3,
+        1_000..=9_999 => 4,
+        10_000..=99_999 => 5,
+        100_000..=999_999 => 6,
+        1_000_000..=9_999_999 => 7,
+        10_000_000..=99_999_999 => 8,
+        _ => n.ilog10() as usize + 1,
+    }
 }
 
 /// The memo key of a GET/PUT-family op, as a Python int (text forms parse like `int()`).

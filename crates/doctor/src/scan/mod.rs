@@ -160,7 +160,30 @@ pub struct ScanOptions {
     pub jobs: Option<usize>,
     /// How files are read.
     pub read: ReadMode,
+    /// Whether the pickle members of one file are scanned at once.
+    pub parallel_members: ParallelMembers,
 }
+
+/// Whether the pickle members of one file (a torch zip's pickles, an npz's object arrays)
+/// are scanned on several threads. The findings and their order are the same either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ParallelMembers {
+    /// When there are enough of them to pay for the threads: at least
+    /// [`PARALLEL_MIN_MEMBERS`] pickles holding [`PARALLEL_MIN_BYTES`] between them, and
+    /// `jobs` is not 1.
+    #[default]
+    Auto,
+    /// Always (tests compare it with `Never`).
+    Always,
+    /// One member after the other.
+    Never,
+}
+
+/// Fewer pickle members than this are scanned one after the other.
+pub const PARALLEL_MIN_MEMBERS: usize = 2;
+/// Pickle members holding fewer bytes than this in total are scanned one after the other:
+/// a scan runs at hundreds of MB/s, so below this the work is shorter than waking threads.
+pub const PARALLEL_MIN_BYTES: usize = 1 << 20;
 
 /// The default policy, parsed once per process (a call that scans one small file would
 /// otherwise spend most of its time parsing the policy's data).
@@ -177,6 +200,7 @@ impl Default for ScanOptions {
             limits: Limits::default(),
             jobs: None,
             read: ReadMode::read(),
+            parallel_members: ParallelMembers::Auto,
         }
     }
 }
@@ -274,16 +298,8 @@ fn scan_data(data: &[u8], shown: String, explicit: bool, opts: &ScanOptions) -> 
     if let Some(inventory) = &opened.inventory {
         findings = data_only_findings(data, inventory, opts);
     }
-    for m in opened.pickles() {
-        let run = members::run(m, opts.limits.budgets);
-        for finding in security::scan(&run.trace, &opts.policy) {
-            findings.push(LocatedFinding {
-                member: m.name.clone(),
-                member_start: m.file_offset,
-                finding,
-            });
-        }
-    }
+    let pickles: Vec<&container::Member<'_>> = opened.pickles().collect();
+    findings.extend(member_findings(&pickles, opts));
     Some(ScanReport::new(
         shown,
         format,
@@ -397,6 +413,50 @@ pub fn scan_candidates(
     }
     let skipped = results.iter().filter(|r| matches!(r, Some(None))).count();
     Ok((results.into_iter().flatten().flatten().collect(), skipped))
+}
+
+/// The findings of each pickle member, in member order, scanning the members on several
+/// threads when [`ScanOptions::parallel_members`] says so.
+fn member_findings(pickles: &[&container::Member<'_>], opts: &ScanOptions) -> Vec<LocatedFinding> {
+    let one = |m: &&container::Member<'_>| {
+        let run = members::run(m, opts.limits.budgets);
+        security::scan(&run.trace, &opts.policy)
+            .into_iter()
+            .map(|finding| LocatedFinding {
+                member: m.name.clone(),
+                member_start: m.file_offset,
+                finding,
+            })
+            .collect::<Vec<_>>()
+    };
+    let parallel = match opts.parallel_members {
+        ParallelMembers::Always => true,
+        ParallelMembers::Never => false,
+        ParallelMembers::Auto => {
+            opts.jobs != Some(1)
+                && pickles.len() >= PARALLEL_MIN_MEMBERS
+                && pickles.iter().map(|m| m.data.len()).sum::<usize>() >= PARALLEL_MIN_BYTES
+        }
+    };
+    let per_member: Vec<Vec<LocatedFinding>> = if parallel {
+        parallel_members(pickles, one)
+    } else {
+        pickles.iter().map(one).collect()
+    };
+    per_member.into_iter().flatten().collect()
+}
+
+/// `items` mapped on the current thread pool (the one `jobs` chose when files are scanned at
+/// once), results in item order.
+#[cfg(feature = "parallel")]
+fn parallel_members<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
+    use rayon::prelude::*;
+    items.par_iter().map(f).collect()
+}
+
+#[cfg(not(feature = "parallel"))]
+fn parallel_members<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
+    items.iter().map(f).collect()
 }
 
 #[cfg(feature = "parallel")]
