@@ -498,3 +498,96 @@ mod tests {
         assert!(rendered >= 30, "{rendered}");
     }
 }
+
+/// Silent breaks (`kind = "silent"`): the file loads and runs, and gives other outputs. One
+/// fires when the target is in its range, an object of its `build_global` has its
+/// `state_key`, and a producer version in the data (`_sklearn_version`) is in its producer
+/// range. Without a producer version it does not fire: nothing says the data is old.
+pub(crate) fn detect_silent(
+    trace: &Trace<'_>,
+    member: &str,
+    env: &pyenv::Environment,
+    knowledge: &Knowledge,
+) -> Vec<super::Trouble> {
+    let mut out = Vec::new();
+    for brk in knowledge
+        .breaks
+        .iter()
+        .filter(|b| b.kind == BreakKind::Silent)
+    {
+        let Some(version) = target_version(env, &brk.dist) else {
+            continue;
+        };
+        if !in_range(&version, &brk.since, &brk.until) {
+            continue;
+        }
+        let (Some(pattern), Some(key)) =
+            (brk.detect_str("build_global"), brk.detect_str("state_key"))
+        else {
+            continue;
+        };
+        let since = brk
+            .extra
+            .get("producer_since")
+            .and_then(|v| v.as_str())
+            .unwrap_or("");
+        let until = brk.producer_until.as_deref().unwrap_or("");
+        let old_producer = producer_versions(trace).any(|v| in_range(&v, since, until));
+        if !old_producer {
+            continue;
+        }
+        let hit = trace.calls.iter().find_map(|&id| {
+            let Some(Node::Object(o)) = trace.nodes.get(id.index()) else {
+                return None;
+            };
+            let (m, n) = callee(trace, o)?;
+            if !matches_global(pattern, m, n) {
+                return None;
+            }
+            o.state
+                .iter()
+                .zip(&o.built_at)
+                .find(|(s, _)| dict_value(trace, **s, key).is_some())
+                .map(|(_, &at)| at)
+        });
+        let Some(offset) = hit else { continue };
+        let what = brk
+            .error
+            .as_deref()
+            .unwrap_or("")
+            .trim_start_matches("(no error: ")
+            .trim_end_matches(')');
+        out.push(super::Trouble {
+            kind: super::TroubleKind::Silent,
+            code: brk.id.clone(),
+            member: member.to_owned(),
+            offset,
+            class: brk.affects.first().map(|a| a.replace(':', ".")),
+            method: brk
+                .extra
+                .get("method")
+                .and_then(|v| v.as_str())
+                .map(str::to_owned),
+            attribute: Some(key.to_owned()),
+            error: None,
+            message: format!("loads and runs, but outputs differ: {what}"),
+        });
+    }
+    out
+}
+
+/// Every `_sklearn_version` string of the trace's dict states.
+fn producer_versions<'t>(trace: &'t Trace<'_>) -> impl Iterator<Item = String> + 't {
+    trace.calls.iter().filter_map(move |&id| {
+        let Some(Node::Object(o)) = trace.nodes.get(id.index()) else {
+            return None;
+        };
+        o.state.iter().find_map(|s| {
+            let v = dict_value(trace, *s, "_sklearn_version")?;
+            match trace.node(v) {
+                Some(Node::Str(s)) => Some(String::from_utf8_lossy(s).into_owned()),
+                _ => None,
+            }
+        })
+    })
+}
