@@ -538,6 +538,23 @@ impl Walker<'_> {
                         self.visit_arguments(&c.arguments);
                         true
                     }
+                    // scikit-learn's tags: `get_tags(self)` (1.6+) runs `__sklearn_tags__`,
+                    // `_safe_tags(self)` (before) runs `_get_tags`, which runs every
+                    // `_more_tags` of the MRO.
+                    "get_tags" | "_safe_tags" => {
+                        let name = if n.id.as_str() == "get_tags" {
+                            "__sklearn_tags__"
+                        } else {
+                            "_get_tags"
+                        };
+                        self.events.push(Event::Call {
+                            name: name.to_owned(),
+                            guarded: self.guard > 0,
+                            literals: Vec::new(),
+                        });
+                        self.visit_arguments(&c.arguments);
+                        true
+                    }
                     "check_is_fitted" => {
                         let attrs = args.get(1).or_else(|| {
                             c.arguments

@@ -20,7 +20,8 @@ use crate::classes::{self, Arg, ClassFacts, Cond, Event, MethodKind, ModuleClass
 use crate::finder::ModuleKind;
 use crate::names::Namespace;
 
-/// The public methods whose reads count, in the order a user would call them.
+/// The public methods whose reads count, in the order a user would call them (the break
+/// atlas calls them in this order too: `tests/atlas/cases.py`).
 pub const USE_METHODS: &[&str] = &[
     "predict",
     "predict_proba",
@@ -30,12 +31,12 @@ pub const USE_METHODS: &[&str] = &[
     "inverse_transform",
     "score",
     "score_samples",
-    "staged_predict",
-    "staged_predict_proba",
-    "staged_decision_function",
     "apply",
+    "decision_path",
     "kneighbors",
+    "staged_predict",
     "get_feature_names_out",
+    "get_params",
     "__call__",
 ];
 
@@ -84,6 +85,9 @@ pub enum Step {
     /// `check_is_fitted(self, attrs)`: scikit-learn raises `NotFittedError` when one is
     /// missing.
     Fitted(Vec<String>),
+    /// Reads `self.attr` only under a condition the source alone does not decide: a missing
+    /// one may raise first, so the error of a later certain read is then not known.
+    Maybe(String),
 }
 
 /// What one public method needs.
@@ -104,6 +108,10 @@ pub enum Schema {
         name: String,
         /// Each public method the class has, in [`USE_METHODS`] order.
         uses: Vec<Use>,
+        /// Attributes only fit sets (not `__init__`): a state holding none of them is of an
+        /// object never fitted (a template such as a forest's `estimator`), whose methods
+        /// nobody calls.
+        fitted: Vec<String>,
     },
     /// Not decidable from source, with the reason (an extension base, `__getattr__`, ...).
     Opaque(String),
@@ -400,7 +408,30 @@ fn compute(inner: &mut Inner, resolver: &mut Resolver<'_>, module: &str, qualnam
         let mut steps = Vec::new();
         let mut seen = HashSet::new();
         let mut set_here = HashSet::new();
-        for item in h.walk_entry(m) {
+        // scikit-learn's `get_params` reads `getattr(self, name)` for each parameter of
+        // `__init__`'s signature, sorted (`_get_param_names`).
+        let mut items = h.walk_entry(m);
+        let reaches = |name: &str| {
+            items
+                .iter()
+                .any(|i| matches!(i, Item::Called(n) if n == name))
+        };
+        if reaches("_get_param_names")
+            && let Some((_, init)) = h.lookup("__init__", 0)
+        {
+            let mut names: Vec<&String> = init.params.iter().filter(|p| !h.binds(p)).collect();
+            names.sort();
+            items.splice(
+                0..0,
+                names.into_iter().map(|p| Item::Read {
+                    attr: p.clone(),
+                    via: "get_params".to_owned(),
+                    guarded: false,
+                    certain: true,
+                }),
+            );
+        }
+        for item in items {
             match item {
                 Item::Assign(a) => {
                     set_here.insert(a);
@@ -412,6 +443,15 @@ fn compute(inner: &mut Inner, resolver: &mut Resolver<'_>, module: &str, qualnam
                     certain,
                 } => {
                     let state = fit.contains(&attr) || init.contains(&attr);
+                    if !certain
+                        && !guarded
+                        && state
+                        && !setstate.contains(&attr)
+                        && !set_here.contains(&attr)
+                    {
+                        steps.push(Step::Maybe(attr));
+                        continue;
+                    }
                     if guarded
                         || !certain
                         || !state
@@ -432,7 +472,7 @@ fn compute(inner: &mut Inner, resolver: &mut Resolver<'_>, module: &str, qualnam
                     attrs.into_iter().filter(|a| !h.binds(a)).collect(),
                 )),
                 Item::Fitted(_, false) => {}
-                Item::StateKey(_) | Item::DictUpdate => {}
+                Item::StateKey(_) | Item::DictUpdate | Item::Called(_) => {}
             }
         }
         uses.push(Use {
@@ -441,7 +481,13 @@ fn compute(inner: &mut Inner, resolver: &mut Resolver<'_>, module: &str, qualnam
         });
     }
     let name = qualname.rsplit('.').next().unwrap_or(qualname).to_owned();
-    Schema::Known { name, uses }
+    let mut fitted: Vec<String> = fit
+        .iter()
+        .filter(|a| !init.contains(*a) && !h.deleted.contains(*a) && !h.binds(a))
+        .cloned()
+        .collect();
+    fitted.sort();
+    Schema::Known { name, uses, fitted }
 }
 
 fn collect_deleted(events: &[Event], out: &mut HashSet<String>) {
@@ -477,6 +523,8 @@ enum Item {
     Fitted(Vec<String>, bool),
     StateKey(String),
     DictUpdate,
+    /// `self.name(...)` was called (whatever `name` is).
+    Called(String),
 }
 
 struct Hierarchy {
@@ -587,35 +635,48 @@ impl Walk<'_> {
                     name: callee,
                     guarded: g,
                     literals,
-                } => match h.lookup(callee, 0) {
-                    Some((j, m)) if m.kind != MethodKind::Static => {
-                        let mut env = HashMap::new();
-                        for (arg, truth) in literals {
-                            let p = match arg {
-                                Arg::Pos(i) => m.params.get(*i).cloned(),
-                                Arg::Kw(k) => Some(k.clone()),
-                            };
-                            if let Some(p) = p {
-                                env.insert(p, *truth);
+                } => {
+                    out.push(Item::Called(callee.clone()));
+                    match h.lookup(callee, 0) {
+                        // `_get_tags` (scikit-learn < 1.6) calls each class's `_more_tags`
+                        // over the MRO, base first.
+                        Some((j, _)) if callee == "_get_tags" => {
+                            self.method(j, callee, ctx, out);
+                            for k in (0..h.order.len()).rev() {
+                                if h.order[k].facts().methods.contains_key("_more_tags") {
+                                    self.method(k, "_more_tags", ctx, out);
+                                }
                             }
                         }
-                        let inner = Ctx {
+                        Some((j, m)) if m.kind != MethodKind::Static => {
+                            let mut env = HashMap::new();
+                            for (arg, truth) in literals {
+                                let p = match arg {
+                                    Arg::Pos(i) => m.params.get(*i).cloned(),
+                                    Arg::Kw(k) => Some(k.clone()),
+                                };
+                                if let Some(p) = p {
+                                    env.insert(p, *truth);
+                                }
+                            }
+                            let inner = Ctx {
+                                guarded: ctx.guarded || *g,
+                                certain: ctx.certain,
+                                env,
+                            };
+                            self.method(j, callee, &inner, out);
+                        }
+                        Some(_) => {}
+                        None if h.binds(callee) => {}
+                        // A callable stored on the instance.
+                        None => out.push(Item::Read {
+                            attr: callee.clone(),
+                            via: via.to_owned(),
                             guarded: ctx.guarded || *g,
                             certain: ctx.certain,
-                            env,
-                        };
-                        self.method(j, callee, &inner, out);
+                        }),
                     }
-                    Some(_) => {}
-                    None if h.binds(callee) => {}
-                    // A callable stored on the instance.
-                    None => out.push(Item::Read {
-                        attr: callee.clone(),
-                        via: via.to_owned(),
-                        guarded: ctx.guarded || *g,
-                        certain: ctx.certain,
-                    }),
-                },
+                }
                 Event::SuperCall(callee) => {
                     if let Some((j, _)) = h.lookup(callee, at + 1) {
                         let inner = Ctx {

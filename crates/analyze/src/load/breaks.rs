@@ -100,7 +100,8 @@ fn detect_failure<'k>(trace: &Trace<'_>, brk: &'k Break, loader: Loader, out: &m
             {
                 continue;
             }
-            let mut error = template.clone();
+            // `{name}`: the global the pickle names (one of several the break covers).
+            let mut error = template.clone().map(|e| e.replace("{name}", n));
             if let Some(kind) = brk.detect_str("arg0_kind") {
                 let first = a.first().copied();
                 let arg_global = first.and_then(|v| trace.as_global(v));
@@ -536,12 +537,18 @@ pub(crate) fn detect_silent(
         if !old_producer {
             continue;
         }
+        // `owner_suffix`: only objects held under `owner_key` by an object whose class name
+        // ends so (a classifier's `tree_`; regressor trees store values, not counts).
+        let owned = owned_by(trace, brk);
         let hit = trace.calls.iter().find_map(|&id| {
             let Some(Node::Object(o)) = trace.nodes.get(id.index()) else {
                 return None;
             };
             let (m, n) = callee(trace, o)?;
             if !matches_global(pattern, m, n) {
+                return None;
+            }
+            if owned.as_ref().is_some_and(|ids| !ids.contains(&id)) {
                 return None;
             }
             o.state
@@ -574,6 +581,39 @@ pub(crate) fn detect_silent(
         });
     }
     out
+}
+
+/// With `owner_suffix`/`owner_key` in a break's `detect`: the nodes held under that key by
+/// objects whose class name ends with that suffix (`None` when the break has no owner rule).
+fn owned_by(trace: &Trace<'_>, brk: &Break) -> Option<Vec<vm::NodeId>> {
+    let (Some(suffix), Some(key)) = (brk.detect_str("owner_suffix"), brk.detect_str("owner_key"))
+    else {
+        return None;
+    };
+    let mut out = Vec::new();
+    for &id in &trace.calls {
+        let Some(Node::Object(o)) = trace.nodes.get(id.index()) else {
+            continue;
+        };
+        let class = callee(trace, o)
+            .filter(|_| matches!(o.kind, vm::CallKind::NewObj))
+            .or_else(|| {
+                args(trace, o)
+                    .first()
+                    .and_then(|v| trace.as_global(*v))
+                    .and_then(vm::Global::literal)
+            });
+        let Some((_, name)) = class else { continue };
+        if !name.ends_with(suffix) {
+            continue;
+        }
+        for s in &o.state {
+            if let Some(v) = dict_value(trace, *s, key).and_then(Value::node) {
+                out.push(v);
+            }
+        }
+    }
+    Some(out)
 }
 
 /// Every `_sklearn_version` string of the trace's dict states.

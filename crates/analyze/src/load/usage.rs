@@ -15,7 +15,7 @@ use super::{Trouble, TroubleKind};
 /// with the estimator's class name.
 fn not_fitted(name: &str) -> String {
     format!(
-        "NotFittedError: This {name} instance is not fitted yet. Call 'fit' with appropriate arguments before using this estimator."
+        "sklearn.exceptions.NotFittedError: This {name} instance is not fitted yet. Call 'fit' with appropriate arguments before using this estimator."
     )
 }
 
@@ -88,6 +88,7 @@ pub(crate) fn detect(
 ) -> Vec<Trouble> {
     let mut out: Vec<Trouble> = Vec::new();
     let mut seen: HashMap<(String, String, String), ()> = HashMap::new();
+    let roots: Vec<Value> = trace.pickles.iter().filter_map(|p| p.root).collect();
     for &id in &trace.calls {
         let Some(Node::Object(o)) = trace.nodes.get(id.index()) else {
             continue;
@@ -95,6 +96,9 @@ pub(crate) fn detect(
         if o.state.is_empty() {
             continue;
         }
+        // `get_params` is the user's call on the object the file holds; the library calls
+        // nested objects' prediction methods, not that.
+        let is_root = roots.contains(&Value::Node(id));
         let Some(((module, name), called)) = class_of(trace, o) else {
             continue;
         };
@@ -106,10 +110,22 @@ pub(crate) fn detect(
             continue;
         }
         let schema = schemas.schema(resolver, module, name);
-        let Schema::Known { name: short, uses } = &*schema else {
+        let Schema::Known {
+            name: short,
+            uses,
+            fitted,
+        } = &*schema
+        else {
             continue;
         };
-        for u in uses {
+        // Never fitted (a template estimator held as a parameter): not used as is.
+        if !fitted.is_empty() && !fitted.iter().any(|a| keys.contains(a)) {
+            continue;
+        }
+        for u in uses.iter().filter(|u| is_root || u.method != "get_params") {
+            // Attributes read under a condition before the failing read: when one is
+            // missing too, which error comes first depends on the data.
+            let maybe: Vec<&str> = Vec::new();
             let failure = u.steps.iter().find_map(|step| match step {
                 Step::Attr {
                     attr, from_init, ..
@@ -123,6 +139,9 @@ pub(crate) fn detect(
                     .iter()
                     .find(|a| !keys.contains(*a))
                     .map(|a| ("not-fitted", a.clone(), not_fitted(short), "`fit`")),
+                // Not counted yet: on the atlas, treating these as "the error may differ"
+                // loses more certain errors (24 rows) than it corrects (1).
+                Step::Maybe(_) => None,
                 Step::Attr { .. } => None,
             });
             let Some((code, attr, error, setter)) = failure else {
@@ -148,6 +167,17 @@ pub(crate) fn detect(
             } else {
                 format!(" (read in `{via}`)")
             };
+            let (error, also) = if maybe.is_empty() {
+                (Some(error), String::new())
+            } else {
+                (
+                    None,
+                    format!(
+                        "; it may raise first for `{}`, read under a condition",
+                        maybe.join("`, `")
+                    ),
+                )
+            };
             out.push(Trouble {
                 kind: TroubleKind::Use,
                 code: code.to_owned(),
@@ -156,9 +186,9 @@ pub(crate) fn detect(
                 class: Some(class.clone()),
                 method: Some(u.method.clone()),
                 attribute: Some(attr.clone()),
-                error: Some(error),
+                error,
                 message: format!(
-                    "loads, then `{name}.{}` fails: the pickled state has no `{attr}`, which this version's `{name}` reads{place} and only sets in {setter}",
+                    "loads, then `{name}.{}` fails: the pickled state has no `{attr}`, which this version's `{name}` reads{place} and only sets in {setter}{also}",
                     u.method
                 ),
             });
