@@ -29,6 +29,7 @@ from ._reports import (
     Rename,
     Repair,
     Risk,
+    Trouble,
     ScanReport,
     TrailingBytes,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "Repair",
     "RewriteError",
     "Risk",
+    "Trouble",
     "ScanReport",
     "TargetError",
     "TrailingBytes",

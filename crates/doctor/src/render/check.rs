@@ -58,22 +58,18 @@ pub fn text(out: &mut impl Write, reports: &[CheckReport], opts: &TextOptions) -
             } else {
                 format!("{}@{}", t.member, t.offset)
             };
-            let what = [
-                t.class.as_deref(),
-                t.method.as_deref(),
-                t.attribute.as_deref(),
-            ]
-            .iter()
-            .flatten()
-            .copied()
-            .collect::<Vec<_>>()
-            .join(" ");
-            writeln!(
-                out,
-                "  {}: [{}] {place} {what}",
-                trouble_label(t.kind),
-                t.code
-            )?;
+            let method = t
+                .method
+                .as_deref()
+                .filter(|_| t.kind != analyze::load::TroubleKind::Load);
+            let what = [t.class.as_deref(), method, t.attribute.as_deref()]
+                .iter()
+                .flatten()
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" ");
+            let line = format!("  {}: [{}] {place} {what}", trouble_label(t.kind), t.code);
+            writeln!(out, "{}", line.trim_end())?;
             match &t.error {
                 Some(e) if t.kind != analyze::load::TroubleKind::Load => {
                     writeln!(out, "        {}", e.replace('\n', "\n        "))?;
