@@ -5,6 +5,7 @@
 //! protocol 4, a walk of the dotted qualname). The first failure in load order, whatever its
 //! kind, is the error the loader raises, worded as that loader words it.
 
+mod atlas;
 mod breaks;
 pub mod decoding;
 mod loader;
@@ -512,6 +513,17 @@ pub fn predict(
             resolver.env(),
             knowledge,
         ));
+        // What the atlas observed and the source does not show (an error already found
+        // from source is not repeated, nor a second silent difference).
+        for t in atlas::detect(s.trace, s.member, resolver.env(), knowledge) {
+            let known = out
+                .troubles
+                .iter()
+                .any(|u| u.kind == t.kind && (u.error == t.error || t.kind == TroubleKind::Silent));
+            if !known {
+                out.troubles.push(t);
+            }
+        }
     }
     if out.verdict == Verdict::Loads && (!out.risks.is_empty() || !out.troubles.is_empty()) {
         out.verdict = Verdict::AtRisk;

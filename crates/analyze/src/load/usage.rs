@@ -21,7 +21,7 @@ fn not_fitted(name: &str) -> String {
 
 /// The class an object is an instance of, and whether the loader called the class (so that
 /// `__init__` ran) rather than `cls.__new__`.
-fn class_of<'t>(trace: &'t Trace<'_>, o: &Object) -> Option<((&'t str, &'t str), bool)> {
+pub(crate) fn class_of<'t>(trace: &'t Trace<'_>, o: &Object) -> Option<((&'t str, &'t str), bool)> {
     let callee = trace.as_global(o.callable)?.literal()?;
     let first_arg = || {
         let args = match trace.node(o.args)? {
@@ -46,6 +46,28 @@ fn class_of<'t>(trace: &'t Trace<'_>, o: &Object) -> Option<((&'t str, &'t str),
             }
         },
     }
+}
+
+/// The `_sklearn_version` an object's dict state records.
+pub(crate) fn sklearn_version(trace: &Trace<'_>, o: &Object) -> Option<String> {
+    o.state.iter().find_map(|s| {
+        let items = match trace.node(*s)? {
+            Node::Dict(items) => items,
+            Node::Tuple(t) => match t.first().and_then(|v| trace.node(*v)) {
+                Some(Node::Dict(items)) => items,
+                _ => return None,
+            },
+            _ => return None,
+        };
+        items
+            .iter()
+            .find_map(|(k, v)| match (trace.node(*k)?, trace.node(*v)?) {
+                (Node::Str(k), Node::Str(v)) if k.as_ref() == b"_sklearn_version" => {
+                    Some(String::from_utf8_lossy(v).into_owned())
+                }
+                _ => None,
+            })
+    })
 }
 
 /// The keys of a dict state (or of both dicts of a `(state, slotstate)` pair); `None` when the
