@@ -29,9 +29,9 @@ from ._reports import (
     Rename,
     Repair,
     Risk,
-    Trouble,
     ScanReport,
     TrailingBytes,
+    Trouble,
 )
 from ._safe_load import LOADERS, load
 
@@ -55,10 +55,10 @@ __all__ = [
     "Repair",
     "RewriteError",
     "Risk",
-    "Trouble",
     "ScanReport",
     "TargetError",
     "TrailingBytes",
+    "Trouble",
     "UnsafePickleError",
     "UsageError",
     "__version__",

@@ -154,7 +154,7 @@ fn check_agrees_with_the_atlas_at_load_and_first_use() {
             }
             "silent" => {
                 let hit = of_kind("silent").next().is_some();
-                from_atlas = hit && of_kind("silent").all(|t| is_atlas(&t));
+                from_atlas = hit && of_kind("silent").all(is_atlas);
                 (
                     verdict == "at-risk" && hit,
                     verdict == "fails" || of_kind("use").next().is_some(),

@@ -231,12 +231,8 @@ fn body_names(body: &[Stmt], facts: &mut ClassFacts) {
                     target_names(t, &mut facts.names);
                 }
             }
-            Stmt::AnnAssign(a) => {
-                // `x: int` alone binds nothing at runtime.
-                if a.value.is_some() {
-                    target_names(&a.target, &mut facts.names);
-                }
-            }
+            // `x: int` alone binds nothing at runtime.
+            Stmt::AnnAssign(a) if a.value.is_some() => target_names(&a.target, &mut facts.names),
             Stmt::AugAssign(a) => target_names(&a.target, &mut facts.names),
             Stmt::Import(i) => {
                 for alias in &i.names {
@@ -394,13 +390,12 @@ impl Walker<'_> {
         self.visit_expr(test);
         let cond = self.cond(test);
         let then = self.sub(|w| w.visit_body(body));
-        let otherwise = match clauses.split_first() {
-            None => None,
-            Some((c, rest)) => Some(self.sub(|w| match &c.test {
+        let otherwise = clauses.split_first().map(|(c, rest)| {
+            self.sub(|w| match &c.test {
                 Some(t) => w.if_chain(t, &c.body, rest),
                 None => w.visit_body(&c.body),
-            })),
-        };
+            })
+        });
         self.events.push(Event::Branch {
             cond,
             then,

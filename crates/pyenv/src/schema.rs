@@ -569,10 +569,13 @@ impl Hierarchy {
     }
 }
 
+/// A method walked: its MRO position, name, certainty and literal parameters.
+type Visit = (usize, String, bool, Vec<(String, bool)>);
+
 /// The state of a walk through the methods a public method reaches.
 struct Walk<'h> {
     h: &'h Hierarchy,
-    visited: HashSet<(usize, String, bool, Vec<(String, bool)>)>,
+    visited: HashSet<Visit>,
     budget: usize,
 }
 

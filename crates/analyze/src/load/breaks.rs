@@ -464,42 +464,6 @@ pub(crate) fn finish(brk: &Break, error: String, resolver: &mut pyenv::Resolver<
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn placeholders_are_identifiers_in_braces() {
-        assert_eq!(unfilled("a {expected_dtype} b"), Some("expected_dtype"));
-        assert_eq!(unfilled("{bit_generator!s}"), Some("bit_generator!s"));
-        assert_eq!(unfilled("{'names': ['a'], 'itemsize': 64}"), None);
-        assert_eq!(unfilled("no braces"), None);
-    }
-
-    /// Every failure entry's error, rendered with nothing the trace could fill and a target
-    /// where no module resolves, still shows no `{placeholder}`: it is the entry's exact
-    /// example or the loader's own words with `…` for what cannot be known.
-    #[test]
-    fn no_knowledge_message_shows_a_placeholder() {
-        let dir = std::env::temp_dir().join(format!("pd-breaks-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let env =
-            pyenv::Environment::from_site_packages(std::slice::from_ref(&dir), (3, 11)).unwrap();
-        let mut resolver = pyenv::Resolver::new(&env);
-        let k = Knowledge::get();
-        let mut rendered = 0;
-        for brk in &k.breaks {
-            for template in [&brk.error, &brk.error_read_pickle].into_iter().flatten() {
-                let text = finish(brk, template.clone(), &mut resolver);
-                assert!(unfilled(&text).is_none(), "{}: {text}", brk.id);
-                rendered += 1;
-            }
-        }
-        let _ = std::fs::remove_dir_all(&dir);
-        assert!(rendered >= 30, "{rendered}");
-    }
-}
-
 /// Silent breaks (`kind = "silent"`): the file loads and runs, and gives other outputs. One
 /// fires when the target is in its range, an object of its `build_global` has its
 /// `state_key`, and a producer version in the data (`_sklearn_version`) is in its producer
@@ -630,4 +594,40 @@ fn producer_versions<'t>(trace: &'t Trace<'_>) -> impl Iterator<Item = String> +
             }
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_identifiers_in_braces() {
+        assert_eq!(unfilled("a {expected_dtype} b"), Some("expected_dtype"));
+        assert_eq!(unfilled("{bit_generator!s}"), Some("bit_generator!s"));
+        assert_eq!(unfilled("{'names': ['a'], 'itemsize': 64}"), None);
+        assert_eq!(unfilled("no braces"), None);
+    }
+
+    /// Every failure entry's error, rendered with nothing the trace could fill and a target
+    /// where no module resolves, still shows no `{placeholder}`: it is the entry's exact
+    /// example or the loader's own words with `…` for what cannot be known.
+    #[test]
+    fn no_knowledge_message_shows_a_placeholder() {
+        let dir = std::env::temp_dir().join(format!("pd-breaks-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let env =
+            pyenv::Environment::from_site_packages(std::slice::from_ref(&dir), (3, 11)).unwrap();
+        let mut resolver = pyenv::Resolver::new(&env);
+        let k = Knowledge::get();
+        let mut rendered = 0;
+        for brk in &k.breaks {
+            for template in [&brk.error, &brk.error_read_pickle].into_iter().flatten() {
+                let text = finish(brk, template.clone(), &mut resolver);
+                assert!(unfilled(&text).is_none(), "{}: {text}", brk.id);
+                rendered += 1;
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(rendered >= 30, "{rendered}");
+    }
 }

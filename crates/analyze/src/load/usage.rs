@@ -145,13 +145,10 @@ pub(crate) fn detect(
             continue;
         }
         for u in uses.iter().filter(|u| is_root || u.method != "get_params") {
-            // Attributes read under a condition before the failing read: when one is
-            // missing too, which error comes first depends on the data.
-            let maybe: Vec<&str> = Vec::new();
             let failure = u.steps.iter().find_map(|step| match step {
                 Step::Attr {
                     attr, from_init, ..
-                } if !(*from_init && called) && !keys.contains(attr) => Some((
+                } if !(keys.contains(attr) || *from_init && called) => Some((
                     "missing-attribute",
                     attr.clone(),
                     format!("AttributeError: '{short}' object has no attribute '{attr}'"),
@@ -161,8 +158,9 @@ pub(crate) fn detect(
                     .iter()
                     .find(|a| !keys.contains(*a))
                     .map(|a| ("not-fitted", a.clone(), not_fitted(short), "`fit`")),
-                // Not counted yet: on the atlas, treating these as "the error may differ"
-                // loses more certain errors (24 rows) than it corrects (1).
+                // Reads under a condition the source does not decide. Not counted: on the
+                // atlas, treating them as "the error may be another" loses more certain
+                // errors (24 rows) than it corrects (1).
                 Step::Maybe(_) => None,
                 Step::Attr { .. } => None,
             });
@@ -189,17 +187,6 @@ pub(crate) fn detect(
             } else {
                 format!(" (read in `{via}`)")
             };
-            let (error, also) = if maybe.is_empty() {
-                (Some(error), String::new())
-            } else {
-                (
-                    None,
-                    format!(
-                        "; it may raise first for `{}`, read under a condition",
-                        maybe.join("`, `")
-                    ),
-                )
-            };
             out.push(Trouble {
                 kind: TroubleKind::Use,
                 code: code.to_owned(),
@@ -208,9 +195,9 @@ pub(crate) fn detect(
                 class: Some(class.clone()),
                 method: Some(u.method.clone()),
                 attribute: Some(attr.clone()),
-                error,
+                error: Some(error),
                 message: format!(
-                    "loads, then `{name}.{}` fails: the pickled state has no `{attr}`, which this version's `{name}` reads{place} and only sets in {setter}{also}",
+                    "loads, then `{name}.{}` fails: the pickled state has no `{attr}`, which this version's `{name}` reads{place} and only sets in {setter}",
                     u.method
                 ),
             });
