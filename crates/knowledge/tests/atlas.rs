@@ -29,10 +29,25 @@ fn atlas_entries_are_well_formed() {
             assert!(Version::parse(v).is_some(), "{}: version {v:?}", e.id);
         }
         assert!(!e.producer_versions.is_empty() && !e.target_versions.is_empty());
-        assert_eq!(e.producer_versions.first(), Some(&e.producer_since), "{}", e.id);
-        assert_eq!(e.producer_versions.last(), Some(&e.producer_through), "{}", e.id);
+        assert_eq!(
+            e.producer_versions.first(),
+            Some(&e.producer_since),
+            "{}",
+            e.id
+        );
+        assert_eq!(
+            e.producer_versions.last(),
+            Some(&e.producer_through),
+            "{}",
+            e.id
+        );
         assert_eq!(e.target_versions.first(), Some(&e.target_since), "{}", e.id);
-        assert_eq!(e.target_versions.last(), Some(&e.target_through), "{}", e.id);
+        assert_eq!(
+            e.target_versions.last(),
+            Some(&e.target_through),
+            "{}",
+            e.id
+        );
         assert_eq!(e.version_pairs.len() <= e.pairs.len(), true, "{}", e.id);
         for p in &e.version_pairs {
             let (pv, tv) = p.split_once("->").expect("producer->target");
@@ -73,7 +88,8 @@ fn atlas_entries_are_well_formed() {
 fn atlas_lookup_finds_the_hgb_preprocessor_break() {
     // Observed: an HGB classifier pickled by 1.2.2 loads in 1.9.1 and its predict raises.
     let k = Knowledge::embedded();
-    let cls = "sklearn.ensemble._hist_gradient_boosting.gradient_boosting:HistGradientBoostingClassifier";
+    let cls =
+        "sklearn.ensemble._hist_gradient_boosting.gradient_boosting:HistGradientBoostingClassifier";
     let hits: Vec<_> = k.atlas_for("scikit-learn", cls, "1.2.2", "1.9.1").collect();
     assert!(
         hits.iter().any(|e| e.kind == AtlasKind::Use
@@ -81,5 +97,9 @@ fn atlas_lookup_finds_the_hgb_preprocessor_break() {
             && e.attribute == "_preprocessor"),
         "{hits:#?}"
     );
-    assert!(k.atlas_for("scikit-learn", cls, "1.9.1", "1.2.2").next().is_none());
+    assert!(
+        k.atlas_for("scikit-learn", cls, "1.9.1", "1.2.2")
+            .next()
+            .is_none()
+    );
 }
