@@ -792,3 +792,53 @@ impl Walk<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Environment;
+
+    /// Bases found through imports, `self.method()` calls with a literal argument deciding a
+    /// branch (`reset=False`), a fit-only attribute read on every `predict`, a guarded one, a
+    /// property, a class attribute, and `get_params` over `__init__`'s parameters.
+    #[test]
+    fn needs_of_a_class_with_imported_bases() {
+        let dir = std::env::temp_dir().join(format!("pd-schema-{}", std::process::id()));
+        let pkg = dir.join("toy");
+        std::fs::create_dir_all(&pkg).unwrap();
+        std::fs::write(pkg.join("__init__.py"), "").unwrap();
+        std::fs::write(
+            pkg.join("base.py"),
+            "class Base:\n    def get_params(self):\n        return {k: getattr(self, k) for k in self._get_param_names()}\n    @classmethod\n    def _get_param_names(cls):\n        return []\n",
+        )
+        .unwrap();
+        std::fs::write(
+            pkg.join("model.py"),
+            "from .base import Base\n\nclass Model(Base):\n    k = 1\n    def __init__(self, alpha=1.0, beta=None):\n        self.alpha = alpha\n        self.beta = beta\n    def fit(self, X):\n        self._pre = self._prep(X, reset=True)\n        self.coef_ = 1\n        self._opt = 2\n    def _prep(self, X, reset):\n        if not reset:\n            return self._pre\n        self._seen = 1\n        return X\n    @property\n    def scale(self):\n        return self.coef_\n    def predict(self, X):\n        X = self._prep(X, reset=False)\n        if hasattr(self, '_opt'):\n            self._opt\n        return X * self.scale * self.k\n",
+        )
+        .unwrap();
+        let env = Environment::from_site_packages(std::slice::from_ref(&dir), (3, 11)).unwrap();
+        let mut r = Resolver::new(&env);
+        let s = Schemas::new().schema(&mut r, "toy.model", "Model");
+        let Schema::Known { name, uses, fitted } = &*s else {
+            panic!("{s:?}");
+        };
+        assert_eq!(name, "Model");
+        let steps = |m: &str| -> Vec<String> {
+            uses.iter()
+                .find(|u| u.method == m)
+                .unwrap()
+                .steps
+                .iter()
+                .filter_map(|s| match s {
+                    Step::Attr { attr, .. } => Some(attr.clone()),
+                    _ => None,
+                })
+                .collect()
+        };
+        assert_eq!(steps("predict"), vec!["_pre", "coef_"]);
+        assert_eq!(steps("get_params"), vec!["alpha", "beta"]);
+        assert!(fitted.contains(&"coef_".to_owned()) && !fitted.contains(&"alpha".to_owned()));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
