@@ -516,10 +516,14 @@ pub fn predict(
         // What the atlas observed and the source does not show (an error already found
         // from source is not repeated, nor a second silent difference).
         for t in atlas::detect(s.trace, s.member, resolver.env(), knowledge) {
-            let known = out
-                .troubles
-                .iter()
-                .any(|u| u.kind == t.kind && (u.error == t.error || t.kind == TroubleKind::Silent));
+            // The atlas keys entries by class and versions only, so a source finding for the
+            // same method (which sees this object's state) wins over it.
+            let known = out.troubles.iter().any(|u| {
+                u.kind == t.kind
+                    && (u.error == t.error
+                        || t.kind == TroubleKind::Silent
+                        || (u.class == t.class && u.method == t.method))
+            });
             if !known {
                 out.troubles.push(t);
             }
