@@ -31,6 +31,7 @@ from ._reports import (
     Risk,
     ScanReport,
     TrailingBytes,
+    Trouble,
 )
 from ._safe_load import LOADERS, load
 
@@ -57,6 +58,7 @@ __all__ = [
     "ScanReport",
     "TargetError",
     "TrailingBytes",
+    "Trouble",
     "UnsafePickleError",
     "UsageError",
     "__version__",

@@ -45,7 +45,8 @@ def check(
     encoding: str | None = None,
     errors: str | None = None,
 ) -> str:
-    """`check --format json`: {"environment": {...}, "files": [one file object]}."""
+    """`check --format json`: {"environment": {...}, "files": [one file object]}; the file object
+    carries `troubles` (load, use, silent) as docs/json.md describes."""
 
 def requirements(
     source: str | bytes, python: str | None, site_packages: list[str], python_version: str | None

@@ -175,6 +175,55 @@ class Risk:
 
 
 @dataclass(frozen=True)
+class Trouble:
+    """What goes wrong with the file in the target, by when it shows.
+
+    ``kind`` is "load" (the loader raises), "use" (the load succeeds, then the first call of
+    ``method`` raises ``error``) or "silent" (everything runs, but outputs differ). ``code`` is
+    stable (a knowledge-base break id, "missing-attribute", "not-fitted", ...); ``class_`` is
+    ``module.Name`` of the global or object involved; ``error`` is the exact text the user
+    sees (``None`` for silent troubles).
+    """
+
+    kind: str
+    code: str
+    member: str | None
+    offset: int
+    class_: str | None
+    method: str | None
+    attribute: str | None
+    error: str | None
+    message: str
+
+    def to_dict(self) -> Json:
+        return {
+            "kind": self.kind,
+            "code": self.code,
+            "member": self.member,
+            "offset": self.offset,
+            "class": self.class_,
+            "method": self.method,
+            "attribute": self.attribute,
+            "error": self.error,
+            "message": self.message,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Trouble:
+        return cls(
+            kind=d["kind"],
+            code=d["code"],
+            member=d["member"],
+            offset=d["offset"],
+            class_=d["class"],
+            method=d["method"],
+            attribute=d["attribute"],
+            error=d["error"],
+            message=d["message"],
+        )
+
+
+@dataclass(frozen=True)
 class FixSuggestion:
     """A fix ``check`` suggests: ``kind`` (e.g. a rename or a pip line), ``from_`` -> ``to``."""
 
@@ -241,6 +290,8 @@ class CheckReport:
     repairable: bool = False
     """Whether ``fix`` repairs the file for this target (its dry run is predicted to load)."""
     trailing: list[TrailingBytes] = field(default_factory=list)
+    troubles: list[Trouble] = field(default_factory=list)
+    """What goes wrong at load, at first use, or silently (see ``Trouble``)."""
 
     def to_dict(self) -> Json:
         return {
@@ -254,6 +305,7 @@ class CheckReport:
             "fixes": [f.to_dict() for f in self.fixes],
             "repairable": self.repairable,
             "trailing": [t.to_dict() for t in self.trailing],
+            "troubles": [t.to_dict() for t in self.troubles],
         }
 
     @classmethod
@@ -270,6 +322,7 @@ class CheckReport:
             environment=environment,
             repairable=bool(d.get("repairable", False)),
             trailing=[TrailingBytes.from_dict(t) for t in d.get("trailing", [])],
+            troubles=[Trouble.from_dict(t) for t in d.get("troubles", [])],
         )
 
 

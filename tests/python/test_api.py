@@ -422,3 +422,68 @@ def test_check_python2_strings_as_pickle_load_decodes_them(tmp_path):
         assert (r.verdict, r.error) == ("loads", None), kwargs
     with pytest.raises(UsageError):
         pickle_doctor.check(PY2_DICT, site_packages=[empty], python_version="3.11", encoding="utf-16")
+
+
+_OLD_MODEL = """
+class Model:
+    def __init__(self, alpha=1.0):
+        self.alpha = alpha
+
+    def fit(self, X):
+        self.coef_ = sum(X)
+        return self
+"""
+
+_NEW_MODEL = """
+class Model:
+    def __init__(self, alpha=1.0):
+        self.alpha = alpha
+
+    def fit(self, X):
+        self.coef_ = sum(X)
+        self._scale = len(X)
+        return self
+
+    def predict(self, X):
+        scale = self.coef_ / self._scale
+        return [x * scale for x in X]
+"""
+
+
+def test_check_use_time_trouble_matches_python(tmp_path):
+    """A model pickled by an older version of its class loads in the newer one, then its
+    first ``predict`` raises: ``check`` names the method and the exact error, as Python
+    really raises it (checked in a subprocess)."""
+    import subprocess
+
+    old, new = tmp_path / "old", tmp_path / "new"
+    for d, src in ((old, _OLD_MODEL), (new, _NEW_MODEL)):
+        d.mkdir()
+        (d / "toymodel.py").write_text(src)
+    made = tmp_path / "model.pkl"
+    subprocess.run(
+        [sys.executable, "-I", "-c",
+         "import sys, pickle; sys.path.insert(0, sys.argv[1]); import toymodel; "
+         "pickle.dump(toymodel.Model().fit([1, 2, 3]), open(sys.argv[2], 'wb'))",
+         str(old), str(made)],
+        check=True,
+    )
+    real = subprocess.run(
+        [sys.executable, "-I", "-c",
+         "import sys, pickle; sys.path.insert(0, sys.argv[1]); m = pickle.load(open(sys.argv[2], 'rb'))\n"
+         "try:\n    m.predict([1])\nexcept Exception as e:\n    print(f'{type(e).__name__}: {e}')",
+         str(new), str(made)],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()
+    r = pickle_doctor.check(made, site_packages=[new], python_version="3.11")
+    assert r.verdict == "at-risk", r
+    use = [t for t in r.troubles if t.kind == "use"]
+    assert len(use) == 1, r.troubles
+    t = use[0]
+    assert (t.code, t.class_, t.method, t.attribute) == (
+        "missing-attribute", "toymodel.Model", "predict", "_scale")
+    assert t.error == real == "AttributeError: 'Model' object has no attribute '_scale'"
+    assert t.to_dict()["class"] == "toymodel.Model"
+    # The version that wrote it: nothing goes wrong.
+    same = pickle_doctor.check(made, site_packages=[old], python_version="3.11")
+    assert same.verdict == "loads" and same.troubles == []

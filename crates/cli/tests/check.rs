@@ -414,3 +414,56 @@ fn text_report_of_a_python2_file() {
         .replace(&file.display().to_string(), "py2.pkl");
     insta::assert_snapshot!(text);
 }
+
+/// The class source of `tests/python/test_api.py`'s use-time case: version 2 of a model whose
+/// `predict` reads `_scale`, which only its `fit` sets and version 1 never had.
+const TOY_MODEL_V2: &str = "class Model:\n    def __init__(self, alpha=1.0):\n        self.alpha = alpha\n\n    def fit(self, X):\n        self.coef_ = sum(X)\n        self._scale = len(X)\n        return self\n\n    def predict(self, X):\n        scale = self.coef_ / self._scale\n        return [x * scale for x in X]\n";
+
+/// A break at first use, in text and JSON: the object loads, then `predict` raises. The
+/// pickle is `pickle.dumps(Model().fit([1, 2, 3]), 2)` of version 1 (CPython 3.11); the
+/// Python API test `test_check_use_time_trouble_matches_python` checks the error text against
+/// a real load and call in a subprocess.
+#[test]
+fn text_and_json_report_of_a_use_time_break() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("model.pkl");
+    std::fs::write(
+        &file,
+        b"\x80\x02ctoymodel\nModel\nq\x00)\x81q\x01}q\x02(X\x05\x00\x00\x00alphaq\x03G?\xf0\x00\x00\x00\x00\x00\x00X\x05\x00\x00\x00coef_q\x04K\x06ub.",
+    )
+    .unwrap();
+    let site = dir.path().join("site-packages");
+    std::fs::create_dir(&site).unwrap();
+    std::fs::write(site.join("toymodel.py"), TOY_MODEL_V2).unwrap();
+    let s = site.display().to_string();
+    let f = file.display().to_string();
+    let args = [
+        "check",
+        "--site-packages",
+        &s,
+        "--python-version",
+        "3.11",
+        &f,
+    ];
+    let out = common::run_cli(&args, None);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "at-risk exits 0 without --strict"
+    );
+    let text = String::from_utf8(out.stdout)
+        .unwrap()
+        .replace(&f, "model.pkl");
+    insta::assert_snapshot!("use_time_break_text", text);
+    let mut json_args = args.to_vec();
+    json_args.extend(["--format", "json"]);
+    let out = common::run_cli(&json_args, None);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    insta::assert_snapshot!(
+        "use_time_break_json",
+        serde_json::to_string_pretty(&doc["files"][0]["troubles"]).unwrap()
+    );
+    let mut strict = args.to_vec();
+    strict.push("--strict");
+    assert_eq!(common::run_cli(&strict, None).status.code(), Some(1));
+}

@@ -112,6 +112,7 @@ impl Prepared {
                     Some(p) => Some((p.display().to_string(), main_names(p)?)),
                     None => None,
                 },
+                schemas: None,
                 torch_archive: None,
                 decoding: opts.decoding,
                 npy: false,
@@ -220,6 +221,7 @@ impl Session {
             )));
         }
         let options = Options {
+            schemas: Some(self.schemas.clone()),
             torch_archive: members::torch_archive(opened),
             npy: matches!(
                 opened.format,

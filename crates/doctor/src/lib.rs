@@ -63,6 +63,8 @@ pub fn knowledge() -> &'static knowledge::Knowledge {
 pub struct Session {
     env: pyenv::Environment,
     limits: Limits,
+    /// The target's class schemas (for breaks at first use), read once per session.
+    schemas: std::sync::Arc<pyenv::Schemas>,
 }
 
 impl Session {
@@ -71,16 +73,17 @@ impl Session {
     /// # Errors
     /// [`Error::Environment`].
     pub fn new(target: &TargetSpec, limits: Limits) -> Result<Session> {
-        Ok(Session {
-            env: target.environment()?,
-            limits,
-        })
+        Ok(Session::with_environment(target.environment()?, limits))
     }
 
     /// A session over an environment already read.
     #[must_use]
     pub fn with_environment(env: pyenv::Environment, limits: Limits) -> Session {
-        Session { env, limits }
+        Session {
+            env,
+            limits,
+            schemas: std::sync::Arc::default(),
+        }
     }
 
     /// The target environment.

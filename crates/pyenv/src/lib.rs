@@ -7,6 +7,7 @@
 
 #![deny(missing_docs)]
 
+pub mod classes;
 pub mod definitions;
 mod dist;
 mod environment;
@@ -16,9 +17,11 @@ pub mod names;
 mod probe;
 mod pth;
 mod resolve;
+pub mod schema;
 
 pub use dist::{Distribution, normalize};
 pub use environment::{EnvError, Environment, Origin};
 pub use finder::{Module, ModuleKind};
 pub use probe::{Probe, ProbeError, probe};
 pub use resolve::{Attr, ImportFailure, Resolver};
+pub use schema::{Schema, Schemas};

@@ -92,6 +92,16 @@ pub fn analyse_stub(source: &str, module: &str, is_package: bool) -> Namespace {
 fn analyse_as(source: &str, module: &str, is_package: bool, stub: bool) -> Namespace {
     let parsed =
         ruff_python_parser::parse_unchecked_source(source, ruff_python_ast::PySourceType::Python);
+    analyse_parsed(parsed.syntax(), module, is_package, stub)
+}
+
+/// [`analyse`] over a module already parsed (the class analysis parses once for both).
+pub(crate) fn analyse_parsed(
+    body: &ModModule,
+    module: &str,
+    is_package: bool,
+    stub: bool,
+) -> Namespace {
     let package = if is_package {
         module.to_owned()
     } else {
@@ -104,7 +114,6 @@ fn analyse_as(source: &str, module: &str, is_package: bool, stub: bool) -> Names
         package: &package,
         stub,
     };
-    let body: &ModModule = parsed.syntax();
     cx.block(&body.body, &mut ns);
     if let Some((table, raises)) = &ns.getattr_lookup
         && *raises

@@ -100,7 +100,8 @@ fn detect_failure<'k>(trace: &Trace<'_>, brk: &'k Break, loader: Loader, out: &m
             {
                 continue;
             }
-            let mut error = template.clone();
+            // `{name}`: the global the pickle names (one of several the break covers).
+            let mut error = template.clone().map(|e| e.replace("{name}", n));
             if let Some(kind) = brk.detect_str("arg0_kind") {
                 let first = a.first().copied();
                 let arg_global = first.and_then(|v| trace.as_global(v));
@@ -461,6 +462,138 @@ pub(crate) fn finish(brk: &Break, error: String, resolver: &mut pyenv::Resolver<
         out = out.replace(&name, "…");
     }
     out
+}
+
+/// Silent breaks (`kind = "silent"`): the file loads and runs, and gives other outputs. One
+/// fires when the target is in its range, an object of its `build_global` has its
+/// `state_key`, and a producer version in the data (`_sklearn_version`) is in its producer
+/// range. Without a producer version it does not fire: nothing says the data is old.
+pub(crate) fn detect_silent(
+    trace: &Trace<'_>,
+    member: &str,
+    env: &pyenv::Environment,
+    knowledge: &Knowledge,
+) -> Vec<super::Trouble> {
+    let mut out = Vec::new();
+    for brk in knowledge
+        .breaks
+        .iter()
+        .filter(|b| b.kind == BreakKind::Silent)
+    {
+        let Some(version) = target_version(env, &brk.dist) else {
+            continue;
+        };
+        if !in_range(&version, &brk.since, &brk.until) {
+            continue;
+        }
+        let (Some(pattern), Some(key)) =
+            (brk.detect_str("build_global"), brk.detect_str("state_key"))
+        else {
+            continue;
+        };
+        let since = brk
+            .extra
+            .get("producer_since")
+            .and_then(|v| v.as_str())
+            .unwrap_or("");
+        let until = brk.producer_until.as_deref().unwrap_or("");
+        let old_producer = producer_versions(trace).any(|v| in_range(&v, since, until));
+        if !old_producer {
+            continue;
+        }
+        // `owner_suffix`: only objects held under `owner_key` by an object whose class name
+        // ends so (a classifier's `tree_`; regressor trees store values, not counts).
+        let owned = owned_by(trace, brk);
+        let hit = trace.calls.iter().find_map(|&id| {
+            let Some(Node::Object(o)) = trace.nodes.get(id.index()) else {
+                return None;
+            };
+            let (m, n) = callee(trace, o)?;
+            if !matches_global(pattern, m, n) {
+                return None;
+            }
+            if owned.as_ref().is_some_and(|ids| !ids.contains(&id)) {
+                return None;
+            }
+            o.state
+                .iter()
+                .zip(&o.built_at)
+                .find(|(s, _)| dict_value(trace, **s, key).is_some())
+                .map(|(_, &at)| at)
+        });
+        let Some(offset) = hit else { continue };
+        let what = brk
+            .error
+            .as_deref()
+            .unwrap_or("")
+            .trim_start_matches("(no error: ")
+            .trim_end_matches(')');
+        out.push(super::Trouble {
+            kind: super::TroubleKind::Silent,
+            code: brk.id.clone(),
+            member: member.to_owned(),
+            offset,
+            class: brk.affects.first().map(|a| a.replace(':', ".")),
+            method: brk
+                .extra
+                .get("method")
+                .and_then(|v| v.as_str())
+                .map(str::to_owned),
+            attribute: Some(key.to_owned()),
+            error: None,
+            message: format!("loads and runs, but outputs differ: {what}"),
+        });
+    }
+    out
+}
+
+/// With `owner_suffix`/`owner_key` in a break's `detect`: the nodes held under that key by
+/// objects whose class name ends with that suffix (`None` when the break has no owner rule).
+fn owned_by(trace: &Trace<'_>, brk: &Break) -> Option<Vec<vm::NodeId>> {
+    let (Some(suffix), Some(key)) = (brk.detect_str("owner_suffix"), brk.detect_str("owner_key"))
+    else {
+        return None;
+    };
+    let mut out = Vec::new();
+    for &id in &trace.calls {
+        let Some(Node::Object(o)) = trace.nodes.get(id.index()) else {
+            continue;
+        };
+        let class = callee(trace, o)
+            .filter(|_| matches!(o.kind, vm::CallKind::NewObj))
+            .or_else(|| {
+                args(trace, o)
+                    .first()
+                    .and_then(|v| trace.as_global(*v))
+                    .and_then(vm::Global::literal)
+            });
+        let Some((_, name)) = class else { continue };
+        if !name.ends_with(suffix) {
+            continue;
+        }
+        for s in &o.state {
+            if let Some(v) = dict_value(trace, *s, key).and_then(Value::node) {
+                out.push(v);
+            }
+        }
+    }
+    Some(out)
+}
+
+/// Every `_sklearn_version` string of the trace's dict states.
+fn producer_versions<'t>(trace: &'t Trace<'_>) -> impl Iterator<Item = String> + 't {
+    trace.calls.iter().filter_map(move |&id| {
+        let Some(Node::Object(o)) = trace.nodes.get(id.index()) else {
+            return None;
+        };
+        o.state.iter().find_map(|s| {
+            let v = dict_value(trace, *s, "_sklearn_version")?;
+            match trace.node(v) {
+                Some(Node::Str(s)) => Some(String::from_utf8_lossy(s).into_owned()),
+                _ => None,
+            }
+        })
+    })
 }
 
 #[cfg(test)]

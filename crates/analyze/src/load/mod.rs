@@ -5,9 +5,11 @@
 //! protocol 4, a walk of the dotted qualname). The first failure in load order, whatever its
 //! kind, is the error the loader raises, worded as that loader words it.
 
+mod atlas;
 mod breaks;
 pub mod decoding;
 mod loader;
+mod usage;
 
 use std::collections::BTreeMap;
 
@@ -148,6 +150,55 @@ pub struct Fix {
     pub to: String,
 }
 
+/// When a trouble shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TroubleKind {
+    /// The loader raises: nothing is returned.
+    Load,
+    /// The load succeeds, then the first call of a method raises.
+    Use,
+    /// Everything runs, but outputs differ from the producer's.
+    Silent,
+}
+
+impl TroubleKind {
+    /// The name used in output.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TroubleKind::Load => "load",
+            TroubleKind::Use => "use",
+            TroubleKind::Silent => "silent",
+        }
+    }
+}
+
+/// Something that goes wrong with the file in the target: at load, at first use, or silently.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Trouble {
+    /// When it shows.
+    pub kind: TroubleKind,
+    /// Stable identifier: a knowledge-base break id, or `module-missing`,
+    /// `attribute-missing`, `unpickling-error`, `missing-attribute`, `not-fitted`, ...
+    pub code: String,
+    /// The member it is in (empty for a whole-file pickle, `null` in JSON).
+    #[serde(serialize_with = "crate::empty_as_null")]
+    pub member: String,
+    /// Offset of the op involved (the global, or the BUILD of the object's state).
+    pub offset: u64,
+    /// The class (or global) involved, `module.Name`.
+    pub class: Option<String>,
+    /// The method that raises or misbehaves (`load` for load-time troubles).
+    pub method: Option<String>,
+    /// The attribute involved, if one is.
+    pub attribute: Option<String>,
+    /// The exact error the user sees (`Type: message`); `null` for silent troubles.
+    pub error: Option<String>,
+    /// One sentence for a user.
+    pub message: String,
+}
+
 /// The prediction for one file.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Prediction {
@@ -163,6 +214,9 @@ pub struct Prediction {
     pub risks: Vec<Risk>,
     /// Repairs.
     pub fixes: Vec<Fix>,
+    /// What goes wrong, by when it shows: the load error, breaks at first use, silent
+    /// differences.
+    pub troubles: Vec<Trouble>,
 }
 
 impl Prediction {
@@ -208,6 +262,8 @@ pub struct Stream<'t, 'a> {
 /// Options that change how a load behaves.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
+    /// The target's class schemas, for breaks at first use (`None`: not checked).
+    pub schemas: Option<std::sync::Arc<pyenv::Schemas>>,
     /// The names a `__main__` script defines (`--main`), and its path.
     pub main: Option<(String, pyenv::names::Namespace)>,
     /// The kind of torch archive, for `torch.load`'s `weights_only` rules.
@@ -246,6 +302,7 @@ pub fn predict(
         globals: Vec::new(),
         risks: Vec::new(),
         fixes: Vec::new(),
+        troubles: Vec::new(),
     };
     // The loader's own package is imported before anything is read.
     if let Some(pkg) = loader.package()
@@ -259,10 +316,10 @@ pub fn predict(
             to: format!("pip install {pkg}"),
         });
     }
-    let mut first_error: Option<((usize, usize, u64), String)> = None;
-    let mut note_error = |key: (usize, usize, u64), text: String| {
-        if first_error.as_ref().is_none_or(|(k, _)| key < *k) {
-            first_error = Some((key, text));
+    let mut first_error: Option<((usize, usize, u64), String, Origin)> = None;
+    let mut note_error = |key: (usize, usize, u64), text: String, origin: Origin| {
+        if first_error.as_ref().is_none_or(|(k, _, _)| key < *k) {
+            first_error = Some((key, text, origin));
         }
     };
     for (si, s) in streams.iter().enumerate() {
@@ -306,7 +363,16 @@ pub fn predict(
             }
             let row = resolve_global(resolver, knowledge, options, loader, protocol, module, name);
             if let Some(err) = &row.error {
-                note_error((si, g.pickle, g.offset), err.clone());
+                note_error(
+                    (si, g.pickle, g.offset),
+                    err.clone(),
+                    Origin {
+                        code: row.status.as_str().to_owned(),
+                        member: s.member.to_owned(),
+                        offset: g.offset,
+                        class: Some(format!("{module}.{name}")),
+                    },
+                );
             }
             out.fixes.extend(row.fixes);
             out.globals.push(GlobalRow {
@@ -326,6 +392,7 @@ pub fn predict(
             note_error(
                 (si, 0, offset),
                 "UnpicklingError: A load persistent id instruction was encountered,\nbut no persistent_load function was specified.".to_owned(),
+                Origin::at("persistent-id", s.member, offset),
             );
         }
         if let Some(run) = trace.pickles.first()
@@ -345,7 +412,11 @@ pub fn predict(
                     note: String::new(),
                 });
             } else {
-                note_error((si, 0, e.offset), stream_error(e, run.start));
+                note_error(
+                    (si, 0, e.offset),
+                    stream_error(e, run.start),
+                    Origin::at("unpickling-error", s.member, e.offset),
+                );
             }
         }
         // Python 2 strs the loader's encoding cannot decode.
@@ -363,7 +434,11 @@ pub fn predict(
                 knowledge,
                 &version_of,
             ) {
-                note_error((si, pi, py2.offset), error);
+                note_error(
+                    (si, pi, py2.offset),
+                    error,
+                    Origin::at("decoding", s.member, py2.offset),
+                );
                 out.fixes.push(decoding_fix(loader));
             }
         }
@@ -388,7 +463,16 @@ pub fn predict(
             }
             let message = breaks::sentence(b, resolver.env());
             if let Some(error) = fired.error {
-                note_error((si, 0, fired.offset), breaks::finish(b, error, resolver));
+                note_error(
+                    (si, 0, fired.offset),
+                    breaks::finish(b, error, resolver),
+                    Origin {
+                        code: b.id.clone(),
+                        member: s.member.to_owned(),
+                        offset: fired.offset,
+                        class: b.affects.first().map(|a| a.replace(':', ".")),
+                    },
+                );
             }
             out.risks.push(Risk {
                 code: b.id.clone(),
@@ -401,13 +485,51 @@ pub fn predict(
     if loader == Loader::Torch && out.error.is_none() {
         weights_only(streams, resolver, knowledge, options, &mut out);
     }
-    if let Some((_, e)) = first_error
+    if let Some((_, e, origin)) = first_error
         && out.error.is_none()
     {
+        out.troubles.push(origin.trouble(&e));
         out.error = Some(e);
         out.verdict = Verdict::Fails;
+    } else if let Some(e) = &out.error {
+        // The loader's own package missing, or torch's weights_only refusal.
+        let code = if out.fixes.iter().any(|f| f.kind == FixKind::WeightsOnly) {
+            "weights-only"
+        } else {
+            "module-missing"
+        };
+        out.troubles
+            .push(Origin::at(code, streams.first().map_or("", |s| s.member), 0).trouble(e));
     }
-    if out.verdict == Verdict::Loads && !out.risks.is_empty() {
+    // Breaks at first use and silent ones: what the objects the load builds then do.
+    for s in streams {
+        if let Some(schemas) = &options.schemas {
+            out.troubles
+                .extend(usage::detect(s.trace, s.member, resolver, schemas));
+        }
+        out.troubles.extend(breaks::detect_silent(
+            s.trace,
+            s.member,
+            resolver.env(),
+            knowledge,
+        ));
+        // What the atlas observed and the source does not show (an error already found
+        // from source is not repeated, nor a second silent difference).
+        for t in atlas::detect(s.trace, s.member, resolver.env(), knowledge) {
+            // The atlas keys entries by class and versions only, so a source finding for the
+            // same method (which sees this object's state) wins over it.
+            let known = out.troubles.iter().any(|u| {
+                u.kind == t.kind
+                    && (u.error == t.error
+                        || t.kind == TroubleKind::Silent
+                        || (u.class == t.class && u.method == t.method))
+            });
+            if !known {
+                out.troubles.push(t);
+            }
+        }
+    }
+    if out.verdict == Verdict::Loads && (!out.risks.is_empty() || !out.troubles.is_empty()) {
         out.verdict = Verdict::AtRisk;
     }
     if out.verdict == Verdict::Loads
@@ -426,6 +548,41 @@ pub fn predict(
     }
     dedupe(&mut out.fixes);
     out
+}
+
+/// Where the first load error comes from, for its [`Trouble`].
+struct Origin {
+    code: String,
+    member: String,
+    offset: u64,
+    class: Option<String>,
+}
+
+impl Origin {
+    fn at(code: &str, member: &str, offset: u64) -> Origin {
+        Origin {
+            code: code.to_owned(),
+            member: member.to_owned(),
+            offset,
+            class: None,
+        }
+    }
+
+    fn trouble(self, error: &str) -> Trouble {
+        let code = self.code;
+        let first_line = error.lines().next().unwrap_or(error);
+        Trouble {
+            kind: TroubleKind::Load,
+            code,
+            member: self.member,
+            offset: self.offset,
+            class: self.class,
+            method: Some("load".to_owned()),
+            attribute: None,
+            error: Some(error.to_owned()),
+            message: format!("the load fails: {first_line}"),
+        }
+    }
 }
 
 /// What to do about a Python 2 `str` the loader cannot decode: load with latin-1 where the

@@ -29,6 +29,13 @@ pub(crate) fn skipped(why: &str) {
     );
 }
 
+/// Prints `text` on the real standard error, past libtest's capture (agreement counts of the
+/// matrix tests).
+pub(crate) fn say(text: &str) {
+    use std::io::Write as _;
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
 /// The generated fixture corpus (`scripts/test.sh` generates it with real CPython, numpy,
 /// scikit-learn and pandas and sets `PICKLE_DOCTOR_FIXTURES`).
 ///

@@ -52,6 +52,34 @@ pub fn text(out: &mut impl Write, reports: &[CheckReport], opts: &TextOptions) -
         for t in &r.trailing {
             writeln!(out, "  note: {}", t.note())?;
         }
+        for t in &p.troubles {
+            let place = if t.member.is_empty() {
+                format!("@{}", t.offset)
+            } else {
+                format!("{}@{}", t.member, t.offset)
+            };
+            let method = t
+                .method
+                .as_deref()
+                .filter(|_| t.kind != analyze::load::TroubleKind::Load);
+            let what = [t.class.as_deref(), method, t.attribute.as_deref()]
+                .iter()
+                .flatten()
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" ");
+            let line = format!("  {}: [{}] {place} {what}", trouble_label(t.kind), t.code);
+            writeln!(out, "{}", line.trim_end())?;
+            match &t.error {
+                Some(e) if t.kind != analyze::load::TroubleKind::Load => {
+                    writeln!(out, "        {}", e.replace('\n', "\n        "))?;
+                }
+                _ => {}
+            }
+            if t.kind != analyze::load::TroubleKind::Load {
+                writeln!(out, "        {}", t.message)?;
+            }
+        }
         for risk in &p.risks {
             writeln!(out, "  risk: {}", risk.message)?;
             if opts.verbose {
@@ -78,6 +106,15 @@ pub fn text(out: &mut impl Write, reports: &[CheckReport], opts: &TextOptions) -
         }
     }
     Ok(())
+}
+
+/// How a trouble is headed in text: when it shows.
+fn trouble_label(kind: analyze::load::TroubleKind) -> &'static str {
+    match kind {
+        analyze::load::TroubleKind::Load => "fails at load",
+        analyze::load::TroubleKind::Use => "fails at first use",
+        analyze::load::TroubleKind::Silent => "silently different",
+    }
 }
 
 /// `pickle-doctor fix FILE -o FILE.fixed.EXT ARGS...`, quoted for a POSIX shell.

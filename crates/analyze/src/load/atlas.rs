@@ -1,0 +1,68 @@
+//! Breaks at first use and silent ones that the break atlas observed (`data/atlas/breaks.toml`,
+//! real loads and calls): for what source cannot show, such as Cython types whose state
+//! layout changed (`Buffer dtype mismatch` in a HistGradientBoosting predictor) or outputs
+//! that differ. An entry applies to an object of its class written by exactly a producer
+//! version it was observed with and loaded by the matching target version; the producer
+//! version must be in the data (scikit-learn's `_sklearn_version`).
+
+use knowledge::{AtlasKind, Knowledge};
+use vm::{Node, Trace};
+
+use super::{Trouble, TroubleKind, target_version, usage};
+
+/// Atlas troubles of the objects of one stream.
+pub(crate) fn detect(
+    trace: &Trace<'_>,
+    member: &str,
+    env: &pyenv::Environment,
+    knowledge: &Knowledge,
+) -> Vec<Trouble> {
+    let mut out = Vec::new();
+    let Some(target) = target_version(env, "scikit-learn") else {
+        return out;
+    };
+    for p in &trace.pickles {
+        let Some(root) = p.root.and_then(|r| r.node()) else {
+            continue;
+        };
+        let Some(Node::Object(o)) = trace.nodes.get(root.index()) else {
+            continue;
+        };
+        let Some(((module, name), _)) = usage::class_of(trace, o) else {
+            continue;
+        };
+        let Some(producer) = usage::sklearn_version(trace, o) else {
+            continue;
+        };
+        let class = format!("{module}:{name}");
+        for e in knowledge.atlas_for("scikit-learn", &class, &producer, &target) {
+            let kind = match e.kind {
+                AtlasKind::Use => TroubleKind::Use,
+                AtlasKind::Silent => TroubleKind::Silent,
+                AtlasKind::Load => continue,
+            };
+            out.push(Trouble {
+                kind,
+                code: e.id.clone(),
+                member: member.to_owned(),
+                offset: o.built_at.first().copied().unwrap_or(o.offset),
+                class: Some(format!("{module}.{name}")),
+                method: (!e.method.is_empty()).then(|| e.method.clone()),
+                attribute: (!e.attribute.is_empty()).then(|| e.attribute.clone()),
+                error: (!e.error.is_empty()).then(|| e.error.clone()),
+                message: match kind {
+                    TroubleKind::Silent => format!(
+                        "loads and runs, but `{}` gives other outputs than scikit-learn {producer} did (observed by the break atlas; cause: {})",
+                        e.method,
+                        if e.cause.is_empty() { "unknown" } else { &e.cause }
+                    ),
+                    _ => format!(
+                        "loads, then `{name}.{}` fails (observed by the break atlas for scikit-learn {producer} -> {target}; source: {})",
+                        e.method, e.source
+                    ),
+                },
+            });
+        }
+    }
+    out
+}
