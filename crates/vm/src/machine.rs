@@ -86,6 +86,7 @@ const EMPTY: u32 = u32::MAX;
 const IN_MAP: u32 = u32::MAX - 1;
 
 impl Memo {
+    #[inline]
     fn get(&self, idx: u64) -> Option<Value> {
         match usize::try_from(idx).ok().and_then(|i| self.dense.get(i)) {
             Some(&EMPTY) => None,
@@ -95,7 +96,21 @@ impl Memo {
     }
 
     /// Stores a value; returns whether the index is new.
+    #[inline]
     fn put(&mut self, idx: u64, v: Value) -> bool {
+        // The usual case: MEMOIZE or PUT of the next index, holding a node.
+        if let Value::Node(NodeId(id)) = v
+            && id < IN_MAP
+            && idx == self.dense.len() as u64
+        {
+            self.dense.push(id);
+            self.len += 1;
+            return true;
+        }
+        self.put_slow(idx, v)
+    }
+
+    fn put_slow(&mut self, idx: u64, v: Value) -> bool {
         let dense_ok = usize::try_from(idx)
             .ok()
             .filter(|&i| i < self.dense.len().saturating_mul(2).saturating_add(1024));
@@ -704,6 +719,7 @@ impl<'a> Machine<'a> {
         }
     }
 
+    #[inline]
     fn memo_index(op: &Op<'_>) -> R<u64> {
         match op.arg {
             Arg::UInt(n) => Ok(n),
@@ -865,9 +881,12 @@ impl<'a> Machine<'a> {
                 let Arg::Bytes(b) = op.arg else {
                     return Err(bad_arg(op));
                 };
-                text::validate_utf8_surrogatepass(b).map_err(|e| {
-                    VmErrorKind::BadArgument(format!("'utf-8' codec can't decode: {e}"))
-                })?;
+                // ASCII (most names and keys) is valid at a glance.
+                if !b.is_ascii() {
+                    text::validate_utf8_surrogatepass(b).map_err(|e| {
+                        VmErrorKind::BadArgument(format!("'utf-8' codec can't decode: {e}"))
+                    })?;
+                }
                 self.str_value(Cow::Borrowed(b))?
             }
             Opcode::BINBYTES | Opcode::SHORT_BINBYTES | Opcode::BINBYTES8 => {
@@ -1153,6 +1172,7 @@ impl<'a> Machine<'a> {
         self.node(Node::Ext { code, offset })
     }
 
+    #[inline]
     fn memo_put(&mut self, idx: u64, v: Value) -> R<()> {
         if self.memo.len >= self.budgets.max_memo {
             return Err(budget(Budget::Memo, self.budgets.max_memo));
