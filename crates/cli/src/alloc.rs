@@ -6,9 +6,7 @@
 //! (2 MiB) cut those faults 512-fold. Linux applies them only where asked (`madvise` mode is the
 //! common default), so blocks of 8 MiB and more are advised; everything else is untouched.
 
-use std::alloc::{GlobalAlloc, Layout};
-
-use mimalloc::MiMalloc as System;
+use std::alloc::{GlobalAlloc, Layout, System};
 
 /// Blocks at least this large are advised to use huge pages.
 const HUGE_BLOCK: usize = 8 << 20;
