@@ -100,7 +100,11 @@ fn stream(rng: &mut Rng, len: usize, depth: u32) -> Vec<u8> {
                 out.extend(b"c__main__\nObj\n)\x81");
                 out.extend([b'N', b'}', b'(']);
                 for _ in 0..=rng.below(3) {
-                    let key = if rng.below(2) == 0 { "__setstate__" } else { rng.pick(NAMES) };
+                    let key = if rng.below(2) == 0 {
+                        "__setstate__"
+                    } else {
+                        rng.pick(NAMES)
+                    };
                     push_str(&mut out, key.as_bytes());
                     match rng.below(3) {
                         0 => out.extend(b"cbuiltins\nexec\n"),

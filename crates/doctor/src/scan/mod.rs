@@ -489,7 +489,11 @@ pub mod fuzzing {
         assert_eq!(full.calls, scan.calls, "calls differ");
         assert_eq!(full.trailing, scan.trailing, "trailing bytes differ");
         assert_eq!(full.nodes.len(), scan.nodes.len(), "node counts differ");
-        assert_eq!((full.ops, full.items), (scan.ops, scan.items), "counts differ");
+        assert_eq!(
+            (full.ops, full.items),
+            (scan.ops, scan.items),
+            "counts differ"
+        );
         let policy = super::default_policy();
         let a = analyze::security::scan(&full, &policy);
         let b = analyze::security::scan(&scan, &policy);
