@@ -117,6 +117,18 @@ pub struct MemberRun<'a> {
 /// Runs a member's pickle stream. joblib members skip inline array data.
 #[must_use]
 pub fn run<'a>(member: &'a Member<'_>, budgets: Budgets) -> MemberRun<'a> {
+    run_mode(member, budgets, vm::Mode::Full)
+}
+
+/// Like [`run`], building only what the security rules read (`vm::Mode::Scan`). A joblib
+/// member still runs in full: its array hook reads the wrappers' states to find the raw
+/// bytes to skip.
+#[must_use]
+pub fn run_for_scan<'a>(member: &'a Member<'_>, budgets: Budgets) -> MemberRun<'a> {
+    run_mode(member, budgets, vm::Mode::Scan)
+}
+
+fn run_mode<'a>(member: &'a Member<'_>, budgets: Budgets, mode: vm::Mode) -> MemberRun<'a> {
     let data: &'a [u8] = &member.data;
     if member.kind == MemberKind::Pickle(ContainerLoader::Joblib) {
         let mut hook = ArrayHook::new(data);
@@ -128,7 +140,7 @@ pub fn run<'a>(member: &'a Member<'_>, budgets: Budgets) -> MemberRun<'a> {
         };
     }
     MemberRun {
-        trace: vm::run_with(data, budgets),
+        trace: vm::run_mode(data, budgets, mode, &mut vm::NoHooks),
         arrays: Vec::new(),
         external_files: Vec::new(),
     }

@@ -28,7 +28,7 @@ mod value;
 
 pub use budget::{Budget, Budgets};
 pub use error::{VmError, VmErrorKind};
-pub use machine::{Hooks, Machine, NoHooks, Resume};
+pub use machine::{Hooks, Machine, Mode, NoHooks, Resume};
 pub use trace::{PickleRun, Py2Str, SideEffect, Trace, Trailing};
 pub use value::{CallKind, Global, Name, Node, NodeId, Object, Uses, Value};
 
@@ -45,9 +45,25 @@ pub fn run_with(data: &[u8], budgets: Budgets) -> Trace<'_> {
     run_hooked(data, budgets, &mut NoHooks)
 }
 
+/// Like [`run_with`], building only what the security rules read (see [`Mode::Scan`]).
+#[must_use]
+pub fn run_scan(data: &[u8], budgets: Budgets) -> Trace<'_> {
+    run_mode(data, budgets, Mode::Scan, &mut NoHooks)
+}
+
 /// Like [`run_with`], with host hooks (see [`Hooks`]).
 pub fn run_hooked<'a>(data: &'a [u8], budgets: Budgets, hooks: &mut dyn Hooks<'a>) -> Trace<'a> {
-    let mut m = Machine::new(data, budgets);
+    run_mode(data, budgets, Mode::Full, hooks)
+}
+
+/// Runs every pickle in `data` in the given mode, with host hooks.
+pub fn run_mode<'a>(
+    data: &'a [u8],
+    budgets: Budgets,
+    mode: Mode,
+    hooks: &mut dyn Hooks<'a>,
+) -> Trace<'a> {
+    let mut m = Machine::with_mode(data, budgets, mode);
     let mut pos = 0;
     loop {
         let end = m.run_pickle_with(pos, hooks);

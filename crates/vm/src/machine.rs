@@ -16,6 +16,25 @@ use crate::literal::{self, IntLit};
 use crate::trace::{PickleRun, SideEffect, Trace};
 use crate::value::{CallKind, Global, Name, Node, NodeId, Object, Uses, Value};
 
+/// What a run builds.
+///
+/// The security rules read the provenance of every callable (globals, calls, the strings
+/// that name them), the argument tuples of calls, the states BUILD passes, and every value
+/// that is not plain data. They never read a plain-data item of a list, set, dict or of an
+/// object's appended items: a scalar, `str`, `bytes`, `bytearray`, big int or out-of-band
+/// buffer there can neither be called, nor name a callable, nor plant one. [`Mode::Scan`]
+/// drops exactly those items, which on data-heavy pickles is most of the graph and most of
+/// its allocations. Everything else (nodes, ids, errors, budgets, globals and their uses) is
+/// the same in both modes, so the two agree on every finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// The whole value graph: `show`, `check`, `fix`, `export`.
+    #[default]
+    Full,
+    /// Only what the security rules read (see the type's docs): `scan`.
+    Scan,
+}
+
 /// Highest protocol CPython reads.
 const HIGHEST_PROTOCOL: u8 = 5;
 
@@ -67,6 +86,7 @@ const EMPTY: u32 = u32::MAX;
 const IN_MAP: u32 = u32::MAX - 1;
 
 impl Memo {
+    #[inline]
     fn get(&self, idx: u64) -> Option<Value> {
         match usize::try_from(idx).ok().and_then(|i| self.dense.get(i)) {
             Some(&EMPTY) => None,
@@ -76,7 +96,21 @@ impl Memo {
     }
 
     /// Stores a value; returns whether the index is new.
+    #[inline]
     fn put(&mut self, idx: u64, v: Value) -> bool {
+        // The usual case: MEMOIZE or PUT of the next index, holding a node.
+        if let Value::Node(NodeId(id)) = v
+            && id < IN_MAP
+            && idx == self.dense.len() as u64
+        {
+            self.dense.push(id);
+            self.len += 1;
+            return true;
+        }
+        self.put_slow(idx, v)
+    }
+
+    fn put_slow(&mut self, idx: u64, v: Value) -> bool {
         let dense_ok = usize::try_from(idx)
             .ok()
             .filter(|&i| i < self.dense.len().saturating_mul(2).saturating_add(1024));
@@ -122,10 +156,14 @@ pub struct Machine<'a> {
     stack: Vec<Value>,
     marks: Vec<usize>,
     memo: Memo,
+    /// Reused buffer for the items a scan keeps from one APPENDS.
+    scratch: Vec<Value>,
     buffers: u64,
     /// The protocol in effect: the last PROTO of the current pickle, 0 before any (as the C
     /// unpickler's `self->proto`, which `find_class` reads).
     proto: u8,
+    /// Whether plain-data container items are kept.
+    mode: Mode,
 }
 
 type R<T> = Result<T, VmErrorKind>;
@@ -134,10 +172,19 @@ impl<'a> Machine<'a> {
     /// A machine over `data` with the given limits.
     #[must_use]
     pub fn new(data: &'a [u8], budgets: Budgets) -> Self {
+        Self::with_mode(data, budgets, Mode::Full)
+    }
+
+    /// A machine over `data` with the given limits that builds what `mode` asks for.
+    #[must_use]
+    pub fn with_mode(data: &'a [u8], budgets: Budgets, mode: Mode) -> Self {
         // Real pickles make about one node per 16 bytes. Reserving that up front (virtual
         // memory only; pages are touched as nodes arrive) avoids the copy and the 3x peak of
         // growing a multi-million-entry vector by doubling.
-        let mut trace = Trace::default();
+        let mut trace = Trace {
+            mode,
+            ..Trace::default()
+        };
         trace
             .nodes
             .reserve((data.len() / 16).min(budgets.max_nodes));
@@ -150,8 +197,10 @@ impl<'a> Machine<'a> {
             stack: Vec::new(),
             marks: Vec::new(),
             memo,
+            scratch: Vec::new(),
             buffers: 0,
             proto: 0,
+            mode,
         }
     }
 
@@ -440,7 +489,13 @@ impl<'a> Machine<'a> {
                 | Node::FrozenSet(_)
                     if depth < 4 =>
                 {
-                    node.for_each_child(|c| work.push((c, depth + 1)));
+                    // Plain data is never a global nor leads to one: it is not walked, so
+                    // the walk sees the same values whether or not the run kept it.
+                    node.for_each_child(|c| {
+                        if !is_plain(&self.trace.nodes, c) {
+                            work.push((c, depth + 1));
+                        }
+                    });
                 }
                 _ => {}
             }
@@ -523,31 +578,55 @@ impl<'a> Machine<'a> {
         self.count_items(len - x)?;
         let target = self.stack[x - 1];
         let is_add = op.opcode == Opcode::ADDITEMS;
-        let ok = match target.node().map(|id| &mut self.trace.nodes[id.index()]) {
-            Some(Node::List(v)) if !is_add => {
-                extend_exact(v, &self.stack[x..]);
+        let scan = self.mode == Mode::Scan;
+        let (nodes, stack) = (&mut self.trace.nodes, &self.stack[x..]);
+        let Some(id) = target.node() else {
+            return self.append_elsewhere(op, target, x);
+        };
+        // The kept items go straight from the stack to the container: a scan filters them
+        // through a small buffer on the machine rather than a fresh vector.
+        let kept: &[Value] = if scan {
+            self.scratch.clear();
+            self.scratch
+                .extend(stack.iter().copied().filter(|&v| !is_plain(nodes, v)));
+            &self.scratch
+        } else {
+            stack
+        };
+        let ok = match &mut nodes[id.index()] {
+            Node::List(v) if !is_add => {
+                extend_exact(v, kept);
                 true
             }
-            Some(Node::Set(v)) if is_add => {
-                extend_exact(v, &self.stack[x..]);
+            Node::Set(v) if is_add => {
+                extend_exact(v, kept);
                 true
             }
-            Some(Node::Object(o)) => {
-                o.items.extend_from_slice(&self.stack[x..]);
+            Node::Object(o) => {
+                o.items.extend_from_slice(kept);
                 true
             }
             _ => false,
         };
         if !ok {
-            if let Some(t) = self.literal_type(target) {
-                let attr = if is_add { "add" } else { "append" };
-                return Err(VmErrorKind::Type(format!(
-                    "'{t}' object has no attribute '{attr}'"
-                )));
-            }
-            let values = self.stack[x..].to_vec();
-            self.side_effect(op, target, values);
+            return self.append_elsewhere(op, target, x);
         }
+        self.stack.truncate(x);
+        Ok(())
+    }
+
+    /// APPEND(S)/ADDITEMS on something other than a list, set or object: an error for a
+    /// literal, a side effect for a symbolic value.
+    fn append_elsewhere(&mut self, op: &Op<'_>, target: Value, x: usize) -> R<()> {
+        let is_add = op.opcode == Opcode::ADDITEMS;
+        if let Some(t) = self.literal_type(target) {
+            let attr = if is_add { "add" } else { "append" };
+            return Err(VmErrorKind::Type(format!(
+                "'{t}' object has no attribute '{attr}'"
+            )));
+        }
+        let values = self.stack[x..].to_vec();
+        self.side_effect(op, target, values);
         self.stack.truncate(x);
         Ok(())
     }
@@ -566,14 +645,14 @@ impl<'a> Machine<'a> {
         }
         self.count_items((len - x) / 2)?;
         let target = self.stack[x - 1];
-        let pairs = self.stack[x..].chunks_exact(2).map(|p| (p[0], p[1]));
-        let ok = match target.node().map(|id| &mut self.trace.nodes[id.index()]) {
-            Some(Node::Dict(v)) => {
-                v.extend(pairs);
-                true
-            }
-            Some(Node::Object(o)) => {
-                o.dict_items.extend(pairs);
+        let ok = match target.node().map(|id| &self.trace.nodes[id.index()]) {
+            Some(Node::Dict(_) | Node::Object(_)) => {
+                let pairs = self.kept_pairs(x);
+                match target.node().map(|id| &mut self.trace.nodes[id.index()]) {
+                    Some(Node::Dict(v)) => extend_pairs(v, pairs),
+                    Some(Node::Object(o)) => extend_pairs(&mut o.dict_items, pairs),
+                    _ => {}
+                }
                 true
             }
             _ => false,
@@ -589,6 +668,38 @@ impl<'a> Machine<'a> {
         }
         self.stack.truncate(x);
         Ok(())
+    }
+
+    /// The pairs `stack[x..]` a container keeps: all of them in a full run; in a scan, those
+    /// with a key or value that is not plain data.
+    fn kept_pairs(&self, x: usize) -> Vec<(Value, Value)> {
+        let pairs = self.stack[x..].chunks_exact(2).map(|p| (p[0], p[1]));
+        match self.mode {
+            Mode::Full => pairs.collect(),
+            Mode::Scan => pairs
+                .filter(|&(k, v)| {
+                    !is_plain(&self.trace.nodes, k) || !is_plain(&self.trace.nodes, v)
+                })
+                .collect(),
+        }
+    }
+
+    /// Pops `stack[x..]` into a list or frozenset: all of it in a full run, what is not
+    /// plain data in a scan. Counts every item against the budget either way.
+    fn collect_kept(&mut self, x: usize) -> R<Vec<Value>> {
+        if self.mode == Mode::Full {
+            return self.collect_from(x);
+        }
+        let x = x.min(self.stack.len());
+        self.count_items(self.stack.len() - x)?;
+        let nodes = &self.trace.nodes;
+        let items = self.stack[x..]
+            .iter()
+            .copied()
+            .filter(|&v| !is_plain(nodes, v))
+            .collect();
+        self.stack.truncate(x);
+        Ok(items)
     }
 
     fn collect_from(&mut self, x: usize) -> R<Vec<Value>> {
@@ -608,6 +719,7 @@ impl<'a> Machine<'a> {
         }
     }
 
+    #[inline]
     fn memo_index(op: &Op<'_>) -> R<u64> {
         match op.arg {
             Arg::UInt(n) => Ok(n),
@@ -769,9 +881,12 @@ impl<'a> Machine<'a> {
                 let Arg::Bytes(b) = op.arg else {
                     return Err(bad_arg(op));
                 };
-                text::validate_utf8_surrogatepass(b).map_err(|e| {
-                    VmErrorKind::BadArgument(format!("'utf-8' codec can't decode: {e}"))
-                })?;
+                // ASCII (most names and keys) is valid at a glance.
+                if !b.is_ascii() {
+                    text::validate_utf8_surrogatepass(b).map_err(|e| {
+                        VmErrorKind::BadArgument(format!("'utf-8' codec can't decode: {e}"))
+                    })?;
+                }
                 self.str_value(Cow::Borrowed(b))?
             }
             Opcode::BINBYTES | Opcode::SHORT_BINBYTES | Opcode::BINBYTES8 => {
@@ -806,7 +921,7 @@ impl<'a> Machine<'a> {
             Opcode::EMPTY_SET => self.node(Node::Set(Vec::new()))?,
             Opcode::LIST => {
                 let x = self.marker()?;
-                let items = self.collect_from(x)?;
+                let items = self.collect_kept(x)?;
                 self.node(Node::List(items))?
             }
             Opcode::TUPLE => {
@@ -816,7 +931,7 @@ impl<'a> Machine<'a> {
             }
             Opcode::FROZENSET => {
                 let x = self.marker()?;
-                let items = self.collect_from(x)?;
+                let items = self.collect_kept(x)?;
                 self.node(Node::FrozenSet(items))?
             }
             Opcode::TUPLE1 | Opcode::TUPLE2 | Opcode::TUPLE3 => {
@@ -836,8 +951,10 @@ impl<'a> Machine<'a> {
                 if !(self.stack.len() - x.min(self.stack.len())).is_multiple_of(2) {
                     return Err(VmErrorKind::Type("odd number of items for DICT".into()));
                 }
-                let items = self.collect_from(x)?;
-                let pairs = items.chunks_exact(2).map(|p| (p[0], p[1])).collect();
+                let x = x.min(self.stack.len());
+                self.count_items(self.stack.len() - x)?;
+                let pairs = self.kept_pairs(x);
+                self.stack.truncate(x);
                 self.node(Node::Dict(pairs))?
             }
             Opcode::APPEND => {
@@ -1055,6 +1172,7 @@ impl<'a> Machine<'a> {
         self.node(Node::Ext { code, offset })
     }
 
+    #[inline]
     fn memo_put(&mut self, idx: u64, v: Value) -> R<()> {
         if self.memo.len >= self.budgets.max_memo {
             return Err(budget(Budget::Memo, self.budgets.max_memo));
@@ -1088,9 +1206,37 @@ fn extend_exact(v: &mut Vec<Value>, items: &[Value]) {
     v.extend_from_slice(items);
 }
 
-/// The parser pairs every opcode with its argument kind, so this only happens for ops built
-/// by hand.
-#[cold]
+/// Extends a dict's pairs; the first batch allocates exactly what it needs (as
+/// [`extend_exact`]).
+#[inline]
+fn extend_pairs(v: &mut Vec<(Value, Value)>, pairs: Vec<(Value, Value)>) {
+    if v.is_empty() {
+        *v = pairs;
+    } else {
+        v.extend(pairs);
+    }
+}
+
+/// Whether a value is plain data: a scalar, or a `str`, `bytes`, `bytearray`, big int or
+/// out-of-band buffer. Plain data cannot be called, name a callable or hold a value that
+/// can; [`Mode::Scan`] does not keep it in lists, sets, dicts and appended object items.
+#[inline]
+fn is_plain(nodes: &[Node<'_>], v: Value) -> bool {
+    match v {
+        Value::Node(id) => matches!(
+            nodes.get(id.index()),
+            Some(
+                Node::Str(_)
+                    | Node::Bytes(_)
+                    | Node::ByteArray(_)
+                    | Node::BigInt(_)
+                    | Node::Buffer { .. }
+            )
+        ),
+        _ => true,
+    }
+}
+
 /// Remembers the pickle's first non-ASCII Python 2 `str` (see [`PickleRun::py2_non_ascii`]).
 fn note_py2_str(run: &mut PickleRun, offset: u64, non_ascii: bool, v: Value) {
     if non_ascii
@@ -1101,6 +1247,9 @@ fn note_py2_str(run: &mut PickleRun, offset: u64, non_ascii: bool, v: Value) {
     }
 }
 
+/// The parser pairs every opcode with its argument kind, so this only happens for ops built
+/// by hand.
+#[cold]
 fn bad_arg(op: &Op<'_>) -> VmErrorKind {
     VmErrorKind::BadArgument(format!("{} cannot take argument {:?}", op.opcode, op.arg))
 }

@@ -3,6 +3,7 @@
 use pickle::Opcode;
 
 use crate::error::VmError;
+use crate::machine::Mode;
 use crate::value::{Global, Node, NodeId, Value};
 
 /// One pickle of a stream.
@@ -85,8 +86,11 @@ pub struct Trace<'a> {
     pub trailing: Option<Trailing>,
     /// Ops executed over all pickles.
     pub ops: u64,
-    /// Container items held, over all pickles (the budgeted quantity).
+    /// Container items held, over all pickles (the budgeted quantity). Counted the same in
+    /// both modes: a scan counts the items it drops.
     pub items: usize,
+    /// What the run built: the whole graph, or only what the security rules read.
+    pub mode: Mode,
 }
 
 impl<'a> Trace<'a> {

@@ -16,6 +16,9 @@ pub(crate) fn run(args: &ScanArgs) -> Result<u8> {
         limits: args.limits.limits(),
         jobs: args.jobs,
         read: input::read_mode(),
+        // One file and the process exits: freeing its traces node by node would only cost
+        // time. A walk over many files frees each one's as it goes.
+        forget_traces: matches!(args.paths.as_slice(), [p] if p.is_file()),
         ..ScanOptions::with_policy(&args.policy)?
     };
     let progress = progress_bar(args);

@@ -162,6 +162,9 @@ pub struct ScanOptions {
     pub read: ReadMode,
     /// Whether the pickle members of one file are scanned at once.
     pub parallel_members: ParallelMembers,
+    /// Leave each member's trace allocated rather than free it node by node: for a process
+    /// that exits right after the scan (the CLI). Long-lived callers keep the default, false.
+    pub forget_traces: bool,
 }
 
 /// Whether the pickle members of one file (a torch zip's pickles, an npz's object arrays)
@@ -201,6 +204,7 @@ impl Default for ScanOptions {
             jobs: None,
             read: ReadMode::read(),
             parallel_members: ParallelMembers::Auto,
+            forget_traces: false,
         }
     }
 }
@@ -283,7 +287,7 @@ fn scan_data(data: &[u8], shown: String, explicit: bool, opts: &ScanOptions) -> 
     // explicitly.
     let not_a_pickle =
         !explicit && opened.format == container::Format::Pickle && data.first() != Some(&0x80) && {
-            let t = vm::run_with(data, vm::Budgets::small());
+            let t = vm::run_scan(data, vm::Budgets::small());
             t.error().is_some_and(|e| {
                 !e.is_budget() && (e.offset == 0 || (t.globals.is_empty() && t.calls.is_empty()))
             })
@@ -329,7 +333,7 @@ fn data_only_findings(
         .into_iter()
         .map(whole)
         .collect();
-    let as_pickle = vm::run_with(data, opts.limits.budgets);
+    let as_pickle = vm::run_scan(data, opts.limits.budgets);
     let pickle_findings = security::scan(&as_pickle, &opts.policy);
     if pickle_findings.iter().any(|f| {
         ![
@@ -419,15 +423,19 @@ pub fn scan_candidates(
 /// threads when [`ScanOptions::parallel_members`] says so.
 fn member_findings(pickles: &[&container::Member<'_>], opts: &ScanOptions) -> Vec<LocatedFinding> {
     let one = |m: &&container::Member<'_>| {
-        let run = members::run(m, opts.limits.budgets);
-        security::scan(&run.trace, &opts.policy)
+        let run = members::run_for_scan(m, opts.limits.budgets);
+        let found = security::scan(&run.trace, &opts.policy)
             .into_iter()
             .map(|finding| LocatedFinding {
                 member: m.name.clone(),
                 member_start: m.file_offset,
                 finding,
             })
-            .collect::<Vec<_>>()
+            .collect::<Vec<_>>();
+        if opts.forget_traces {
+            std::mem::forget(run);
+        }
+        found
     };
     let parallel = match opts.parallel_members {
         ParallelMembers::Always => true,
@@ -524,5 +532,57 @@ pub mod fuzzing {
             assert_eq!(report.verdict, ScanVerdict::Clean);
         }
         let _ = serde_json::to_string(&report).expect("the report serialises");
+    }
+
+    /// Runs `data` in both VM modes ([`vm::Mode::Full`] and [`vm::Mode::Scan`]) under
+    /// `budgets` and checks that they agree on everything the rules see: every finding (code,
+    /// severity, global, offset, message, help), every pickle's extent, root, op count and
+    /// error, every global with its uses, the calls, the node count and the items counted.
+    ///
+    /// # Panics
+    /// On any disagreement, naming it.
+    pub fn modes_agree_with(data: &[u8], budgets: vm::Budgets) {
+        let full = vm::run_with(data, budgets);
+        let scan = vm::run_scan(data, budgets);
+        // Compared as printed: a NaN root is the same NaN in both, yet not equal to itself.
+        let shown = |t: &vm::Trace<'_>| format!("{:?}\n{:?}", t.pickles, t.globals);
+        assert_eq!(shown(&full), shown(&scan), "pickles or globals differ");
+        assert_eq!(full.calls, scan.calls, "calls differ");
+        assert_eq!(full.trailing, scan.trailing, "trailing bytes differ");
+        assert_eq!(full.nodes.len(), scan.nodes.len(), "node counts differ");
+        assert_eq!(
+            (full.ops, full.items),
+            (scan.ops, scan.items),
+            "counts differ"
+        );
+        let policy = super::default_policy();
+        let a = analyze::security::scan(&full, &policy);
+        let b = analyze::security::scan(&scan, &policy);
+        assert_eq!(a, b, "findings differ between the full and the scan mode");
+    }
+
+    /// Opens `data` as `scan` does and checks [`modes_agree_with`] on every pickle member
+    /// (and on the whole bytes, which `scan` also runs for data-only formats), under the
+    /// default budgets.
+    ///
+    /// # Panics
+    /// As [`modes_agree_with`].
+    pub fn file_modes_agree(data: &[u8]) {
+        let budgets = vm::Budgets::default();
+        modes_agree_with(data, budgets);
+        let limits = crate::Limits::default();
+        if let Ok(opened) = container::open_as_loader(data, &limits.inflate) {
+            for m in opened.pickles() {
+                modes_agree_with(&m.data, budgets);
+            }
+        }
+    }
+
+    /// [`modes_agree_with`] under the small budgets the fuzz targets use.
+    ///
+    /// # Panics
+    /// As [`modes_agree_with`].
+    pub fn modes_agree(data: &[u8]) {
+        modes_agree_with(data, vm::Budgets::small());
     }
 }
