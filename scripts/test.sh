@@ -11,7 +11,9 @@
 #    hostile corpus (raw-opcode payloads in every container, never loaded), and the check
 #    matrix (scripts/matrix.sh: pinned reference venvs, fixtures written in them, every
 #    fixture really loaded in every venv), and the `onnx` venv (onnx, onnxruntime) that checks
-#    `export --to onnx` on the committed scikit-learn fixtures (crates/cli/tests/export_onnx.rs).
+#    `export --to onnx` on the committed scikit-learn fixtures (crates/cli/tests/export_onnx.rs),
+#    and the break atlas's target venvs (scripts/atlas-targets.sh; tests/atlas/verify.py re-runs
+#    a sample of tests/atlas/truth.json in them).
 # 3. Checks formatting and lints, then runs the Rust test suite against that corpus.
 # 4. Builds the Python wheel, installs it into a fresh venv and runs its checks
 #    (scripts/test-python.sh: ruff, then pytest over the API, safe load, Dask and the hook).
@@ -37,11 +39,19 @@ onnx_python="$(scripts/setup-onnx-envs.sh onnx | tail -n 1 | cut -d' ' -f2-)"
 echo "test.sh: the check matrix (real venvs, real loads)" >&2
 matrix_truth="$(scripts/matrix.sh | tail -n 1)"
 
+# The break atlas (tests/atlas/README.md): its fixtures and truth are committed; CI builds only
+# the target venvs (two new ones: atlas-sk-1.4, atlas-sk-1.6), lists them for the tests
+# (PICKLE_DOCTOR_ATLAS) and re-runs a deterministic sample of truth rows for real.
+echo "test.sh: the break atlas (target venvs, sample of truth rows re-run)" >&2
+atlas_envs="$(scripts/atlas-targets.sh | tail -n 1)"
+"${PYTHON:-python3}" tests/atlas/verify.py "$atlas_envs"
+
 export PICKLE_DOCTOR_FIXTURES="$fixtures"
 export PICKLE_DOCTOR_MATRIX="$matrix_truth"
 export PICKLE_DOCTOR_HOSTILE="$hostile"
 export PICKLE_DOCTOR_PYTHON="$python"
 export PICKLE_DOCTOR_ONNX_PYTHON="$onnx_python"
+export PICKLE_DOCTOR_ATLAS="$atlas_envs"
 export PICKLE_DOCTOR_REQUIRE_FIXTURES=1
 export INSTA_UPDATE=no
 
