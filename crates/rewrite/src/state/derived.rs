@@ -10,9 +10,9 @@
 //!   which is exactly what `_validate_input` stores as `_fit_dtype` during the same fit. The
 //!   new entry fetches the pickled `_fit_dtype` object from the memo.
 
-use crate::state::Note;
 use crate::state::ops::{add_entry, get};
 use crate::state::walk::{Kind, Walk};
+use crate::state::{Literal, Note};
 use crate::stream::Edits;
 
 const HGB_MODULE: &str = "sklearn.ensemble._hist_gradient_boosting.gradient_boosting";
@@ -59,14 +59,48 @@ pub(crate) fn hgb_preprocessor(w: &Walk, id: &str, edits: &mut Edits, done: &mut
     }
 }
 
-pub(crate) fn attribute_none(
+/// The ops that push a literal.
+fn literal(protocol: u8, v: &Literal) -> Option<Vec<u8>> {
+    use pickle::Opcode;
+    Some(match v {
+        Literal::None => vec![Opcode::NONE.byte()],
+        Literal::Bool(true) => vec![Opcode::NEWTRUE.byte()],
+        Literal::Bool(false) => vec![Opcode::NEWFALSE.byte()],
+        Literal::Int(n) => crate::state::ops::int(*n)?,
+        Literal::Float(x) => crate::state::ops::float(*x),
+        Literal::Str(s) => {
+            let mut b = Vec::new();
+            crate::state::tree_nodes::push_text(&mut b, protocol, s);
+            b
+        }
+    })
+}
+
+fn shown(v: &Literal) -> String {
+    match v {
+        Literal::None => "None".to_owned(),
+        Literal::Bool(b) => if *b { "True" } else { "False" }.to_owned(),
+        Literal::Int(n) => n.to_string(),
+        Literal::Float(x) => format!("{x:?}"),
+        Literal::Str(s) => format!("{s:?}"),
+    }
+}
+
+pub(crate) fn attribute_default(
     w: &Walk,
     id: &str,
     classes: &str,
     attr: &str,
+    value: &Literal,
     edits: &mut Edits,
     done: &mut Vec<Note>,
 ) {
+    if w.protocol < 2 {
+        return;
+    }
+    let Some(bytes) = literal(w.protocol, value) else {
+        return;
+    };
     let mut n = 0;
     let mut first = None;
     let mut names = Vec::new();
@@ -83,7 +117,7 @@ pub(crate) fn attribute_none(
         if w.entries_of(b.state).is_none() || w.dict_get(b.state, attr).is_some() {
             continue;
         }
-        if add_entry(w, b.state, attr, &[pickle::Opcode::NONE.byte()], edits).is_some() {
+        if add_entry(w, b.state, attr, &bytes, edits).is_some() {
             n += 1;
             first.get_or_insert(b.op);
             if !names.contains(&c) {
@@ -96,8 +130,9 @@ pub(crate) fn attribute_none(
             id: id.to_owned(),
             item,
             what: format!(
-                "{n} objects ({}): {attr} = None, its default",
-                names.join(", ")
+                "{n} objects ({}): {attr} = {}, its default",
+                names.join(", "),
+                shown(value)
             ),
         });
     }

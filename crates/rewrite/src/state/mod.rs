@@ -16,6 +16,36 @@ pub(crate) mod walk;
 
 use crate::stream::{Edits, Stream};
 
+/// A Python literal a repair sets.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    /// `None`.
+    None,
+    /// `True` / `False`.
+    Bool(bool),
+    /// An int.
+    Int(i64),
+    /// A float.
+    Float(f64),
+    /// A str.
+    Str(String),
+}
+
+impl Eq for Literal {}
+
+impl Literal {
+    fn from_toml(v: Option<&toml::Value>) -> Option<Self> {
+        Some(match v {
+            None => Literal::None,
+            Some(toml::Value::Boolean(b)) => Literal::Bool(*b),
+            Some(toml::Value::Integer(n)) => Literal::Int(*n),
+            Some(toml::Value::Float(x)) => Literal::Float(*x),
+            Some(toml::Value::String(s)) => Literal::Str(s.clone()),
+            Some(_) => return None,
+        })
+    }
+}
+
 /// A state-level repair to apply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StateRepair {
@@ -62,14 +92,16 @@ pub enum StateRepair {
         id: String,
     },
     /// An attribute a newer `__init__` sets (a new hyper-parameter) and a method reads, set to
-    /// None (its default: what the older release behaved as) on objects of these classes.
-    AttributeNone {
+    /// its default (what the older release behaved as) on objects of these classes.
+    AttributeDefault {
         /// The break id.
         id: String,
         /// `module:Name` alternatives separated by `|` (the break's `build_global`).
         classes: String,
         /// The attribute (the break's `state_lacks`).
         attr: String,
+        /// Its value (the break's `default`; absent: None).
+        value: Literal,
     },
     /// Cython loss objects pickled by `__pyx_unpickle_Cy*` called with their state.
     CyLossByConstructor {
@@ -90,11 +122,12 @@ impl StateRepair {
     #[must_use]
     pub fn from_break(b: &knowledge::Break) -> Option<Self> {
         let name = b.repair.as_deref()?;
-        if name == "sklearn-attribute-none" {
-            return Some(StateRepair::AttributeNone {
+        if name == "sklearn-attribute-default" {
+            return Some(StateRepair::AttributeDefault {
                 id: b.id.clone(),
                 classes: b.detect_str("build_global")?.to_owned(),
                 attr: b.detect_str("state_lacks")?.to_owned(),
+                value: Literal::from_toml(b.detect.get("default"))?,
             });
         }
         Self::from_name(name, &b.id, b.producer_until.as_deref().unwrap_or_default())
@@ -186,8 +219,13 @@ pub fn apply(stream: &Stream<'_>, repairs: &[StateRepair]) -> (Edits, Vec<Repair
             StateRepair::GbLossesToLossObjects { id } => {
                 gb_losses::apply(&w, stream, id, &mut edits, &mut notes);
             }
-            StateRepair::AttributeNone { id, classes, attr } => {
-                derived::attribute_none(&w, id, classes, attr, &mut edits, &mut notes);
+            StateRepair::AttributeDefault {
+                id,
+                classes,
+                attr,
+                value,
+            } => {
+                derived::attribute_default(&w, id, classes, attr, value, &mut edits, &mut notes);
             }
             StateRepair::CyLossByConstructor { id } => {
                 cy_loss::apply(&w, stream, id, &mut edits, &mut notes);
