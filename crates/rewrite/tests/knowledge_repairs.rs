@@ -18,7 +18,7 @@ fn every_repair_named_in_the_knowledge_base_resolves() {
         );
         n += 1;
     }
-    assert_eq!(n, 22);
+    assert_eq!(n, 23);
     assert!(StateRepair::from_name("sklearn-tree-nodes-to-46", "x", "").is_none());
 }
 
