@@ -186,17 +186,21 @@ pub enum BreakKind {
     LoaderPolicy,
     /// The load succeeds and the object misbehaves (a `fix` repair is the only sign).
     Silent,
+    /// The load succeeds and the first call of a public method raises (`error`), because
+    /// the state lacks an attribute the target's class reads.
+    UseTime,
 }
 
 impl BreakKind {
     /// Every kind, in declaration order.
-    pub const ALL: [BreakKind; 6] = [
+    pub const ALL: [BreakKind; 7] = [
         BreakKind::Failure,
         BreakKind::Warning,
         BreakKind::ModuleAdded,
         BreakKind::Container,
         BreakKind::LoaderPolicy,
         BreakKind::Silent,
+        BreakKind::UseTime,
     ];
 }
 

@@ -99,7 +99,7 @@ fn state_repairs_are_named_in_the_data() {
         .iter()
         .filter_map(|b| Some((b.id.as_str(), b.repair.as_deref()?)))
         .collect();
-    assert_eq!(named.len(), 6, "{named:?}");
+    assert_eq!(named.len(), 23, "{named:?}");
     // A repair is a tested rewrite.
     for (id, _) in &named {
         let b = k.breaks.iter().find(|b| b.id == *id).unwrap();

@@ -11,15 +11,14 @@ fn every_repair_named_in_the_knowledge_base_resolves() {
         let Some(name) = b.repair.as_deref() else {
             continue;
         };
-        let producer_until = b.producer_until.as_deref().unwrap_or_default();
         assert!(
-            StateRepair::from_name(name, &b.id, producer_until).is_some(),
+            StateRepair::from_break(b).is_some(),
             "{}: unknown repair {name:?}",
             b.id
         );
         n += 1;
     }
-    assert_eq!(n, 6);
+    assert_eq!(n, 23);
     assert!(StateRepair::from_name("sklearn-tree-nodes-to-46", "x", "").is_none());
 }
 

@@ -18,6 +18,8 @@ pub(crate) struct Fired<'k> {
     pub(crate) warning: Option<String>,
     /// A producer version found in the data, for an install fix.
     pub(crate) producer: Option<(String, String)>,
+    /// For a use-time break: the error the first call raises.
+    pub(crate) use_error: Option<String>,
 }
 
 /// Every break of the knowledge base that fires for this trace in this environment.
@@ -41,6 +43,7 @@ pub(crate) fn detect<'k>(
             }
             BreakKind::Failure => detect_failure(trace, brk, loader, &mut out),
             BreakKind::Warning => detect_version_warning(trace, brk, &version, &mut out),
+            BreakKind::UseTime => detect_use_time(trace, brk, &mut out),
             // Detected elsewhere (module-added by the resolver, container and loader policy
             // by the loader model), or not detectable at load (silent: `fix` acts on it).
             BreakKind::ModuleAdded
@@ -152,6 +155,7 @@ fn detect_failure<'k>(trace: &Trace<'_>, brk: &'k Break, loader: Loader, out: &m
                 offset,
                 error,
                 warning: None,
+                use_error: None,
                 producer: None,
             });
             break;
@@ -182,11 +186,53 @@ fn detect_failure<'k>(trace: &Trace<'_>, brk: &'k Break, loader: Loader, out: &m
                         offset: at,
                         error: template.clone(),
                         warning: None,
+                        use_error: None,
                         producer: None,
                     });
                     return;
                 }
             }
+        }
+    }
+}
+
+/// A use-time break: an object of a `build_global` class whose dict state lacks
+/// `state_lacks` (and has `state_key`, when given). The load succeeds; the first method that
+/// reads the attribute raises `error`, `{class}` filled with the class name.
+fn detect_use_time<'k>(trace: &Trace<'_>, brk: &'k Break, out: &mut Vec<Fired<'k>>) {
+    let (Some(pattern), Some(lacks)) = (
+        brk.detect_str("build_global"),
+        brk.detect_str("state_lacks"),
+    ) else {
+        return;
+    };
+    let has = brk.detect_str("state_key");
+    for &id in &trace.calls {
+        let Some(Node::Object(o)) = trace.nodes.get(id.index()) else {
+            continue;
+        };
+        let Some((m, n)) = callee(trace, o) else {
+            continue;
+        };
+        if !matches_global(pattern, m, n) {
+            continue;
+        }
+        for (&state, &at) in o.state.iter().zip(&o.built_at) {
+            if !matches!(trace.node(state), Some(Node::Dict(_)))
+                || dict_value(trace, state, lacks).is_some()
+                || has.is_some_and(|k| dict_value(trace, state, k).is_none())
+            {
+                continue;
+            }
+            out.push(Fired {
+                brk,
+                offset: at,
+                error: None,
+                warning: None,
+                use_error: brk.error.as_ref().map(|e| e.replace("{class}", n)),
+                producer: None,
+            });
+            return;
         }
     }
 }
@@ -261,6 +307,7 @@ fn code_object<'k>(
             offset: o.offset,
             error: Some(error),
             warning: None,
+            use_error: None,
             producer: None,
         });
         return;
@@ -314,6 +361,7 @@ fn detect_version_warning<'k>(
                     "Trying to unpickle estimator {name} from version {producer} when using version {target}. This might lead to breaking code or invalid results. Use at your own risk."
                 )),
                 producer: Some((brk.dist.clone(), producer)),
+                use_error: None,
             });
             return;
         }

@@ -461,6 +461,15 @@ pub fn predict(
                 }
                 continue;
             }
+            if let Some(e) = fired.use_error {
+                out.risks.push(Risk {
+                    code: b.id.clone(),
+                    message: format!("loads, then its first use raises: {e}"),
+                    fix: b.fix.clone(),
+                    note,
+                });
+                continue;
+            }
             let message = breaks::sentence(b, resolver.env());
             if let Some(error) = fired.error {
                 note_error(

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use analyze::load::{FixKind, Prediction, Verdict};
+use analyze::load::{FixKind, Prediction, Status, Verdict};
 use rewrite::state::StateRepair;
 use rewrite::{MemberFix, Plan, QualName, UserMap};
 
@@ -173,7 +173,7 @@ impl Session {
             drop(reopened);
             drop(written);
             let mut grew = after.verdict == Verdict::Fails && add_known_renames(&mut plan, &after);
-            if after.verdict == Verdict::Fails {
+            if after.verdict != Verdict::Loads {
                 for r in state_repairs(&after, knowledge, &self.env) {
                     if !repairs.contains(&r) {
                         repairs.push(r);
@@ -193,10 +193,15 @@ impl Session {
             }
             Some((tmp, mut after)) => {
                 after.accept_weights_only();
-                let fails = after.verdict == Verdict::Fails;
-                if fails {
+                let at_use = fails_at_use(&after, knowledge);
+                let fails = after.verdict == Verdict::Fails || at_use.is_some();
+                if after.verdict == Verdict::Fails {
                     outcome.refusal =
                         Some(refusal::refusal(&after, &plan, &mut resolver, knowledge));
+                } else if let Some(error) = at_use {
+                    let mut r = refusal::refusal(&after, &plan, &mut resolver, knowledge);
+                    r.reason = RefusalReason::FailsAtUse(error);
+                    outcome.refusal = Some(r);
                 }
                 outcome.after = Some(after);
                 if let Some(dest) = &opts.output
@@ -230,21 +235,43 @@ fn state_repairs(
         let Some(name) = b.repair.as_deref() else {
             continue;
         };
-        let fired = p.risks.iter().any(|r| r.code == b.id);
+        // A risk of its id, or a global it names that does not resolve (a removed module is
+        // reported by the resolver, not as a risk).
+        let fired = p.risks.iter().any(|r| r.code == b.id)
+            || p.globals.iter().any(|g| {
+                matches!(g.status, Status::ModuleMissing | Status::AttributeMissing)
+                    && b.affects.contains(&format!("{}:{}", g.module, g.name))
+            });
         let silent = b.kind == knowledge::BreakKind::Silent
             && analyze::load::target_version(env, &b.dist)
                 .is_some_and(|v| knowledge::in_range(&v, &b.since, &b.until));
         if !(fired || silent) {
             continue;
         }
-        let producer_until = b.producer_until.as_deref().unwrap_or_default();
-        if let Some(r) = StateRepair::from_name(name, &b.id, producer_until)
+        let _ = name;
+        if let Some(r) = StateRepair::from_break(b)
             && !out.contains(&r)
         {
             out.push(r);
         }
     }
     out
+}
+
+/// The error the repaired file's first use would still raise: a use-time break of the
+/// knowledge base that `check` still finds (its risk message names the error). Every kind
+/// of use-time trouble `check` reports belongs here, so that `fix` never writes a file whose
+/// first `predict` fails.
+fn fails_at_use(p: &Prediction, knowledge: &knowledge::Knowledge) -> Option<String> {
+    p.risks.iter().find_map(|r| {
+        let b = knowledge.breaks.iter().find(|b| b.id == r.code)?;
+        (b.kind == knowledge::BreakKind::UseTime).then(|| {
+            r.message
+                .split_once(": ")
+                .map_or(r.message.as_str(), |(_, e)| e)
+                .to_owned()
+        })
+    })
 }
 
 /// Adds the renames `check` proposed; returns whether any is new.

@@ -14,6 +14,8 @@ pub enum RefusalReason {
     StillFails(String),
     /// The file fails, but with no error to repair.
     NothingToRepair,
+    /// The repaired file loads, but its first use would raise this error.
+    FailsAtUse(String),
 }
 
 impl std::fmt::Display for RefusalReason {
@@ -22,6 +24,7 @@ impl std::fmt::Display for RefusalReason {
             RefusalReason::CannotRewrite(why) => write!(f, "cannot rewrite this file: {why}"),
             RefusalReason::StillFails(e) => write!(f, "still fails: {e}"),
             RefusalReason::NothingToRepair => f.write_str("nothing to repair"),
+            RefusalReason::FailsAtUse(e) => write!(f, "loads, then fails at first use: {e}"),
         }
     }
 }

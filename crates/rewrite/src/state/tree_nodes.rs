@@ -275,7 +275,7 @@ fn relayout(data: &[u8], dir: Direction) -> Option<Vec<u8>> {
 }
 
 /// Pushes a string the way the stream's protocol can read.
-fn push_text(out: &mut Vec<u8>, protocol: u8, s: &str) {
+pub(crate) fn push_text(out: &mut Vec<u8>, protocol: u8, s: &str) {
     if protocol >= 4 {
         push_str(out, s);
     } else {
@@ -368,7 +368,7 @@ pub(crate) fn apply(
 
 /// Pops a dict entry right after its key and value are pushed (SETITEMS), or turns its
 /// SETITEM into two POPs.
-fn drop_entry(e: &Entry, edits: &mut Edits) {
+pub(crate) fn drop_entry(e: &Entry, edits: &mut Edits) {
     if e.opcode == Opcode::SETITEM {
         edits.replace(e.op, vec![Opcode::POP.byte(), Opcode::POP.byte()]);
     } else {

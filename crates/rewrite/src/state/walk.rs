@@ -45,6 +45,9 @@ pub(crate) enum Kind {
     /// A bytes or bytearray op at this item.
     Bytes,
     Int(i64),
+    /// A BINFLOAT: its value.
+    Float(f64),
+    None,
     Global(String, String),
     Tuple(Vec<Slot>, TupleOp),
     /// REDUCE or NEWOBJ.
@@ -72,6 +75,8 @@ pub(crate) struct Walk {
     pub(crate) builds: Vec<Build>,
     /// The highest protocol seen (PROTO ops).
     pub(crate) protocol: u8,
+    /// The first memo index each memoized node was stored at.
+    pub(crate) memo_of: HashMap<u32, u64>,
 }
 
 #[derive(Default)]
@@ -84,6 +89,10 @@ struct Frame {
 }
 
 impl Walk {
+    pub(crate) fn kind_of(&self, node: u32) -> &Kind {
+        &self.nodes[node as usize]
+    }
+
     pub(crate) fn kind(&self, s: Slot) -> &Kind {
         &self.nodes[s.node as usize]
     }
@@ -100,6 +109,27 @@ impl Walk {
             Kind::Int(n) => Some(*n),
             _ => None,
         }
+    }
+
+    pub(crate) fn float_of(&self, s: Slot) -> Option<f64> {
+        match self.kind(s) {
+            Kind::Float(x) => Some(*x),
+            _ => None,
+        }
+    }
+
+    /// The entries of a dict value.
+    pub(crate) fn entries_of(&self, s: Slot) -> Option<&[Entry]> {
+        match self.kind(s) {
+            Kind::Dict(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The class a NEWOBJ object (`cls.__new__(cls)`, what copyreg does for plain objects
+    /// at protocol 2+) or a REDUCE call was made from.
+    pub(crate) fn class_of(&self, node: u32) -> Option<(&str, &str)> {
+        self.call_of(node).map(|(g, _)| g)
     }
 
     pub(crate) fn global_of(&self, s: Slot) -> Option<(&str, &str)> {
@@ -219,6 +249,18 @@ pub(crate) fn walk(stream: &Stream<'_>) -> Walk {
                 }
             }
             Opcode::FRAME => {}
+            Opcode::BINFLOAT => {
+                let x = match op.arg {
+                    Arg::Float(x) => x,
+                    _ => f64::NAN,
+                };
+                let s = w.add(Kind::Float(x), i);
+                f.stack.push(Some(s));
+            }
+            Opcode::NONE => {
+                let s = w.add(Kind::None, i);
+                f.stack.push(Some(s));
+            }
             Opcode::SHORT_BINBYTES | Opcode::BINBYTES | Opcode::BINBYTES8 | Opcode::BYTEARRAY8 => {
                 let s = w.add(Kind::Bytes, i);
                 f.stack.push(Some(s));
@@ -334,6 +376,7 @@ pub(crate) fn walk(stream: &Stream<'_>) -> Walk {
                         top.after = i;
                     }
                     f.memo.insert(idx, *top);
+                    w.memo_of.entry(top.node).or_insert(idx);
                 }
             }
             Opcode::GET | Opcode::BINGET | Opcode::LONG_BINGET => {

@@ -1,0 +1,105 @@
+"""`pickle-doctor fix` over every scikit-learn row of the break atlas (tests/atlas/truth.json)
+whose file fails to load, raises at first use or predicts differently in its target.
+
+Usage: python3 atlas_pairs.py PICKLE_DOCTOR_BIN VENVS_DIR OUT_JSON
+
+For each (producer, target) pair the failing cases are fixed for the target venv into a temp
+dir, then tests/atlas/run.py (the atlas's own runner, `--files`) loads every written file in
+the target venv and repeats every call the writer recorded, comparing with the writer's
+outputs (labels exactly, numbers within 1e-5 relative). Each case is `repaired` (loads, every
+call identical), `refused` (fix wrote nothing; its reason), or `failed` (written, but fails or
+differs: a bug). Prints the counts; writes every row to OUT_JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections import defaultdict
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+VENV = {
+    "sk-1.1": "atlas-sk-1.1",
+    "sk-1.2": "matrix-legacy",
+    "sk-1.3": "matrix-old",
+    "sk-1.4": "atlas-sk-1.4",
+    "sk-1.6": "atlas-sk-1.6",
+    "sk-1.9": "matrix-current",
+}
+
+
+def broken(row: dict) -> bool:
+    return not row["load"]["ok"] or any(
+        c["status"] in ("error", "ok-different") for c in row["calls"]
+    )
+
+
+def main() -> None:
+    binary, venvs, out = sys.argv[1:4]
+    rows = json.load(open(os.path.join(ROOT, "tests/atlas/truth.json")))["rows"]
+    pairs: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for r in rows:
+        if r["family"] == "sklearn" and broken(r):
+            pairs[(r["producer"], r["target"])].append(r["case"])
+    results = []
+    for (producer, target), cases in sorted(pairs.items()):
+        python = os.path.join(venvs, VENV[target], "bin/python")
+        with tempfile.TemporaryDirectory() as tmp:
+            refused = {}
+            for case in cases:
+                src = os.path.join(ROOT, "tests/atlas/fixtures", producer, case + ".pkl")
+                dst = os.path.join(tmp, case + ".pkl")
+                p = subprocess.run(
+                    [binary, "fix", src, "-o", dst, "--python", python, "--format", "json"],
+                    capture_output=True,
+                    text=True,
+                )
+                if p.returncode != 0 or not os.path.exists(dst):
+                    try:
+                        reason = json.loads(p.stdout)["refusal"]["reason"]
+                    except Exception:  # noqa: BLE001
+                        reason = f"exit {p.returncode}: {p.stderr.strip()[:200]}"
+                    refused[case] = reason
+            written = [c for c in cases if c not in refused]
+            got = {}
+            if written:
+                p = subprocess.run(
+                    [python, "-I", os.path.join(ROOT, "tests/atlas/run.py"), "sklearn",
+                     os.path.join(ROOT, "tests/atlas/fixtures", producer), "--files", tmp, *written],
+                    capture_output=True,
+                    text=True,
+                    cwd=tmp,
+                )
+                for r in json.loads(p.stdout or "{\"rows\": []}")["rows"]:
+                    got[r["name"]] = r
+            for case in cases:
+                row = {"producer": producer, "target": target, "case": case}
+                if case in refused:
+                    row.update(outcome="refused", reason=refused[case])
+                else:
+                    r = got.get(case)
+                    bad = (
+                        "no result" if r is None
+                        else r["load"]["error"] if not r["load"]["ok"]
+                        else next(
+                            (f"{c['call']}: {c.get('error') or c['status']}" for c in r["calls"]
+                             if c["status"] in ("error", "ok-different")),
+                            None,
+                        )
+                    )
+                    row.update(outcome="failed" if bad else "repaired", reason=bad)
+                results.append(row)
+                print(producer, target, case, row["outcome"], (row.get("reason") or "")[:120], flush=True)
+    with open(out, "w") as f:
+        json.dump(results, f, indent=1, sort_keys=True)
+    n = defaultdict(int)
+    for r in results:
+        n[r["outcome"]] += 1
+    print(f"{len(results)} broken atlas rows: {n['repaired']} repaired, {n['refused']} refused, {n['failed']} failed")
+
+
+if __name__ == "__main__":
+    main()
