@@ -35,7 +35,17 @@ pub(crate) fn detect(
             continue;
         };
         let class = format!("{module}:{name}");
+        // What the state holds: an entry about a missing attribute does not apply once the
+        // state has it (a file `fix` repaired keeps its producer's version string).
+        let mut keys = std::collections::HashSet::new();
+        let keys_known = o
+            .state
+            .iter()
+            .all(|s| usage::state_keys(trace, *s, &mut keys).is_some());
         for e in knowledge.atlas_for("scikit-learn", &class, &producer, &target) {
+            if !e.attribute.is_empty() && keys_known && keys.contains(&e.attribute) {
+                continue;
+            }
             let kind = match e.kind {
                 AtlasKind::Use => TroubleKind::Use,
                 AtlasKind::Silent => TroubleKind::Silent,

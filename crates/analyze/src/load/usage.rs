@@ -72,7 +72,11 @@ pub(crate) fn sklearn_version(trace: &Trace<'_>, o: &Object) -> Option<String> {
 
 /// The keys of a dict state (or of both dicts of a `(state, slotstate)` pair); `None` when the
 /// state is anything else or a key is not a literal string.
-fn state_keys(trace: &Trace<'_>, state: Value, keys: &mut HashSet<String>) -> Option<()> {
+pub(crate) fn state_keys(
+    trace: &Trace<'_>,
+    state: Value,
+    keys: &mut HashSet<String>,
+) -> Option<()> {
     let dict_keys = |v: Value, keys: &mut HashSet<String>| -> Option<()> {
         match trace.node(v) {
             Some(Node::Dict(items)) => {

@@ -193,7 +193,7 @@ impl Session {
             }
             Some((tmp, mut after)) => {
                 after.accept_weights_only();
-                let at_use = fails_at_use(&after, knowledge);
+                let at_use = fails_at_use(&after, knowledge, &repairs);
                 let fails = after.verdict == Verdict::Fails || at_use.is_some();
                 if after.verdict == Verdict::Fails {
                     outcome.refusal =
@@ -262,7 +262,25 @@ fn state_repairs(
 /// knowledge base that `check` still finds (its risk message names the error). Every kind
 /// of use-time trouble `check` reports belongs here, so that `fix` never writes a file whose
 /// first `predict` fails.
-fn fails_at_use(p: &Prediction, knowledge: &knowledge::Knowledge) -> Option<String> {
+fn fails_at_use(
+    p: &Prediction,
+    knowledge: &knowledge::Knowledge,
+    applied: &[StateRepair],
+) -> Option<String> {
+    // The schema diff against the target's source and the atlas's observed breaks: a method
+    // that raises, or outputs that differ from the writer's. A silent break is detected from
+    // the producer's version, which a repair leaves as it was: the repair that answers it
+    // settles it.
+    if let Some(t) = p.troubles.iter().find(|t| {
+        t.kind == analyze::load::TroubleKind::Use
+            || (t.kind == analyze::load::TroubleKind::Silent
+                && !applied.iter().any(|r| r.id() == t.code))
+    }) {
+        return Some(match t.kind {
+            analyze::load::TroubleKind::Silent => format!("silently different: {}", t.message),
+            _ => t.error.clone().unwrap_or_else(|| t.message.clone()),
+        });
+    }
     p.risks.iter().find_map(|r| {
         let b = knowledge.breaks.iter().find(|b| b.id == r.code)?;
         (b.kind == knowledge::BreakKind::UseTime).then(|| {

@@ -118,6 +118,24 @@ pub enum StateRepair {
 }
 
 impl StateRepair {
+    /// The knowledge-base break this repair answers.
+    #[must_use]
+    pub fn id(&self) -> &str {
+        match self {
+            StateRepair::BitGeneratorByName { id }
+            | StateRepair::TreeNodesTo64 { id }
+            | StateRepair::TreeNodesTo56 { id }
+            | StateRepair::PandasNdarrayBackedState { id }
+            | StateRepair::PandasStringDtypeWithoutNa { id }
+            | StateRepair::HgbPreprocessorNone { id }
+            | StateRepair::ImputerFillDtype { id }
+            | StateRepair::GbLossesToLossObjects { id }
+            | StateRepair::AttributeDefault { id, .. }
+            | StateRepair::CyLossByConstructor { id }
+            | StateRepair::TreeValuesAsFractions { id, .. } => id,
+        }
+    }
+
     /// The repair a knowledge-base break names, with what it needs from the break.
     #[must_use]
     pub fn from_break(b: &knowledge::Break) -> Option<Self> {
