@@ -106,6 +106,37 @@ fn fix(file: &Path, out: &Path, target_args: &[String], extra: &[&str]) -> (i32,
 /// Why no rename can make this row load, judged from the error that remains (the real one,
 /// or after the renames `fix` did apply, the one `check` predicts for its output) and from
 /// the target venv's files; `None` when a rename could.
+/// Loads `file` in `python` and calls the usual public methods of the object (and of a
+/// pipeline's last step) on a zero input of the fitted width: the first error, as
+/// `Type: message`, or `None` when every call runs.
+fn first_use_error(python: &Path, file: &Path) -> Option<String> {
+    const PROBE: &str = r#"
+import pickle, sys, warnings
+warnings.simplefilter("ignore")
+import numpy as np
+with open(sys.argv[1], "rb") as f:
+    m = pickle.load(f)
+n = getattr(m, "n_features_in_", 1)
+X = np.zeros((2, n))
+for name in ("predict", "predict_proba", "decision_function", "transform"):
+    fn = getattr(type(m), name, None)
+    if fn is None:
+        continue
+    try:
+        getattr(m, name)(X)
+    except Exception as e:
+        print(f"{type(e).__name__}: {e}")
+        break
+"#;
+    let o = std::process::Command::new(python)
+        .args(["-I", "-c", PROBE])
+        .arg(file)
+        .output()
+        .ok()?;
+    let out = String::from_utf8_lossy(&o.stdout).trim().to_owned();
+    (!out.is_empty()).then_some(out)
+}
+
 fn unrepairable(m: &Matrix, row: &Value, report: &Value) -> Option<String> {
     let target = row["target"].as_str().unwrap();
     if row["loader_missing"] == true {
@@ -348,6 +379,22 @@ fn every_repairable_row_is_repaired_and_loads_like_the_original() {
             }
             if let Some(why) = unrepairable(&m, row, &report) {
                 return RowResult::Refused(why);
+            }
+            // Refused because the repaired file would load and then fail at first use: that
+            // must be true. Write it anyway (`--force`) and call it in the target.
+            if let Some(error) = report["refusal"]["reason"]
+                .as_str()
+                .and_then(|r| r.strip_prefix("loads, then fails at first use: "))
+            {
+                let (_, _) = fix(&src, &out, &target_args, &["--force"]);
+                let really = first_use_error(&m.python(target), &out);
+                let _ = std::fs::remove_file(&out);
+                return match really {
+                    Some(e) if e == error => RowResult::Refused(format!("fails at first use: {e}")),
+                    other => RowResult::Wrong(format!(
+                        "{label}: refused as failing at first use with {error:?}, but the forced file gives {other:?}"
+                    )),
+                };
             }
             // The name exists elsewhere in the target: the refusal must say where, and the
             // suggested map must then repair the file.
