@@ -163,16 +163,7 @@ fn detect_failure<'k>(trace: &Trace<'_>, brk: &'k Break, loader: Loader, out: &m
     }
     if let Some(pattern) = brk.detect_str("build_global") {
         let key = brk.detect_str("state_key");
-        for &id in &trace.calls {
-            let Some(Node::Object(o)) = trace.nodes.get(id.index()) else {
-                continue;
-            };
-            let Some((m, n)) = callee(trace, o) else {
-                continue;
-            };
-            if !matches_global(pattern, m, n) {
-                continue;
-            }
+        for (o, _) in objects_of(trace, pattern) {
             for (&state, &at) in o.state.iter().zip(&o.built_at) {
                 let Some(value) = key.and_then(|k| dict_value(trace, state, k)) else {
                     continue;
@@ -196,6 +187,21 @@ fn detect_failure<'k>(trace: &Trace<'_>, brk: &'k Break, loader: Loader, out: &m
     }
 }
 
+/// The objects the pickle makes by calling a class (or callable) that `pattern` names, with
+/// that class's name.
+fn objects_of<'t>(
+    trace: &'t Trace<'_>,
+    pattern: &'t str,
+) -> impl Iterator<Item = (&'t Object, &'t str)> + 't {
+    trace.calls.iter().filter_map(move |&id| {
+        let Some(Node::Object(o)) = trace.nodes.get(id.index()) else {
+            return None;
+        };
+        let (m, n) = callee(trace, o)?;
+        matches_global(pattern, m, n).then_some((&**o, n))
+    })
+}
+
 /// A use-time break: an object of a `build_global` class whose dict state lacks
 /// `state_lacks` (and has `state_key`, when given). The load succeeds; the first method that
 /// reads the attribute raises `error`, `{class}` filled with the class name.
@@ -207,16 +213,7 @@ fn detect_use_time<'k>(trace: &Trace<'_>, brk: &'k Break, out: &mut Vec<Fired<'k
         return;
     };
     let has = brk.detect_str("state_key");
-    for &id in &trace.calls {
-        let Some(Node::Object(o)) = trace.nodes.get(id.index()) else {
-            continue;
-        };
-        let Some((m, n)) = callee(trace, o) else {
-            continue;
-        };
-        if !matches_global(pattern, m, n) {
-            continue;
-        }
+    for (o, n) in objects_of(trace, pattern) {
         for (&state, &at) in o.state.iter().zip(&o.built_at) {
             if !matches!(trace.node(state), Some(Node::Dict(_)))
                 || dict_value(trace, state, lacks).is_some()
