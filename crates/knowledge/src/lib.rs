@@ -391,6 +391,18 @@ pub struct CodeType {
 }
 
 impl Break {
+    /// The producer releases that write the triggering pattern, `since <= v < until`
+    /// (`""` = open end).
+    #[must_use]
+    pub fn producer_range(&self) -> (&str, &str) {
+        let since = self
+            .extra
+            .get("producer_since")
+            .and_then(|v| v.as_str())
+            .unwrap_or("");
+        (since, self.producer_until.as_deref().unwrap_or(""))
+    }
+
     /// A string field of `detect`.
     #[must_use]
     pub fn detect_str(&self, key: &str) -> Option<&str> {

@@ -415,12 +415,7 @@ pub(crate) fn sentence(brk: &Break, env: &pyenv::Environment) -> String {
         |a| format!("`{}`", a.replace(':', ".")),
     );
     let producer = brk.extra.get("producer_dist").and_then(|v| v.as_str());
-    let since = brk
-        .extra
-        .get("producer_since")
-        .and_then(|v| v.as_str())
-        .unwrap_or("");
-    let until = brk.producer_until.as_deref().unwrap_or("");
+    let (since, until) = brk.producer_range();
     let releases = match (since, until) {
         ("", "") => String::new(),
         (s, "") => format!(" {s} or later"),
@@ -536,12 +531,7 @@ pub(crate) fn detect_silent(
         else {
             continue;
         };
-        let since = brk
-            .extra
-            .get("producer_since")
-            .and_then(|v| v.as_str())
-            .unwrap_or("");
-        let until = brk.producer_until.as_deref().unwrap_or("");
+        let (since, until) = brk.producer_range();
         let old_producer = producer_versions(trace).any(|v| in_range(&v, since, until));
         if !old_producer {
             continue;
