@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickletools
 import random
 import re
 import sys
@@ -194,6 +195,80 @@ def source_for(entry: dict, sources: list[dict]) -> tuple[str, str]:
     return f"https://numpy.org/doc/stable/release/{v}-notes.html", "release-notes"
 
 
+# ---------------------------------------------------------------------------------------
+# layouts: what a numpy / pandas fixture's pickle names, read without unpickling it
+# ---------------------------------------------------------------------------------------
+
+# Families whose pickles carry no producer version: their entries say which pickle layouts
+# showed the break (check infers the producer range from the pickle's structure and matches
+# the layout, crates/analyze/src/load/atlas.rs).
+LAYOUT_FAMILIES = ("numpy", "pandas")
+_STRING_OPS = {"SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE", "SHORT_BINSTRING",
+               "BINSTRING", "STRING"}
+
+
+def normal_module(module: str) -> str:
+    """numpy 2's `numpy._core` as numpy 1's `numpy.core`: one layout for both majors."""
+    if module == "numpy._core" or module.startswith("numpy._core."):
+        return "numpy.core" + module[len("numpy._core"):]
+    return module
+
+
+def layout(path: str) -> tuple[list[str], list[str]]:
+    """(globals, dtypes) of a pickle file written by CPython's pickler: every global it names
+    (`module.name`, `numpy._core` written `numpy.core`) and the descriptor strings passed to
+    `numpy.dtype` (`f8`, `O8`, ...), each sorted and distinct. Read with pickletools (no
+    unpickling): a global's module and name are the two strings pushed just before
+    STACK_GLOBAL, a dtype's descriptor the first string pushed after `numpy.dtype`, as the
+    pickler writes them (strings and globals fetched back from the memo included)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    globs: set[str] = set()
+    dtypes: set[str] = set()
+    memo: dict[int, object] = {}
+    pushed: list[object] = []
+    want_dtype = False
+    for op, arg, _pos in pickletools.genops(data):
+        name = op.name
+        value: object = None
+        if name in _STRING_OPS:
+            value = arg.decode("latin-1") if isinstance(arg, bytes) else arg
+        elif name in ("BINGET", "LONG_BINGET", "GET"):
+            value = memo.get(int(arg))
+        elif name == "MEMOIZE":
+            memo[len(memo)] = pushed[-1] if pushed else None
+            continue
+        elif name in ("BINPUT", "LONG_BINPUT", "PUT"):
+            memo[int(arg)] = pushed[-1] if pushed else None
+            continue
+        elif name in ("GLOBAL", "INST", "STACK_GLOBAL"):
+            if name == "STACK_GLOBAL":
+                module, attr = pushed[-2], pushed[-1]
+            else:
+                module, attr = arg.split(" ", 1)
+            value = ("global", f"{normal_module(str(module))}.{attr}")
+            globs.add(value[1])
+        elif not op.stack_after or name == "MARK":
+            continue
+        if want_dtype and isinstance(value, str):
+            dtypes.add(value)
+            want_dtype = False
+        if value == ("global", "numpy.dtype"):
+            want_dtype = True
+        pushed.append(value)
+    return sorted(globs), sorted(dtypes)
+
+
+def layouts_of(rows: list[dict]) -> dict[str, tuple[list[str], list[str]]]:
+    """file -> layout, for the rows of the layout families."""
+    out: dict[str, tuple[list[str], list[str]]] = {}
+    for r in rows:
+        if r["family"] in LAYOUT_FAMILIES and r["file"] not in out:
+            out[r["file"]] = layout(os.path.join(ROOT, r["file"]))
+    return out
+
+
+
 def version_of(row: dict, side: str) -> str:
     return row[f"{side}_versions"][row["dist"]]
 
@@ -202,7 +277,12 @@ def vkey(v: str) -> tuple:
     return tuple(int(x) if x.isdigit() else 0 for x in re.split(r"[.]", v))
 
 
+def vpairs_text(pairs: set) -> list[str]:
+    return [f"{p}->{t}" for p, t in sorted(pairs, key=lambda x: (vkey(x[0]), vkey(x[1])))]
+
+
 def condense(rows: list[dict]) -> list[dict]:
+    layouts = layouts_of(rows)
     groups: dict[tuple, dict] = {}
     for r in rows:
         if r["verdict"] == "ok":
@@ -217,7 +297,8 @@ def condense(rows: list[dict]) -> list[dict]:
                 cause = {"same": "library", "different": "pickle"}.get(f.get("fresh") or "", "unknown")
         key = (r["dist"], r["class"], r["verdict"], call, error, cause)
         g = groups.setdefault(key, {"producers": set(), "targets": set(), "cases": set(),
-                                    "pairs": set(), "vpairs": set(), "where": set()})
+                                    "pairs": set(), "vpairs": set(), "where": set(),
+                                    "layouts": {}})
         g["producers"].add(version_of(r, "producer"))
         g["targets"].add(version_of(r, "target"))
         g["cases"].add(r["case"])
@@ -225,6 +306,17 @@ def condense(rows: list[dict]) -> list[dict]:
         g["vpairs"].add((version_of(r, "producer"), version_of(r, "target")))
         if where:
             g["where"].add(where)
+        if r["file"] in layouts:
+            gl, dt = layouts[r["file"]]
+            g["layouts"].setdefault((r["case"], tuple(gl), tuple(dt)), set()).add(
+                (version_of(r, "producer"), version_of(r, "target")))
+    # Per layout, the pairs whose rows of that layout were ok.
+    ok_pairs: dict[tuple, set] = {}
+    for r in rows:
+        if r["verdict"] == "ok" and r["file"] in layouts:
+            gl, dt = layouts[r["file"]]
+            ok_pairs.setdefault((r["dist"], tuple(gl), tuple(dt)), set()).add(
+                (version_of(r, "producer"), version_of(r, "target")))
     sources = load_sources()
     entries = []
     for (dist, cls, kind, call, error, cause), g in groups.items():
@@ -249,6 +341,10 @@ def condense(rows: list[dict]) -> list[dict]:
             "pairs": sorted(g["pairs"]),
             "version_pairs": [f"{p}->{t}" for p, t in sorted(g["vpairs"], key=lambda x: (vkey(x[0]), vkey(x[1])))],
             "where": sorted(g["where"]),
+            "layouts": [{"case": case, "globals": list(gl), "dtypes": list(dt),
+                         "version_pairs": vpairs_text(vp),
+                         "ok_version_pairs": vpairs_text(ok_pairs.get((dist, gl, dt), set()))}
+                        for (case, gl, dt), vp in sorted(g["layouts"].items())],
         }
         e["producer_since"] = e["producer_versions"][0]
         e["producer_through"] = e["producer_versions"][-1]
@@ -291,6 +387,12 @@ def knowledge_text(entries: list[dict]) -> str:
         "#              producer->target pairs, by version / by atlas venv name)",
         "#   source     changelog entry (source_kind = changelog) or the release notes of the",
         "#              first target version showing it (source_kind = release-notes)",
+        "#   [[entry.layout]]  numpy and pandas only (their pickles record no producer",
+        "#              version): per case, the pickle's layout, read with pickletools",
+        "#              (build.layout): `globals` it names (numpy._core written numpy.core)",
+        "#              and the `dtypes` descriptors passed to numpy.dtype; `version_pairs`",
+        "#              showing the break with it, `ok_version_pairs` where rows of the same",
+        "#              dist and layout were ok",
         "",
         "schema_version = 1",
         "",
@@ -306,6 +408,12 @@ def knowledge_text(entries: list[dict]) -> str:
         lines.append(f"source = {toml_str(e['source'])}")
         lines.append(f"source_kind = {toml_str(e['source_kind'])}")
         lines.append("")
+        for lay in e["layouts"]:
+            lines.append("[[entry.layout]]")
+            lines.append(f"case = {toml_str(lay['case'])}")
+            for k in ("globals", "dtypes", "version_pairs", "ok_version_pairs"):
+                lines.append(f"{k} = {toml_list(lay[k])}")
+            lines.append("")
     return "\n".join(lines)
 
 
