@@ -139,6 +139,7 @@ pub fn requirements(
                         .map_or_else(|| top.to_owned(), |d| d.dist.clone());
                     let version = knowledge
                         .producers_of(&name)
+                        .filter(|p| p.requires)
                         .find_map(|p| match &p.evidence {
                             Evidence::StateKey(key) => states
                                 .entry(key.as_str())
@@ -163,6 +164,8 @@ pub fn requirements(
                                     },
                                 )
                             }),
+                            // Writer markers only (`requires = false`), filtered above.
+                            Evidence::Globals { .. } => None,
                         });
                     (name, version)
                 }

@@ -368,6 +368,33 @@ pub struct AtlasBreak {
     pub source: String,
     /// `changelog` or `release-notes`.
     pub source_kind: String,
+    /// numpy and pandas entries (their pickles record no producer version): the layouts of
+    /// the pickles that showed the break (`[[entry.layout]]`).
+    #[serde(default, rename = "layout")]
+    pub layouts: Vec<AtlasLayout>,
+}
+
+/// What one atlas case's pickle names (`tests/atlas/build.py` `layout`, read with
+/// pickletools): an object whose pickle has the same layout is the same kind of object.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AtlasLayout {
+    /// The atlas case.
+    pub case: String,
+    /// Every global the pickle names, `module.name`, sorted, distinct; `numpy._core` is
+    /// written `numpy.core` (one layout for both numpy majors).
+    pub globals: Vec<String>,
+    /// The descriptor strings passed to `numpy.dtype` (`f8`, `O8`), sorted, distinct.
+    pub dtypes: Vec<String>,
+    /// The pairs (`producer->target` versions) that showed the break with this layout.
+    pub version_pairs: Vec<String>,
+    /// The pairs where rows of the same distribution and layout were ok.
+    pub ok_version_pairs: Vec<String>,
+}
+
+/// `producer->target` → the two versions.
+#[must_use]
+pub fn split_pair(pair: &str) -> Option<(&str, &str)> {
+    pair.split_once("->")
 }
 
 #[derive(Debug, Deserialize)]
@@ -555,6 +582,30 @@ pub enum Evidence {
         /// Why, in one line (printed after the requirement).
         reason: String,
     },
+    /// The data names one of these globals (`module.name`, exactly), which only the
+    /// releases matching `spec` write (`globals`).
+    Globals {
+        /// The globals.
+        names: Vec<String>,
+        /// The version specifier it implies (`<3`).
+        spec: String,
+        /// Why, in one line.
+        reason: String,
+    },
+}
+
+impl Evidence {
+    /// The version specifier a structural marker implies, and why (`None` for a state key,
+    /// which gives the version itself).
+    #[must_use]
+    pub fn spec_and_reason(&self) -> Option<(&str, &str)> {
+        match self {
+            Evidence::StateKey(_) => None,
+            Evidence::ModulePrefix { spec, reason, .. } | Evidence::Globals { spec, reason, .. } => {
+                Some((spec, reason))
+            }
+        }
+    }
 }
 
 /// A fact about the releases that write some data: `producers.toml`.
@@ -571,6 +622,10 @@ pub struct Producer {
     pub until: String,
     /// What shows the producer.
     pub evidence: Evidence,
+    /// Whether the implied range is also what loading the data needs, so that
+    /// `requirements` prints it (`numpy._core` needs numpy 2; `numpy.core`, written by
+    /// numpy 1, loads in numpy 2 too: a marker of the writer only).
+    pub requires: bool,
     /// Where the fact comes from.
     pub source: String,
     /// How it was verified.
@@ -583,8 +638,45 @@ impl Producer {
     pub fn names_module(&self, module: &str) -> bool {
         match &self.evidence {
             Evidence::ModulePrefix { prefix, .. } => module.starts_with(prefix.as_str()),
+            Evidence::StateKey(_) | Evidence::Globals { .. } => false,
+        }
+    }
+
+    /// Whether the global `module.name` is evidence of this entry (a module prefix or one
+    /// of its globals).
+    #[must_use]
+    pub fn names_global(&self, module: &str, name: &str) -> bool {
+        match &self.evidence {
+            Evidence::ModulePrefix { .. } => self.names_module(module),
+            Evidence::Globals { names, .. } => names.iter().any(|g| {
+                g.strip_prefix(module)
+                    .and_then(|r| r.strip_prefix('.'))
+                    .is_some_and(|r| r == name)
+            }),
             Evidence::StateKey(_) => false,
         }
+    }
+
+    /// The producer versions a structural marker implies, `since <= v < until` (`""` = open
+    /// end), from its `spec` (`>=2`, `<3`, or both comma-separated); `None` for a state key
+    /// or a specifier of another form.
+    #[must_use]
+    pub fn implied_range(&self) -> Option<(String, String)> {
+        let (spec, _) = self.evidence.spec_and_reason()?;
+        let (mut since, mut until) = (String::new(), String::new());
+        for part in spec.split(',').map(str::trim) {
+            if let Some(v) = part.strip_prefix(">=") {
+                since = v.to_owned();
+            } else if let Some(v) = part.strip_prefix('<') {
+                if v.starts_with('=') {
+                    return None;
+                }
+                until = v.to_owned();
+            } else {
+                return None;
+            }
+        }
+        Some((since, until))
     }
 }
 
@@ -603,7 +695,11 @@ struct RawProducer {
     #[serde(default)]
     module_prefix: Option<String>,
     #[serde(default)]
+    globals: Option<Vec<String>>,
+    #[serde(default)]
     spec: Option<String>,
+    #[serde(default)]
+    requires: Option<bool>,
     #[serde(default)]
     reason: Option<String>,
     source: String,
@@ -615,16 +711,23 @@ impl TryFrom<RawProducer> for Producer {
     type Error = String;
 
     fn try_from(r: RawProducer) -> Result<Self, String> {
-        let evidence = match (r.state_key, r.module_prefix, r.spec, r.reason) {
-            (Some(key), None, None, None) => Evidence::StateKey(key),
-            (None, Some(prefix), Some(spec), Some(reason)) => Evidence::ModulePrefix {
+        let evidence = match (r.state_key, r.module_prefix, r.globals, r.spec, r.reason) {
+            (Some(key), None, None, None, None) => Evidence::StateKey(key),
+            (None, Some(prefix), None, Some(spec), Some(reason)) => Evidence::ModulePrefix {
                 prefix,
                 spec,
                 reason,
             },
+            (None, None, Some(names), Some(spec), Some(reason)) if !names.is_empty() => {
+                Evidence::Globals {
+                    names,
+                    spec,
+                    reason,
+                }
+            }
             _ => {
                 return Err(format!(
-                    "producer {}: give either state_key alone, or module_prefix with spec and reason",
+                    "producer {}: give either state_key alone, or module_prefix or globals with spec and reason",
                     r.id
                 ));
             }
@@ -635,6 +738,7 @@ impl TryFrom<RawProducer> for Producer {
             since: r.since,
             until: r.until,
             evidence,
+            requires: r.requires.unwrap_or(true),
             source: r.source,
             note: r.note,
         })

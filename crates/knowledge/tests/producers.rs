@@ -25,19 +25,34 @@ fn producers_are_well_formed() {
         assert!(!p.note.is_empty(), "{} says how it was verified", p.id);
         match &p.evidence {
             Evidence::StateKey(key) => assert!(!key.is_empty(), "{}", p.id),
-            Evidence::ModulePrefix {
-                prefix,
-                spec,
-                reason,
-            } => {
-                assert!(!prefix.is_empty() && !reason.is_empty(), "{}", p.id);
-                let v = spec.trim_start_matches(['=', '>', '<', '!', '~']);
-                assert!(
-                    v.len() < spec.len() && Version::parse(v).is_some(),
-                    "{}: {spec} is a version specifier",
-                    p.id
-                );
+            Evidence::ModulePrefix { prefix, .. } => assert!(!prefix.is_empty(), "{}", p.id),
+            Evidence::Globals { names, .. } => {
+                for g in names {
+                    let (m, n) = g.rsplit_once('.').unwrap_or(("", ""));
+                    assert!(!m.is_empty() && !n.is_empty(), "{}: {g}", p.id);
+                    assert!(p.names_global(m, n), "{}: {g}", p.id);
+                }
             }
+        }
+        if let Some((spec, reason)) = p.evidence.spec_and_reason() {
+            assert!(!reason.is_empty(), "{}", p.id);
+            let v = spec.trim_start_matches(['=', '>', '<', '!', '~']);
+            assert!(
+                v.len() < spec.len() && Version::parse(v).is_some(),
+                "{}: {spec} is a version specifier",
+                p.id
+            );
+            // The range it implies is the entry's own since..until.
+            let (since, until) = p.implied_range().expect("a range");
+            let same = |a: &str, b: &str| {
+                a.is_empty() && b.is_empty()
+                    || Version::parse(a).zip(Version::parse(b)).is_some_and(|(a, b)| a.cmp(&b).is_eq())
+            };
+            assert!(
+                same(&since, &p.since) && same(&until, &p.until),
+                "{}: spec {spec} vs since/until",
+                p.id
+            );
         }
     }
 }
@@ -49,7 +64,7 @@ type Case = fn(&Producer);
 #[test]
 fn every_producer_entry_applies() {
     let k = Knowledge::embedded();
-    let cases: [(&str, Case); 2] = [
+    let cases: [(&str, Case); 5] = [
         ("sklearn-version-in-estimator-state", |p| {
             assert_eq!(p.dist, "scikit-learn");
             assert_eq!(p.evidence, Evidence::StateKey("_sklearn_version".into()));
@@ -66,6 +81,33 @@ fn every_producer_entry_applies() {
             };
             assert_eq!(spec, ">=2");
             assert_eq!(reason, "the data names numpy._core: written by numpy 2");
+            assert!(p.requires);
+        }),
+        // The writer markers: what they name here; crates/analyze/tests/producers_inferred.rs
+        // checks them against real pickles of known writers.
+        ("numpy-core-written-by-numpy-1", |p| {
+            assert!(p.names_global("numpy.core.multiarray", "scalar"));
+            assert!(p.names_global("numpy.core.multiarray", "_reconstruct"));
+            assert!(!p.names_global("numpy._core.multiarray", "_reconstruct"));
+            assert!(!p.names_global("numpy", "ndarray"));
+            assert_eq!(p.implied_range(), Some((String::new(), "2".into())));
+            assert!(!p.requires, "numpy 2 loads numpy.core pickles");
+        }),
+        ("pandas-core-classes-written-by-pandas-before-3", |p| {
+            assert!(p.names_global("pandas.core.series", "Series"));
+            assert!(p.names_global("pandas.core.frame", "DataFrame"));
+            assert!(!p.names_global("pandas", "Series"));
+            assert!(!p.names_global("pandas.core.series", "Series2"));
+            assert!(!p.names_global("pandas.core.indexes.base", "_new_Index"));
+            assert_eq!(p.implied_range(), Some((String::new(), "3".into())));
+            assert!(!p.requires);
+        }),
+        ("pandas-public-classes-written-by-pandas-3", |p| {
+            assert!(p.names_global("pandas", "Series"));
+            assert!(p.names_global("pandas.arrays", "StringArray"));
+            assert!(!p.names_global("pandas.core.series", "Series"));
+            assert_eq!(p.implied_range(), Some(("3".into(), String::new())));
+            assert!(!p.requires);
         }),
     ];
     let ids: HashSet<&str> = k.producers.iter().map(|p| p.id.as_str()).collect();
@@ -77,7 +119,7 @@ fn every_producer_entry_applies() {
         // Found through the distribution it speaks for.
         assert!(k.producers_of(&p.dist).any(|q| q.id == id));
     }
-    assert_eq!(k.producers_of("pandas").count(), 0);
+    assert_eq!(k.producers_of("pandas").count(), 2);
 }
 
 #[test]
