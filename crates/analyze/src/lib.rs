@@ -21,6 +21,7 @@
 #![deny(missing_docs)]
 
 pub mod load;
+pub mod producer;
 pub mod requirements;
 pub mod security;
 

@@ -4,11 +4,128 @@
 //! that differ. An entry applies to an object of its class written by exactly a producer
 //! version it was observed with and loaded by the matching target version; the producer
 //! version must be in the data (scikit-learn's `_sklearn_version`).
+//!
+//! numpy and pandas pickles record no version: their entries apply by the producer range
+//! inferred from the pickle's structure ([`crate::producer::inferred`]) and by its layout
+//! ([`crate::producer::layout`]): an entry applies when a pickle of the same layout, written
+//! by an atlas producer inside the inferred range, showed the break in the target version the
+//! venv has, and no atlas producer inside that range was seen ok with that layout and target.
+//! A pickle written by the target's own major version is thus never flagged (the atlas has no
+//! such break).
 
-use knowledge::{AtlasKind, Knowledge};
+use knowledge::{AtlasBreak, AtlasKind, AtlasLayout, Knowledge, split_pair};
 use vm::{Node, Trace};
 
 use super::{Trouble, TroubleKind, target_version, usage};
+use crate::producer::{self, Inferred, Layout};
+
+/// Whether `layout` of entry `e` applies to a pickle of layout `have` written inside
+/// `range` and loaded by `target`: the atlas saw the break from a producer inside the range,
+/// and saw no producer inside it ok. Returns the producers that broke.
+fn layout_applies<'e>(
+    lay: &'e AtlasLayout,
+    have: &Layout,
+    range: &Inferred,
+    target: &str,
+) -> Option<Vec<&'e str>> {
+    if lay.globals != have.globals || lay.dtypes != have.dtypes {
+        return None;
+    }
+    let inside = |pairs: &'e [String]| {
+        pairs
+            .iter()
+            .filter_map(|p| split_pair(p))
+            .filter(|(p, t)| *t == target && range.contains(p))
+            .map(|(p, _)| p)
+            .collect::<Vec<_>>()
+    };
+    let broke = inside(&lay.version_pairs);
+    (!broke.is_empty() && inside(&lay.ok_version_pairs).is_empty()).then_some(broke)
+}
+
+/// The atlas troubles of numpy and pandas objects: by inferred producer range and layout.
+fn inferred_troubles(
+    trace: &Trace<'_>,
+    member: &str,
+    env: &pyenv::Environment,
+    knowledge: &Knowledge,
+    out: &mut Vec<Trouble>,
+) {
+    for (i, p) in trace.pickles.iter().enumerate() {
+        let Some(root) = p.root.and_then(|r| r.node()) else {
+            continue;
+        };
+        let offset = match trace.nodes.get(root.index()) {
+            Some(Node::Object(o)) => o.built_at.first().copied().unwrap_or(o.offset),
+            _ => continue,
+        };
+        let ranges = producer::inferred(trace, i, knowledge);
+        if ranges.is_empty() {
+            continue;
+        }
+        let have = producer::layout(trace, i);
+        for range in &ranges {
+            let Some(target) = target_version(env, &range.dist) else {
+                continue;
+            };
+            let entries = knowledge
+                .atlas
+                .iter()
+                .filter(|e: &&AtlasBreak| e.dist == range.dist && e.kind != AtlasKind::Load);
+            for e in entries {
+                let Some((lay, broke)) = e
+                    .layouts
+                    .iter()
+                    .find_map(|l| layout_applies(l, &have, range, &target).map(|b| (l, b)))
+                else {
+                    continue;
+                };
+                let kind = if e.kind == AtlasKind::Use {
+                    TroubleKind::Use
+                } else {
+                    TroubleKind::Silent
+                };
+                let why = range
+                    .evidence
+                    .iter()
+                    .map(|(_, r)| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                let seen = format!(
+                    "observed by the break atlas for {} {} -> {target} with a pickle of the same layout, its case {}",
+                    range.dist,
+                    broke.join(", "),
+                    lay.case
+                );
+                let inferred = format!(
+                    "written by {} (inferred, the file records no version: {why})",
+                    range.describe()
+                );
+                out.push(Trouble {
+                    kind,
+                    code: e.id.clone(),
+                    member: member.to_owned(),
+                    offset,
+                    class: Some(e.class.replace(':', ".")),
+                    method: (!e.method.is_empty()).then(|| e.method.clone()),
+                    attribute: (!e.attribute.is_empty()).then(|| e.attribute.clone()),
+                    error: (!e.error.is_empty()).then(|| e.error.clone()),
+                    message: match kind {
+                        TroubleKind::Silent => format!(
+                            "loads and runs, but `{}` gives other outputs than in the release that wrote it: {inferred}; {seen}; cause: {}",
+                            e.method,
+                            if e.cause.is_empty() { "unknown" } else { &e.cause }
+                        ),
+                        _ => format!(
+                            "loads, then `{}` fails: {inferred}; {seen}; source: {}",
+                            e.method, e.source
+                        ),
+                    },
+                });
+            }
+        }
+    }
+}
 
 /// Atlas troubles of the objects of one stream.
 pub(crate) fn detect(
@@ -18,6 +135,7 @@ pub(crate) fn detect(
     knowledge: &Knowledge,
 ) -> Vec<Trouble> {
     let mut out = Vec::new();
+    inferred_troubles(trace, member, env, knowledge, &mut out);
     let Some(target) = target_version(env, "scikit-learn") else {
         return out;
     };
