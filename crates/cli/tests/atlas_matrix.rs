@@ -62,8 +62,8 @@ fn envs() -> Option<BTreeMap<String, PathBuf>> {
     )
 }
 
-/// Rows where check agrees with the atlas, at least (823 of 864 when this was written).
-const AGREE_AT_LEAST: usize = 823;
+/// Rows where check agrees with the atlas, at least (851 of 864 when this was written).
+const AGREE_AT_LEAST: usize = 851;
 /// Of those, rows found without the atlas's own entries (from the target's source and
 /// `breaks.toml`), at least.
 const FROM_SOURCE_AT_LEAST: usize = 794;
