@@ -35,8 +35,7 @@ fn fixtures() -> Fixtures {
         dirs.sort();
         for dir in dirs {
             let manifest: serde_json::Value =
-                serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap())
-                    .unwrap();
+                serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
             let versions = manifest["versions"]
                 .as_object()
                 .unwrap()
@@ -97,7 +96,9 @@ fn every_inferred_range_holds_the_real_writer() {
     }
     let want = |dir: &str, case: &str, range: &str| {
         assert_eq!(
-            decided.get(&(dir.to_owned(), case.to_owned())).map(String::as_str),
+            decided
+                .get(&(dir.to_owned(), case.to_owned()))
+                .map(String::as_str),
             Some(range),
             "{dir}/{case}"
         );

@@ -77,7 +77,10 @@ fn a_pickle_of_the_targets_own_major_version_gets_no_atlas_trouble() {
         ("np-2.4", &["tests/atlas/fixtures/np-2.4"][..]),
         (
             "np-1.26",
-            &["tests/atlas/fixtures/np-1.24", "tests/atlas/fixtures/np-1.26"][..],
+            &[
+                "tests/atlas/fixtures/np-1.24",
+                "tests/atlas/fixtures/np-1.26",
+            ][..],
         ),
         ("pd-3.1", &["tests/atlas/producer-fixtures/pd-3.1"][..]),
     ] {

@@ -601,9 +601,8 @@ impl Evidence {
     pub fn spec_and_reason(&self) -> Option<(&str, &str)> {
         match self {
             Evidence::StateKey(_) => None,
-            Evidence::ModulePrefix { spec, reason, .. } | Evidence::Globals { spec, reason, .. } => {
-                Some((spec, reason))
-            }
+            Evidence::ModulePrefix { spec, reason, .. }
+            | Evidence::Globals { spec, reason, .. } => Some((spec, reason)),
         }
     }
 }

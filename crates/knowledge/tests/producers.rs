@@ -46,7 +46,9 @@ fn producers_are_well_formed() {
             let (since, until) = p.implied_range().expect("a range");
             let same = |a: &str, b: &str| {
                 a.is_empty() && b.is_empty()
-                    || Version::parse(a).zip(Version::parse(b)).is_some_and(|(a, b)| a.cmp(&b).is_eq())
+                    || Version::parse(a)
+                        .zip(Version::parse(b))
+                        .is_some_and(|(a, b)| a.cmp(&b).is_eq())
             };
             assert!(
                 same(&since, &p.since) && same(&until, &p.until),
