@@ -16,7 +16,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use crate::Resolver;
-use crate::classes::{self, Arg, ClassFacts, Cond, Event, MethodKind, ModuleClasses};
+use crate::classes::{self, Arg, ClassFacts, Event, MethodKind, ModuleClasses};
+use crate::cond::{Cond, Decided};
 use crate::finder::ModuleKind;
 use crate::names::Namespace;
 
@@ -81,6 +82,10 @@ pub enum Step {
         via: String,
         /// Set by `__init__` and not by fit: present when the loader calls the class.
         from_init: bool,
+        /// Tests of the state's values under which the read runs (all must hold); empty when
+        /// it runs on every call. A test the state does not decide makes the read a
+        /// [`Step::Maybe`] for that state.
+        when: Vec<Cond>,
     },
     /// `check_is_fitted(self, attrs)`: scikit-learn raises `NotFittedError` when one is
     /// missing.
@@ -383,7 +388,7 @@ fn compute(inner: &mut Inner, resolver: &mut Resolver<'_>, module: &str, qualnam
     let assigned = |entries: &[&str]| {
         let mut set = HashSet::new();
         for e in entries {
-            for item in h.walk_entry(e) {
+            for item in h.walk(e, false) {
                 match item {
                     Item::Assign(a) | Item::StateKey(a) => {
                         set.insert(a);
@@ -410,7 +415,7 @@ fn compute(inner: &mut Inner, resolver: &mut Resolver<'_>, module: &str, qualnam
         let mut set_here = HashSet::new();
         // scikit-learn's `get_params` reads `getattr(self, name)` for each parameter of
         // `__init__`'s signature, sorted (`_get_param_names`).
-        let mut items = h.walk_entry(m);
+        let mut items = h.walk(m, true);
         let reaches = |name: &str| {
             items
                 .iter()
@@ -428,6 +433,7 @@ fn compute(inner: &mut Inner, resolver: &mut Resolver<'_>, module: &str, qualnam
                     via: "get_params".to_owned(),
                     guarded: false,
                     certain: true,
+                    when: Vec::new(),
                 }),
             );
         }
@@ -441,6 +447,7 @@ fn compute(inner: &mut Inner, resolver: &mut Resolver<'_>, module: &str, qualnam
                     via,
                     guarded,
                     certain,
+                    when,
                 } => {
                     let state = fit.contains(&attr) || init.contains(&attr);
                     if !certain
@@ -457,7 +464,7 @@ fn compute(inner: &mut Inner, resolver: &mut Resolver<'_>, module: &str, qualnam
                         || !state
                         || setstate.contains(&attr)
                         || set_here.contains(&attr)
-                        || !seen.insert(attr.clone())
+                        || !seen.insert((attr.clone(), when.clone()))
                     {
                         continue;
                     }
@@ -466,6 +473,7 @@ fn compute(inner: &mut Inner, resolver: &mut Resolver<'_>, module: &str, qualnam
                         attr,
                         via,
                         from_init,
+                        when,
                     });
                 }
                 Item::Fitted(attrs, true) => steps.push(Step::Fitted(
@@ -518,6 +526,8 @@ enum Item {
         guarded: bool,
         /// Runs on every call of the public method (not only under a condition).
         certain: bool,
+        /// Tests of the state's values it runs under.
+        when: Vec<Cond>,
     },
     Assign(String),
     Fitted(Vec<String>, bool),
@@ -547,11 +557,13 @@ impl Hierarchy {
             .find_map(|(i, c)| c.facts().methods.get(name).map(|m| (i, m)))
     }
 
-    /// Whether the first class in the MRO binding `name` binds it as something other than a
-    /// method (a class attribute).
-    fn walk_entry(&self, name: &str) -> Vec<Item> {
+    /// What method `name` does, in order, with what it reaches. `as_called`: the walk
+    /// starts as a user's call does, with the method's defaults for its parameters (a
+    /// public method); otherwise every branch a parameter decides may run (fit, whose
+    /// every possible assignment counts).
+    fn walk(&self, name: &str, as_called: bool) -> Vec<Item> {
         let mut out = Vec::new();
-        let Some((i, _)) = self.lookup(name, 0) else {
+        let Some((i, m)) = self.lookup(name, 0) else {
             return out;
         };
         let mut w = Walk {
@@ -559,18 +571,24 @@ impl Hierarchy {
             visited: HashSet::new(),
             budget: MAX_EVENTS,
         };
+        let env = if as_called {
+            m.defaults.iter().cloned().collect()
+        } else {
+            HashMap::new()
+        };
         let ctx = Ctx {
             guarded: false,
             certain: true,
-            env: HashMap::new(),
+            env,
+            when: Vec::new(),
         };
         w.method(i, name, &ctx, &mut out);
         out
     }
 }
 
-/// A method walked: its MRO position, name, certainty and literal parameters.
-type Visit = (usize, String, bool, Vec<(String, bool)>);
+/// A method walked: its MRO position, name, certainty, literal parameters and state tests.
+type Visit = (usize, String, bool, Vec<(String, bool)>, Vec<Cond>);
 
 /// The state of a walk through the methods a public method reaches.
 struct Walk<'h> {
@@ -579,19 +597,22 @@ struct Walk<'h> {
     budget: usize,
 }
 
-/// Where a walk is: under a guard, on the certain path, with literal parameters.
+/// Where a walk is: under a guard, on the certain path, with literal parameters, under
+/// tests of the state's values.
 #[derive(Clone)]
 struct Ctx {
     guarded: bool,
     certain: bool,
     env: HashMap<String, bool>,
+    when: Vec<Cond>,
 }
 
 impl Walk<'_> {
     fn method(&mut self, at: usize, name: &str, ctx: &Ctx, out: &mut Vec<Item>) {
         let mut env: Vec<(String, bool)> = ctx.env.iter().map(|(k, v)| (k.clone(), *v)).collect();
         env.sort();
-        if !self.visited.insert((at, name.to_owned(), ctx.certain, env)) {
+        let key = (at, name.to_owned(), ctx.certain, env, ctx.when.clone());
+        if !self.visited.insert(key) {
             return;
         }
         let h = self.h;
@@ -619,8 +640,8 @@ impl Walk<'_> {
                         {
                             let inner = Ctx {
                                 guarded: ctx.guarded || *g,
-                                certain: ctx.certain,
                                 env: HashMap::new(),
+                                ..ctx.clone()
                             };
                             self.method(j, attr, &inner, out);
                         }
@@ -631,6 +652,7 @@ impl Walk<'_> {
                         via: via.to_owned(),
                         guarded: ctx.guarded || *g,
                         certain: ctx.certain,
+                        when: ctx.when.clone(),
                     });
                 }
                 Event::Assign(a) => out.push(Item::Assign(a.clone())),
@@ -638,6 +660,9 @@ impl Walk<'_> {
                     name: callee,
                     guarded: g,
                     literals,
+                    names,
+                    passed,
+                    open,
                 } => {
                     out.push(Item::Called(callee.clone()));
                     match h.lookup(callee, 0) {
@@ -652,20 +677,37 @@ impl Walk<'_> {
                             }
                         }
                         Some((j, m)) if m.kind != MethodKind::Static => {
+                            let param = |arg: &Arg| match arg {
+                                Arg::Pos(i) => m.params.get(*i).cloned(),
+                                Arg::Kw(k) => Some(k.clone()),
+                            };
                             let mut env = HashMap::new();
+                            // A parameter the call does not pass has its default.
+                            if !open {
+                                let (positional, keywords) = passed;
+                                for (p, truth) in &m.defaults {
+                                    let by_position =
+                                        m.params.iter().take(*positional).any(|q| q == p);
+                                    if !by_position && !keywords.contains(p) {
+                                        env.insert(p.clone(), *truth);
+                                    }
+                                }
+                            }
                             for (arg, truth) in literals {
-                                let p = match arg {
-                                    Arg::Pos(i) => m.params.get(*i).cloned(),
-                                    Arg::Kw(k) => Some(k.clone()),
-                                };
-                                if let Some(p) = p {
+                                if let Some(p) = param(arg) {
                                     env.insert(p, *truth);
+                                }
+                            }
+                            // A name the caller knows (a parameter passed on).
+                            for (arg, name) in names {
+                                if let (Some(p), Some(v)) = (param(arg), ctx.env.get(name)) {
+                                    env.insert(p, *v);
                                 }
                             }
                             let inner = Ctx {
                                 guarded: ctx.guarded || *g,
-                                certain: ctx.certain,
                                 env,
+                                ..ctx.clone()
                             };
                             self.method(j, callee, &inner, out);
                         }
@@ -677,6 +719,7 @@ impl Walk<'_> {
                             via: via.to_owned(),
                             guarded: ctx.guarded || *g,
                             certain: ctx.certain,
+                            when: ctx.when.clone(),
                         }),
                     }
                 }
@@ -700,7 +743,8 @@ impl Walk<'_> {
                 }
                 Event::CheckFitted(Some(attrs)) => {
                     if !ctx.guarded {
-                        out.push(Item::Fitted(attrs.clone(), ctx.certain));
+                        let certain = ctx.certain && ctx.when.is_empty();
+                        out.push(Item::Fitted(attrs.clone(), certain));
                     }
                 }
                 Event::StateKey(k) => out.push(Item::StateKey(k.clone())),
@@ -745,15 +789,27 @@ impl Walk<'_> {
         ctx: &Ctx,
         out: &mut Vec<Item>,
     ) {
-        if let Cond::Param(p, want) = cond
-            && let Some(v) = ctx.env.get(p)
-        {
-            if v == want {
-                self.events(at, via, then, ctx, out);
-            } else if let Some(o) = otherwise {
-                self.events(at, via, o, ctx, out);
+        match cond.decide(&|p: &str| ctx.env.get(p).copied()) {
+            Decided::Known(true) => return self.events(at, via, then, ctx, out),
+            Decided::Known(false) => {
+                if let Some(o) = otherwise {
+                    self.events(at, via, o, ctx, out);
+                }
+                return;
             }
-            return;
+            // Either side, each under its test of the state's values, in order.
+            Decided::State(test) => {
+                let mut inner = ctx.clone();
+                inner.when.push(test.clone());
+                self.events(at, via, then, &inner, out);
+                if let Some(o) = otherwise {
+                    let mut inner = ctx.clone();
+                    inner.when.push(test.not());
+                    self.events(at, via, o, &inner, out);
+                }
+                return;
+            }
+            Decided::Unknown => {}
         }
         let mut a = Vec::new();
         self.events(at, via, then, ctx, &mut a);

@@ -5,6 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use pyenv::cond::{Lit, StateValue};
 use pyenv::schema::{Schema, Step};
 use pyenv::{Resolver, Schemas};
 use vm::{CallKind, Node, Object, Trace, Value};
@@ -105,6 +106,53 @@ pub(crate) fn state_keys(
     }
 }
 
+/// What a dict state (or the dicts of a `(state, slotstate)` pair) holds for each key, as far
+/// as a branch test of the source can use it: literals, and whether anything else is truthy.
+fn state_values(trace: &Trace<'_>, state: Value, out: &mut HashMap<String, StateValue>) {
+    let mut dict = |v: Value| {
+        let Some(Node::Dict(items)) = trace.node(v) else {
+            return;
+        };
+        for (k, v) in items {
+            let Some(Node::Str(k)) = trace.node(*k) else {
+                continue;
+            };
+            let value = match (*v, trace.node(*v)) {
+                (Value::None, _) => StateValue::Lit(Lit::None),
+                (Value::Bool(b), _) => StateValue::Lit(Lit::Bool(b)),
+                (Value::Int(i), _) => StateValue::Lit(Lit::Int(i)),
+                (Value::Float(f), _) => StateValue::Other {
+                    truthy: Some(f != 0.0),
+                },
+                (_, Some(Node::Str(s))) => match std::str::from_utf8(s) {
+                    Ok(s) => StateValue::Lit(Lit::Str(s.to_owned())),
+                    Err(_) => StateValue::Other {
+                        truthy: Some(!s.is_empty()),
+                    },
+                },
+                (_, Some(Node::List(x) | Node::Tuple(x) | Node::Set(x) | Node::FrozenSet(x))) => {
+                    StateValue::Other {
+                        truthy: Some(!x.is_empty()),
+                    }
+                }
+                (_, Some(Node::Dict(x))) => StateValue::Other {
+                    truthy: Some(!x.is_empty()),
+                },
+                _ => StateValue::Other { truthy: None },
+            };
+            // A later duplicate key wins, as in a dict display.
+            out.insert(String::from_utf8_lossy(k).into_owned(), value);
+        }
+    };
+    match trace.node(state) {
+        Some(Node::Tuple(t)) if t.len() == 2 => {
+            dict(t[0]);
+            dict(t[1]);
+        }
+        _ => dict(state),
+    }
+}
+
 /// Every use-time break of the objects of one stream.
 pub(crate) fn detect(
     trace: &Trace<'_>,
@@ -135,6 +183,11 @@ pub(crate) fn detect(
         {
             continue;
         }
+        let mut values = HashMap::new();
+        for s in &o.state {
+            state_values(trace, *s, &mut values);
+        }
+        let value = |a: &str| values.get(a).cloned();
         let schema = schemas.schema(resolver, module, name);
         let Schema::Known {
             name: short,
@@ -150,25 +203,39 @@ pub(crate) fn detect(
         }
         for u in uses.iter().filter(|u| is_root || u.method != "get_params") {
             let failure = u.steps.iter().find_map(|step| match step {
+                // Under tests of the state's values: a test that fails means the read never
+                // runs; one the state does not decide, a read that may run (as `Maybe`).
+                Step::Attr { when, .. } if when.iter().any(|c| c.holds(&value) != Some(true)) => {
+                    None
+                }
                 Step::Attr {
-                    attr, from_init, ..
+                    attr,
+                    from_init,
+                    via,
+                    ..
                 } if !(keys.contains(attr) || *from_init && called) => Some((
                     "missing-attribute",
                     attr.clone(),
                     format!("AttributeError: '{short}' object has no attribute '{attr}'"),
                     if *from_init { "`__init__`" } else { "`fit`" },
+                    via.clone(),
                 )),
-                Step::Fitted(attrs) => attrs
-                    .iter()
-                    .find(|a| !keys.contains(*a))
-                    .map(|a| ("not-fitted", a.clone(), not_fitted(short), "`fit`")),
+                Step::Fitted(attrs) => attrs.iter().find(|a| !keys.contains(*a)).map(|a| {
+                    (
+                        "not-fitted",
+                        a.clone(),
+                        not_fitted(short),
+                        "`fit`",
+                        u.method.clone(),
+                    )
+                }),
                 // Reads under a condition the source does not decide. Not counted: on the
                 // atlas, treating them as "the error may be another" loses more certain
                 // errors (24 rows) than it corrects (1).
                 Step::Maybe(_) => None,
                 Step::Attr { .. } => None,
             });
-            let Some((code, attr, error, setter)) = failure else {
+            let Some((code, attr, error, setter, via)) = failure else {
                 continue;
             };
             let class = format!("{module}.{name}");
@@ -178,14 +245,6 @@ pub(crate) fn detect(
             {
                 continue;
             }
-            let via = u
-                .steps
-                .iter()
-                .find_map(|s| match s {
-                    Step::Attr { attr: a, via, .. } if *a == attr => Some(via.clone()),
-                    _ => None,
-                })
-                .unwrap_or_else(|| u.method.clone());
             let place = if via == u.method {
                 String::new()
             } else {
