@@ -90,9 +90,14 @@ pub enum Step {
     /// `check_is_fitted(self, attrs)`: scikit-learn raises `NotFittedError` when one is
     /// missing.
     Fitted(Vec<String>),
-    /// Reads `self.attr` only under a condition the source alone does not decide: a missing
-    /// one may raise first, so the error of a later certain read is then not known.
-    Maybe(String),
+    /// Reads `self.attr` only under a condition the source alone does not decide (a test of
+    /// the input or of a computed value): a missing one may raise first.
+    Maybe {
+        /// The attribute.
+        attr: String,
+        /// The method whose source reads it.
+        via: String,
+    },
 }
 
 /// What one public method needs.
@@ -456,7 +461,7 @@ fn compute(inner: &mut Inner, resolver: &mut Resolver<'_>, module: &str, qualnam
                         && !setstate.contains(&attr)
                         && !set_here.contains(&attr)
                     {
-                        steps.push(Step::Maybe(attr));
+                        steps.push(Step::Maybe { attr, via });
                         continue;
                     }
                     if guarded

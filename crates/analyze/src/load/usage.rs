@@ -161,7 +161,7 @@ pub(crate) fn detect(
     schemas: &Schemas,
 ) -> Vec<Trouble> {
     let mut out: Vec<Trouble> = Vec::new();
-    let mut seen: HashMap<(String, String, String), ()> = HashMap::new();
+    let mut seen: HashMap<(String, String, String, bool), ()> = HashMap::new();
     let roots: Vec<Value> = trace.pickles.iter().filter_map(|p| p.root).collect();
     for &id in &trace.calls {
         let Some(Node::Object(o)) = trace.nodes.get(id.index()) else {
@@ -201,10 +201,26 @@ pub(crate) fn detect(
         if !fitted.is_empty() && !fitted.iter().any(|a| keys.contains(a)) {
             continue;
         }
-        for u in uses.iter().filter(|u| is_root || u.method != "get_params") {
+        let lacks = |attr: &str, from_init: bool| !(keys.contains(attr) || from_init && called);
+        let used = || uses.iter().filter(|u| is_root || u.method != "get_params");
+        // Attributes the state lacks that some method reads on every call: whichever method
+        // reads one first raises.
+        let certainly_missing: HashSet<&str> = used()
+            .flat_map(|u| &u.steps)
+            .filter_map(|s| match s {
+                Step::Attr {
+                    attr,
+                    from_init,
+                    when,
+                    ..
+                } if when.is_empty() && lacks(attr, *from_init) => Some(attr.as_str()),
+                _ => None,
+            })
+            .collect();
+        for u in used() {
             let failure = u.steps.iter().find_map(|step| match step {
-                // Under tests of the state's values: a test that fails means the read never
-                // runs; one the state does not decide, a read that may run (as `Maybe`).
+                // Under tests of the state's values: when one fails, the read never runs;
+                // when the state does not decide one, the read may run (as `Maybe`).
                 Step::Attr { when, .. } if when.iter().any(|c| c.holds(&value) != Some(true)) => {
                     None
                 }
@@ -213,34 +229,69 @@ pub(crate) fn detect(
                     from_init,
                     via,
                     ..
-                } if !(keys.contains(attr) || *from_init && called) => Some((
-                    "missing-attribute",
-                    attr.clone(),
-                    format!("AttributeError: '{short}' object has no attribute '{attr}'"),
-                    if *from_init { "`__init__`" } else { "`fit`" },
-                    via.clone(),
-                )),
-                Step::Fitted(attrs) => attrs.iter().find(|a| !keys.contains(*a)).map(|a| {
-                    (
-                        "not-fitted",
-                        a.clone(),
-                        not_fitted(short),
-                        "`fit`",
-                        u.method.clone(),
-                    )
+                } if lacks(attr, *from_init) => Some(Failure {
+                    code: "missing-attribute",
+                    attr: attr.clone(),
+                    error: format!("AttributeError: '{short}' object has no attribute '{attr}'"),
+                    setter: if *from_init { "`__init__`" } else { "`fit`" },
+                    via: via.clone(),
                 }),
-                // Reads under a condition the source does not decide. Not counted: on the
-                // atlas, treating them as "the error may be another" loses more certain
-                // errors (24 rows) than it corrects (1).
-                Step::Maybe(_) => None,
-                Step::Attr { .. } => None,
+                Step::Fitted(attrs) => attrs.iter().find(|a| !keys.contains(*a)).map(|a| Failure {
+                    code: "not-fitted",
+                    attr: a.clone(),
+                    error: not_fitted(short),
+                    setter: "`fit`",
+                    via: u.method.clone(),
+                }),
+                // Reads under a condition the source does not decide do not hide a certain
+                // error after them: on the atlas, treating them as "the error may be
+                // another" loses more certain errors (24 rows) than it corrects (1).
+                Step::Maybe { .. } | Step::Attr { .. } => None,
             });
-            let Some((code, attr, error, setter, via)) = failure else {
-                continue;
+            // A method with no certain error that may read an attribute the state certainly
+            // lacks (under a test of its input, such as `not issparse(X) and ...`) raises
+            // first when it does: it is named, and the certain error of a later method is
+            // still reported.
+            let (failure, maybe) = match failure {
+                Some(f) => (f, false),
+                None => {
+                    let Some((attr, via)) = u.steps.iter().find_map(|step| match step {
+                        Step::Maybe { attr, via } if certainly_missing.contains(attr.as_str()) => {
+                            Some((attr, via))
+                        }
+                        Step::Attr {
+                            attr, via, when, ..
+                        } if certainly_missing.contains(attr.as_str())
+                            && when.iter().all(|c| c.holds(&value) != Some(false)) =>
+                        {
+                            Some((attr, via))
+                        }
+                        _ => None,
+                    }) else {
+                        continue;
+                    };
+                    let f = Failure {
+                        code: "missing-attribute",
+                        attr: attr.clone(),
+                        error: format!(
+                            "AttributeError: '{short}' object has no attribute '{attr}'"
+                        ),
+                        setter: "`fit`",
+                        via: via.clone(),
+                    };
+                    (f, true)
+                }
             };
+            let Failure {
+                code,
+                attr,
+                error,
+                setter,
+                via,
+            } = failure;
             let class = format!("{module}.{name}");
             if seen
-                .insert((class.clone(), attr.clone(), code.to_owned()), ())
+                .insert((class.clone(), attr.clone(), code.to_owned(), maybe), ())
                 .is_some()
             {
                 continue;
@@ -249,6 +300,17 @@ pub(crate) fn detect(
                 String::new()
             } else {
                 format!(" (read in `{via}`)")
+            };
+            let message = if maybe {
+                format!(
+                    "loads, then `{name}.{}` fails unless a test of its input skips the read: the pickled state has no `{attr}`, which this version's `{name}` reads{place} under that test, and the state lacks it for good",
+                    u.method
+                )
+            } else {
+                format!(
+                    "loads, then `{name}.{}` fails: the pickled state has no `{attr}`, which this version's `{name}` reads{place} and only sets in {setter}",
+                    u.method
+                )
             };
             out.push(Trouble {
                 kind: TroubleKind::Use,
@@ -259,14 +321,22 @@ pub(crate) fn detect(
                 method: Some(u.method.clone()),
                 attribute: Some(attr.clone()),
                 error: Some(error),
-                message: format!(
-                    "loads, then `{name}.{}` fails: the pickled state has no `{attr}`, which this version's `{name}` reads{place} and only sets in {setter}",
-                    u.method
-                ),
+                message,
             });
         }
     }
     out
+}
+
+/// The first error a method raises.
+struct Failure {
+    code: &'static str,
+    attr: String,
+    error: String,
+    /// What sets the attribute, for the message.
+    setter: &'static str,
+    /// The method whose source reads it.
+    via: String,
 }
 
 trait StateOffset {
