@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::Resolver;
 use crate::classes::{self, Arg, ClassFacts, Event, MethodKind, ModuleClasses};
-use crate::cond::{Cond, Decided};
+use crate::cond::{Cond, Decided, StateValue};
 use crate::finder::ModuleKind;
 use crate::names::Namespace;
 
@@ -107,6 +107,104 @@ pub struct Use {
     pub method: String,
     /// Its steps, in order.
     pub steps: Vec<Step>,
+}
+
+/// What a method raises first on a given state, as its source shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Raises<'a> {
+    /// `AttributeError` for `attr`, read in `via` on every call with this state.
+    Missing {
+        /// The attribute.
+        attr: &'a str,
+        /// The method whose source reads it.
+        via: &'a str,
+        /// Set by `__init__`, not by fit.
+        from_init: bool,
+    },
+    /// scikit-learn's `NotFittedError`, for the first fitted attribute the state lacks.
+    NotFitted(&'a str),
+    /// `AttributeError` for `attr` when a test the state does not decide lets the read run
+    /// (a test of the input: `not issparse(X) and ...`). Only for an attribute the state
+    /// certainly lacks (another method reads it on every call) and a method with no certain
+    /// error.
+    MaybeMissing {
+        /// The attribute.
+        attr: &'a str,
+        /// The method whose source reads it.
+        via: &'a str,
+    },
+}
+
+/// What a state holds, as a method's steps ask it.
+pub trait State {
+    /// Whether the unpickled object lacks `attr` (`from_init`: `__init__` sets it, which
+    /// runs only when the loader called the class).
+    fn lacks(&self, attr: &str, from_init: bool) -> bool;
+    /// The state's value of `attr`, for the tests reads run under.
+    fn value(&self, attr: &str) -> Option<StateValue>;
+}
+
+impl Use {
+    /// The attributes this method reads on every call that `state` lacks.
+    pub fn certainly_missing<'a>(&'a self, state: &dyn State) -> impl Iterator<Item = &'a str> {
+        self.steps.iter().filter_map(move |s| match s {
+            Step::Attr {
+                attr,
+                from_init,
+                when,
+                ..
+            } if when.is_empty() && state.lacks(attr, *from_init) => Some(attr.as_str()),
+            _ => None,
+        })
+    }
+
+    /// The first error the method raises on `state`, in the order its source runs: reads
+    /// under tests of the state's values count when the state makes the tests hold; reads
+    /// under other tests do not hide a certain error after them (on the atlas, treating them
+    /// as "the error may be another" loses more certain errors than it corrects), but name
+    /// the method when it has no certain error and the attribute is in `missing` (attributes
+    /// the state lacks that another method reads on every call).
+    #[must_use]
+    pub fn first_error<'a>(
+        &'a self,
+        state: &dyn State,
+        missing: &HashSet<&str>,
+    ) -> Option<Raises<'a>> {
+        let value = |a: &str| state.value(a);
+        let certain = self.steps.iter().find_map(|step| match step {
+            Step::Attr { when, .. } if when.iter().any(|c| c.holds(&value) != Some(true)) => None,
+            Step::Attr {
+                attr,
+                via,
+                from_init,
+                ..
+            } if state.lacks(attr, *from_init) => Some(Raises::Missing {
+                attr,
+                via,
+                from_init: *from_init,
+            }),
+            Step::Fitted(attrs) => attrs
+                .iter()
+                .find(|a| state.lacks(a, false))
+                .map(|a| Raises::NotFitted(a)),
+            Step::Maybe { .. } | Step::Attr { .. } => None,
+        });
+        certain.or_else(|| {
+            self.steps.iter().find_map(|step| match step {
+                Step::Maybe { attr, via } if missing.contains(attr.as_str()) => {
+                    Some(Raises::MaybeMissing { attr, via })
+                }
+                Step::Attr {
+                    attr, via, when, ..
+                } if missing.contains(attr.as_str())
+                    && when.iter().all(|c| c.holds(&value) != Some(false)) =>
+                {
+                    Some(Raises::MaybeMissing { attr, via })
+                }
+                _ => None,
+            })
+        })
+    }
 }
 
 /// The state schema of a class in the target.

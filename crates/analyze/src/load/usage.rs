@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 
 use pyenv::cond::{Lit, StateValue};
-use pyenv::schema::{Schema, Step};
+use pyenv::schema::{Raises, Schema, State};
 use pyenv::{Resolver, Schemas};
 use vm::{CallKind, Node, Object, Trace, Value};
 
@@ -187,7 +187,6 @@ pub(crate) fn detect(
         for s in &o.state {
             state_values(trace, *s, &mut values);
         }
-        let value = |a: &str| values.get(a).cloned();
         let schema = schemas.schema(resolver, module, name);
         let Schema::Known {
             name: short,
@@ -201,94 +200,53 @@ pub(crate) fn detect(
         if !fitted.is_empty() && !fitted.iter().any(|a| keys.contains(a)) {
             continue;
         }
-        let lacks = |attr: &str, from_init: bool| !(keys.contains(attr) || from_init && called);
+        let state = ObjectState {
+            keys: &keys,
+            values: &values,
+            called,
+        };
         let used = || uses.iter().filter(|u| is_root || u.method != "get_params");
         // Attributes the state lacks that some method reads on every call: whichever method
         // reads one first raises.
-        let certainly_missing: HashSet<&str> = used()
-            .flat_map(|u| &u.steps)
-            .filter_map(|s| match s {
-                Step::Attr {
-                    attr,
-                    from_init,
-                    when,
-                    ..
-                } if when.is_empty() && lacks(attr, *from_init) => Some(attr.as_str()),
-                _ => None,
-            })
-            .collect();
+        let missing: HashSet<&str> = used().flat_map(|u| u.certainly_missing(&state)).collect();
         for u in used() {
-            let failure = u.steps.iter().find_map(|step| match step {
-                // Under tests of the state's values: when one fails, the read never runs;
-                // when the state does not decide one, the read may run (as `Maybe`).
-                Step::Attr { when, .. } if when.iter().any(|c| c.holds(&value) != Some(true)) => {
-                    None
-                }
-                Step::Attr {
-                    attr,
-                    from_init,
-                    via,
-                    ..
-                } if lacks(attr, *from_init) => Some(Failure {
-                    code: "missing-attribute",
-                    attr: attr.clone(),
-                    error: format!("AttributeError: '{short}' object has no attribute '{attr}'"),
-                    setter: if *from_init { "`__init__`" } else { "`fit`" },
-                    via: via.clone(),
-                }),
-                Step::Fitted(attrs) => attrs.iter().find(|a| !keys.contains(*a)).map(|a| Failure {
-                    code: "not-fitted",
-                    attr: a.clone(),
-                    error: not_fitted(short),
-                    setter: "`fit`",
-                    via: u.method.clone(),
-                }),
-                // Reads under a condition the source does not decide do not hide a certain
-                // error after them: on the atlas, treating them as "the error may be
-                // another" loses more certain errors (24 rows) than it corrects (1).
-                Step::Maybe { .. } | Step::Attr { .. } => None,
-            });
+            let not_found =
+                |attr: &str| format!("AttributeError: '{short}' object has no attribute '{attr}'");
             // A method with no certain error that may read an attribute the state certainly
-            // lacks (under a test of its input, such as `not issparse(X) and ...`) raises
-            // first when it does: it is named, and the certain error of a later method is
-            // still reported.
-            let (failure, maybe) = match failure {
-                Some(f) => (f, false),
-                None => {
-                    let Some((attr, via)) = u.steps.iter().find_map(|step| match step {
-                        Step::Maybe { attr, via } if certainly_missing.contains(attr.as_str()) => {
-                            Some((attr, via))
-                        }
-                        Step::Attr {
-                            attr, via, when, ..
-                        } if certainly_missing.contains(attr.as_str())
-                            && when.iter().all(|c| c.holds(&value) != Some(false)) =>
-                        {
-                            Some((attr, via))
-                        }
-                        _ => None,
-                    }) else {
-                        continue;
-                    };
-                    let f = Failure {
-                        code: "missing-attribute",
-                        attr: attr.clone(),
-                        error: format!(
-                            "AttributeError: '{short}' object has no attribute '{attr}'"
-                        ),
-                        setter: "`fit`",
-                        via: via.clone(),
-                    };
-                    (f, true)
-                }
+            // lacks (under a test of its input, such as `not issparse(X) and ...`) is named
+            // for it; the certain error of a later method is still reported.
+            let (code, attr, error, setter, via, maybe) = match u.first_error(&state, &missing) {
+                None => continue,
+                Some(Raises::Missing {
+                    attr,
+                    via,
+                    from_init,
+                }) => (
+                    "missing-attribute",
+                    attr,
+                    not_found(attr),
+                    if from_init { "`__init__`" } else { "`fit`" },
+                    via,
+                    false,
+                ),
+                Some(Raises::NotFitted(attr)) => (
+                    "not-fitted",
+                    attr,
+                    not_fitted(short),
+                    "`fit`",
+                    u.method.as_str(),
+                    false,
+                ),
+                Some(Raises::MaybeMissing { attr, via }) => (
+                    "missing-attribute",
+                    attr,
+                    not_found(attr),
+                    "`fit`",
+                    via,
+                    true,
+                ),
             };
-            let Failure {
-                code,
-                attr,
-                error,
-                setter,
-                via,
-            } = failure;
+            let attr = attr.to_owned();
             let class = format!("{module}.{name}");
             if seen
                 .insert((class.clone(), attr.clone(), code.to_owned(), maybe), ())
@@ -303,7 +261,7 @@ pub(crate) fn detect(
             };
             let message = if maybe {
                 format!(
-                    "loads, then `{name}.{}` fails unless a test of its input skips the read: the pickled state has no `{attr}`, which this version's `{name}` reads{place} under that test, and the state lacks it for good",
+                    "loads, then `{name}.{}` fails unless a test of its input skips the read: the pickled state has no `{attr}`, which this version's `{name}` reads{place} under that test and other methods read on every call",
                     u.method
                 )
             } else {
@@ -328,15 +286,22 @@ pub(crate) fn detect(
     out
 }
 
-/// The first error a method raises.
-struct Failure {
-    code: &'static str,
-    attr: String,
-    error: String,
-    /// What sets the attribute, for the message.
-    setter: &'static str,
-    /// The method whose source reads it.
-    via: String,
+/// An object's state as the schema's steps ask it.
+struct ObjectState<'s> {
+    keys: &'s HashSet<String>,
+    values: &'s HashMap<String, StateValue>,
+    /// The loader called the class, so `__init__` ran.
+    called: bool,
+}
+
+impl State for ObjectState<'_> {
+    fn lacks(&self, attr: &str, from_init: bool) -> bool {
+        !(self.keys.contains(attr) || from_init && self.called)
+    }
+
+    fn value(&self, attr: &str) -> Option<StateValue> {
+        self.values.get(attr).cloned()
+    }
 }
 
 trait StateOffset {
