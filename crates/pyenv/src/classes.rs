@@ -317,6 +317,14 @@ fn method_events(f: &ruff_python_ast::StmtFunctionDef) -> Vec<Event> {
         return Vec::new();
     };
     let second = positional.next().map(|p| p.parameter.name.to_string());
+    let mut bindings = Bindings::default();
+    bindings.visit_body(&f.body);
+    let rebound = bindings
+        .count
+        .into_iter()
+        .filter(|(name, n)| *n > 1 || !bindings.from_getattr.contains(name))
+        .map(|(name, _)| name)
+        .collect();
     let mut w = Walker {
         this: first.parameter.name.as_str(),
         arg: second,
@@ -324,6 +332,8 @@ fn method_events(f: &ruff_python_ast::StmtFunctionDef) -> Vec<Event> {
         scopes: vec![HashSet::new()],
         guard: 0,
         tested: HashSet::new(),
+        rebound,
+        stored: HashSet::new(),
     };
     w.visit_body(&f.body);
     let Walker {
@@ -332,6 +342,35 @@ fn method_events(f: &ruff_python_ast::StmtFunctionDef) -> Vec<Event> {
     // `hasattr(self, "x")` anywhere in the method: its reads of `x` are tested for.
     mark_tested(&mut events, &tested);
     events
+}
+
+/// How often a body binds each plain name, and which it binds from `getattr(x, "a", d)`.
+#[derive(Default)]
+struct Bindings {
+    count: HashMap<String, usize>,
+    from_getattr: HashSet<String>,
+}
+
+impl<'a> Visitor<'a> for Bindings {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        if let Stmt::Assign(a) = stmt
+            && let ([Expr::Name(n)], Expr::Call(c)) = (a.targets.as_slice(), &*a.value)
+            && matches!(&*c.func, Expr::Name(f) if f.id.as_str() == "getattr")
+            && c.arguments.args.len() == 3
+        {
+            self.from_getattr.insert(n.id.to_string());
+        }
+        walk_stmt(self, stmt);
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if let Expr::Name(n) = expr
+            && matches!(n.ctx, ExprContext::Store | ExprContext::Del)
+        {
+            *self.count.entry(n.id.to_string()).or_default() += 1;
+        }
+        walk_expr(self, expr);
+    }
 }
 
 fn mark_tested(events: &mut [Event], tested: &HashSet<String>) {
@@ -371,6 +410,11 @@ struct Walker<'s> {
     guard: usize,
     /// Attributes tested with `hasattr(self, ...)` or read with a default.
     tested: HashSet<String>,
+    /// Names the body binds again (a parameter reassigned): a literal passed for one is not
+    /// what a later test sees. A `name = getattr(self, "x", default)` bound once is not.
+    rebound: HashSet<String>,
+    /// Attributes of `self` assigned so far, in source order (any block).
+    stored: HashSet<String>,
 }
 
 impl Walker<'_> {
@@ -382,7 +426,11 @@ impl Walker<'_> {
     }
 
     fn cond(&self, test: &Expr) -> Cond {
-        Cond::of(test, self.this)
+        Cond::of(test, self.this).forget(&|c| match c {
+            Cond::Param(p, _) => self.rebound.contains(p),
+            Cond::Attr { attr, .. } => self.stored.contains(attr),
+            _ => false,
+        })
     }
 
     /// `if`/`elif`/`else` from clause `i` on, as nested branches.
@@ -463,6 +511,7 @@ impl Walker<'_> {
     }
 
     fn assign(&mut self, attr: &str) {
+        self.stored.insert(attr.to_owned());
         self.events.push(Event::Assign(attr.to_owned()));
         if let Some(s) = self.scopes.last_mut() {
             s.insert(attr.to_owned());
@@ -487,7 +536,9 @@ impl Walker<'_> {
                 for (i, e) in args.iter().enumerate() {
                     match e {
                         Expr::Starred(_) => open = true,
-                        Expr::Name(n) => names.push((Arg::Pos(i), n.id.to_string())),
+                        Expr::Name(n) if !self.rebound.contains(n.id.as_str()) => {
+                            names.push((Arg::Pos(i), n.id.to_string()));
+                        }
                         _ => {}
                     }
                     if let Some(t) = truth(e) {
@@ -503,7 +554,9 @@ impl Walker<'_> {
                     if let Some(t) = truth(&k.value) {
                         literals.push((Arg::Kw(name.to_string()), t));
                     }
-                    if let Expr::Name(n) = &k.value {
+                    if let Expr::Name(n) = &k.value
+                        && !self.rebound.contains(n.id.as_str())
+                    {
                         names.push((Arg::Kw(name.to_string()), n.id.to_string()));
                     }
                 }

@@ -204,6 +204,29 @@ impl Cond {
         }
     }
 
+    /// The same test with the atoms `stale` names made [`Cond::Unknown`]: a parameter the
+    /// method rebinds, an attribute it assigns before the test (the state's value is then
+    /// not what the test sees).
+    #[must_use]
+    pub fn forget(self, stale: &impl Fn(&Cond) -> bool) -> Cond {
+        match self {
+            Cond::All(xs) => Cond::All(xs.into_iter().map(|x| x.forget(stale)).collect()),
+            Cond::Any(xs) => Cond::Any(xs.into_iter().map(|x| x.forget(stale)).collect()),
+            c if stale(&c) => Cond::Unknown,
+            c => c,
+        }
+    }
+
+    /// Whether the test reads `self.attr` for some `attr` in `attrs`.
+    #[must_use]
+    pub fn tests_any(&self, attrs: &std::collections::HashSet<String>) -> bool {
+        match self {
+            Cond::Attr { attr, .. } => attrs.contains(attr),
+            Cond::All(xs) | Cond::Any(xs) => xs.iter().any(|x| x.tests_any(attrs)),
+            Cond::Param(..) | Cond::Unknown => false,
+        }
+    }
+
     /// What the parameters known so far decide (`param` → its literal's truth).
     pub fn decide(&self, param: &impl Fn(&str) -> Option<bool>) -> Decided {
         match self {

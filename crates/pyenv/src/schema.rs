@@ -673,6 +673,7 @@ impl Hierarchy {
             h: self,
             visited: HashSet::new(),
             budget: MAX_EVENTS,
+            assigned: HashSet::new(),
         };
         let env = if as_called {
             m.defaults.iter().cloned().collect()
@@ -698,6 +699,8 @@ struct Walk<'h> {
     h: &'h Hierarchy,
     visited: HashSet<Visit>,
     budget: usize,
+    /// Attributes assigned so far on the walk: a test of one no longer sees the state's value.
+    assigned: HashSet<String>,
 }
 
 /// Where a walk is: under a guard, on the certain path, with literal parameters, under
@@ -758,7 +761,10 @@ impl Walk<'_> {
                         when: ctx.when.clone(),
                     });
                 }
-                Event::Assign(a) => out.push(Item::Assign(a.clone())),
+                Event::Assign(a) => {
+                    self.assigned.insert(a.clone());
+                    out.push(Item::Assign(a.clone()));
+                }
                 Event::Call {
                     name: callee,
                     guarded: g,
@@ -901,7 +907,7 @@ impl Walk<'_> {
                 return;
             }
             // Either side, each under its test of the state's values, in order.
-            Decided::State(test) => {
+            Decided::State(test) if !test.tests_any(&self.assigned) => {
                 let mut inner = ctx.clone();
                 inner.when.push(test.clone());
                 self.events(at, via, then, &inner, out);
@@ -912,7 +918,7 @@ impl Walk<'_> {
                 }
                 return;
             }
-            Decided::Unknown => {}
+            Decided::State(_) | Decided::Unknown => {}
         }
         let mut a = Vec::new();
         self.events(at, via, then, ctx, &mut a);

@@ -16,6 +16,8 @@ use pyenv::{Environment, Resolver, Schemas};
 /// `SimpleImputer`'s shape: `_validate` reads `_fill_dtype` only for `strategy="constant"`
 /// and only outside fit (`in_fit=False` passed as a literal), before `transform` reads
 /// `stats_`, then `keep` only when the strategy is not "constant" (the right side of `or`).
+/// `inverse_transform` rebinds its parameter and `score` assigns the attribute it tests: the
+/// default and the state's value do not decide those tests.
 const IMPUTER: &str = r#"
 class Base:
     def _validate(self, X, in_fit):
@@ -39,7 +41,23 @@ class Imputer(Base):
         self.stats_ = X
         if self.strategy == "most_frequent":
             self.modes_ = X
+        self.view_ = X
+        self.slow_ = X
         return self
+
+    def inverse_transform(self, X, copy=None):
+        # The default is not what the test sees: the body rebinds `copy`.
+        copy = not copy
+        if not copy:
+            return self.view_
+        return X
+
+    def score(self, X):
+        # Nor is the state's `mode` what this test sees.
+        self.mode = "fast"
+        if self.mode == "slow":
+            return self.slow_
+        return 0
 
     def transform(self, X):
         X = self._validate(X, in_fit=False)
@@ -264,6 +282,13 @@ fn value_tests_decide_the_first_missing_attribute_as_python_does() {
             ("stats_", arr()),
             ("_fill_dtype", arr()),
         ]),
+        // The stale default (`copy=None`) and the stale `mode` would name `view_`, `slow_`.
+        state(&[
+            ("strategy", s("mean")),
+            ("keep", b(true)),
+            ("mode", s("slow")),
+            ("stats_", arr()),
+        ]),
     ];
     let mut seen = Vec::new();
     for st in &cases {
@@ -274,6 +299,7 @@ fn value_tests_decide_the_first_missing_attribute_as_python_does() {
     // The cases tell the attributes apart (the test checks order, not one answer).
     let firsts: HashSet<_> = seen.iter().map(|t| t[0].clone()).collect();
     assert_eq!(firsts.len(), 5, "{seen:?}");
+    assert!(seen.iter().all(|t| t[1..] == [None, None]), "{seen:?}");
     // The shape: `_fill_dtype` is read under `strategy == "constant"`, before `stats_`.
     let Schema::Known { uses, .. } = &schema else {
         unreachable!()
