@@ -458,7 +458,7 @@ impl Walker<'_> {
 
     /// `a and b and c` evaluates `b` only when `a` is true (`or`: false), and so on: the
     /// operands after the first as nested branches on the ones before.
-    fn bool_op<'a>(&mut self, op: ruff_python_ast::BoolOp, values: &'a [Expr]) {
+    fn bool_op(&mut self, op: ruff_python_ast::BoolOp, values: &[Expr]) {
         let Some((first, rest)) = values.split_first() else {
             return;
         };
@@ -789,14 +789,13 @@ impl<'a> Visitor<'a> for Walker<'_> {
                     && matches!(&*c.func, Expr::Name(f) if f.id.as_str() == "getattr")
                     && let [obj, Expr::StringLiteral(k), default] = &*c.arguments.args
                     && self.is_self(obj)
+                    && let Some(default) = truth(default)
                 {
-                    if let Some(default) = truth(default) {
-                        self.events.push(Event::Local {
-                            name: n.id.to_string(),
-                            attr: k.value.to_str().to_owned(),
-                            default,
-                        });
-                    }
+                    self.events.push(Event::Local {
+                        name: n.id.to_string(),
+                        attr: k.value.to_str().to_owned(),
+                        default,
+                    });
                 }
                 for t in &a.targets {
                     if let Expr::Subscript(s) = t

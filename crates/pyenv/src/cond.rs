@@ -147,7 +147,7 @@ impl Cond {
                 },
                 None => Cond::Unknown,
             },
-            Expr::UnaryOp(u) if matches!(u.op, UnaryOp::Not) => Cond::of(&u.operand, this).not(),
+            Expr::UnaryOp(u) if matches!(u.op, UnaryOp::Not) => Cond::of(&u.operand, this).negate(),
             Expr::BoolOp(b) => {
                 let parts = b.values.iter().map(|v| Cond::of(v, this)).collect();
                 match b.op {
@@ -190,7 +190,7 @@ impl Cond {
 
     /// The opposite test.
     #[must_use]
-    pub fn not(self) -> Cond {
+    pub fn negate(self) -> Cond {
         match self {
             Cond::Param(p, t) => Cond::Param(p, !t),
             Cond::Attr { attr, test, want } => Cond::Attr {
@@ -198,8 +198,8 @@ impl Cond {
                 test,
                 want: !want,
             },
-            Cond::All(xs) => Cond::Any(xs.into_iter().map(Cond::not).collect()),
-            Cond::Any(xs) => Cond::All(xs.into_iter().map(Cond::not).collect()),
+            Cond::All(xs) => Cond::Any(xs.into_iter().map(Cond::negate).collect()),
+            Cond::Any(xs) => Cond::All(xs.into_iter().map(Cond::negate).collect()),
             Cond::Unknown => Cond::Unknown,
         }
     }

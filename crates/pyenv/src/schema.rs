@@ -913,7 +913,7 @@ impl Walk<'_> {
                 self.events(at, via, then, &inner, out);
                 if let Some(o) = otherwise {
                     let mut inner = ctx.clone();
-                    inner.when.push(test.not());
+                    inner.when.push(test.negate());
                     self.events(at, via, o, &inner, out);
                 }
                 return;
