@@ -9,6 +9,8 @@ use std::collections::{HashMap, HashSet};
 use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
 use ruff_python_ast::{Expr, ExprContext, ModModule, Stmt};
 
+pub use crate::cond::Cond;
+
 /// One thing a method does with `self`, in source order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
@@ -43,12 +45,20 @@ pub enum Event {
         /// Arguments that are `True`, `False` or `None`, with their truth: by position
         /// (after `self`) or keyword.
         literals: Vec<(Arg, bool)>,
+        /// Arguments that are plain names (a parameter passed on: `check_input`).
+        names: Vec<(Arg, String)>,
+        /// How many arguments it passes by position, and the keywords it passes: the other
+        /// parameters take their defaults.
+        passed: (usize, Vec<String>),
+        /// Whether the call spreads `*args` or `**kwargs` (any parameter may be passed).
+        open: bool,
     },
     /// Code that runs only when `cond` holds (`then`) or does not (`otherwise`): `if`, loop
     /// bodies, `x if c else y`, the right side of `and`/`or`, the rest of a block after an
     /// `if` that returns.
     Branch {
-        /// The test, when it is a parameter (`if reset:`, `if not reset:`).
+        /// The test, in the shapes a literal parameter or the state decides
+        /// ([`crate::cond`]).
         cond: Cond,
         /// Runs when the test is true (or may run, for loops).
         then: Vec<Event>,
@@ -76,15 +86,6 @@ pub enum Arg {
     Kw(String),
 }
 
-/// A branch test.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Cond {
-    /// `param` (true) or `not param` (false).
-    Param(String, bool),
-    /// Anything else: either side may run.
-    Unknown,
-}
-
 /// How a function in a class body is bound.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MethodKind {
@@ -103,6 +104,8 @@ pub struct Method {
     pub kind: MethodKind,
     /// Parameter names after `self`, in order (positional then keyword-only).
     pub params: Vec<String>,
+    /// Parameters whose default is `True`, `False` or `None`, with its truth.
+    pub defaults: Vec<(String, bool)>,
     /// What it does with `self`, in source order.
     pub events: Vec<Event>,
 }
@@ -214,11 +217,22 @@ fn body_names(body: &[Stmt], facts: &mut ClassFacts) {
                     .chain(&p.kwonlyargs)
                     .map(|a| a.parameter.name.to_string())
                     .collect();
+                let defaults = p
+                    .posonlyargs
+                    .iter()
+                    .chain(&p.args)
+                    .chain(&p.kwonlyargs)
+                    .filter_map(|a| {
+                        let truth = truth(a.default.as_deref()?)?;
+                        Some((a.parameter.name.to_string(), truth))
+                    })
+                    .collect();
                 facts.methods.insert(
                     name,
                     Method {
                         kind,
                         params,
+                        defaults,
                         events,
                     },
                 );
@@ -303,6 +317,14 @@ fn method_events(f: &ruff_python_ast::StmtFunctionDef) -> Vec<Event> {
         return Vec::new();
     };
     let second = positional.next().map(|p| p.parameter.name.to_string());
+    let mut bindings = Bindings::default();
+    bindings.visit_body(&f.body);
+    let rebound = bindings
+        .count
+        .into_iter()
+        .filter(|(name, n)| *n > 1 || !bindings.from_getattr.contains(name))
+        .map(|(name, _)| name)
+        .collect();
     let mut w = Walker {
         this: first.parameter.name.as_str(),
         arg: second,
@@ -310,6 +332,8 @@ fn method_events(f: &ruff_python_ast::StmtFunctionDef) -> Vec<Event> {
         scopes: vec![HashSet::new()],
         guard: 0,
         tested: HashSet::new(),
+        rebound,
+        stored: HashSet::new(),
     };
     w.visit_body(&f.body);
     let Walker {
@@ -318,6 +342,35 @@ fn method_events(f: &ruff_python_ast::StmtFunctionDef) -> Vec<Event> {
     // `hasattr(self, "x")` anywhere in the method: its reads of `x` are tested for.
     mark_tested(&mut events, &tested);
     events
+}
+
+/// How often a body binds each plain name, and which it binds from `getattr(x, "a", d)`.
+#[derive(Default)]
+struct Bindings {
+    count: HashMap<String, usize>,
+    from_getattr: HashSet<String>,
+}
+
+impl<'a> Visitor<'a> for Bindings {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        if let Stmt::Assign(a) = stmt
+            && let ([Expr::Name(n)], Expr::Call(c)) = (a.targets.as_slice(), &*a.value)
+            && matches!(&*c.func, Expr::Name(f) if f.id.as_str() == "getattr")
+            && c.arguments.args.len() == 3
+        {
+            self.from_getattr.insert(n.id.to_string());
+        }
+        walk_stmt(self, stmt);
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if let Expr::Name(n) = expr
+            && matches!(n.ctx, ExprContext::Store | ExprContext::Del)
+        {
+            *self.count.entry(n.id.to_string()).or_default() += 1;
+        }
+        walk_expr(self, expr);
+    }
 }
 
 fn mark_tested(events: &mut [Event], tested: &HashSet<String>) {
@@ -357,6 +410,11 @@ struct Walker<'s> {
     guard: usize,
     /// Attributes tested with `hasattr(self, ...)` or read with a default.
     tested: HashSet<String>,
+    /// Names the body binds again (a parameter reassigned): a literal passed for one is not
+    /// what a later test sees. A `name = getattr(self, "x", default)` bound once is not.
+    rebound: HashSet<String>,
+    /// Attributes of `self` assigned so far, in source order (any block).
+    stored: HashSet<String>,
 }
 
 impl Walker<'_> {
@@ -368,16 +426,11 @@ impl Walker<'_> {
     }
 
     fn cond(&self, test: &Expr) -> Cond {
-        match test {
-            Expr::Name(n) if n.id.as_str() != self.this => Cond::Param(n.id.to_string(), true),
-            Expr::UnaryOp(u) if matches!(u.op, ruff_python_ast::UnaryOp::Not) => {
-                match self.cond(&u.operand) {
-                    Cond::Param(p, t) => Cond::Param(p, !t),
-                    Cond::Unknown => Cond::Unknown,
-                }
-            }
-            _ => Cond::Unknown,
-        }
+        Cond::of(test, self.this).forget(&|c| match c {
+            Cond::Param(p, _) => self.rebound.contains(p),
+            Cond::Attr { attr, .. } => self.stored.contains(attr),
+            _ => false,
+        })
     }
 
     /// `if`/`elif`/`else` from clause `i` on, as nested branches.
@@ -396,6 +449,29 @@ impl Walker<'_> {
                 None => w.visit_body(&c.body),
             })
         });
+        self.events.push(Event::Branch {
+            cond,
+            then,
+            otherwise,
+        });
+    }
+
+    /// `a and b and c` evaluates `b` only when `a` is true (`or`: false), and so on: the
+    /// operands after the first as nested branches on the ones before.
+    fn bool_op(&mut self, op: ruff_python_ast::BoolOp, values: &[Expr]) {
+        let Some((first, rest)) = values.split_first() else {
+            return;
+        };
+        self.visit_expr(first);
+        if rest.is_empty() {
+            return;
+        }
+        let cond = self.cond(first);
+        let next = self.sub(|w| w.bool_op(op, rest));
+        let (then, otherwise) = match op {
+            ruff_python_ast::BoolOp::And => (next, None),
+            ruff_python_ast::BoolOp::Or => (Vec::new(), Some(next)),
+        };
         self.events.push(Event::Branch {
             cond,
             then,
@@ -435,6 +511,7 @@ impl Walker<'_> {
     }
 
     fn assign(&mut self, attr: &str) {
+        self.stored.insert(attr.to_owned());
         self.events.push(Event::Assign(attr.to_owned()));
         if let Some(s) = self.scopes.last_mut() {
             s.insert(attr.to_owned());
@@ -452,26 +529,44 @@ impl Walker<'_> {
             Expr::Attribute(a) if self.is_self(&a.value) => {
                 let guarded = self.guard > 0;
                 self.visit_arguments(&c.arguments);
-                let truth = |e: &Expr| match e {
-                    Expr::BooleanLiteral(b) => Some(b.value),
-                    Expr::NoneLiteral(_) => Some(false),
-                    _ => None,
-                };
                 let mut literals = Vec::new();
+                let mut names = Vec::new();
+                let mut open = false;
+                let mut keywords = Vec::new();
                 for (i, e) in args.iter().enumerate() {
+                    match e {
+                        Expr::Starred(_) => open = true,
+                        Expr::Name(n) if !self.rebound.contains(n.id.as_str()) => {
+                            names.push((Arg::Pos(i), n.id.to_string()));
+                        }
+                        _ => {}
+                    }
                     if let Some(t) = truth(e) {
                         literals.push((Arg::Pos(i), t));
                     }
                 }
                 for k in &c.arguments.keywords {
-                    if let (Some(name), Some(t)) = (&k.arg, truth(&k.value)) {
+                    let Some(name) = &k.arg else {
+                        open = true;
+                        continue;
+                    };
+                    keywords.push(name.to_string());
+                    if let Some(t) = truth(&k.value) {
                         literals.push((Arg::Kw(name.to_string()), t));
+                    }
+                    if let Expr::Name(n) = &k.value
+                        && !self.rebound.contains(n.id.as_str())
+                    {
+                        names.push((Arg::Kw(name.to_string()), n.id.to_string()));
                     }
                 }
                 self.events.push(Event::Call {
                     name: a.attr.to_string(),
                     guarded,
                     literals,
+                    names,
+                    passed: (args.len(), keywords),
+                    open,
                 });
                 true
             }
@@ -546,6 +641,9 @@ impl Walker<'_> {
                             name: name.to_owned(),
                             guarded: self.guard > 0,
                             literals: Vec::new(),
+                            names: Vec::new(),
+                            passed: (0, Vec::new()),
+                            open: false,
                         });
                         self.visit_arguments(&c.arguments);
                         true
@@ -575,6 +673,15 @@ impl Walker<'_> {
             }
             _ => false,
         }
+    }
+}
+
+/// The truth of a `True`, `False` or `None` literal.
+fn truth(e: &Expr) -> Option<bool> {
+    match e {
+        Expr::BooleanLiteral(b) => Some(b.value),
+        Expr::NoneLiteral(_) => Some(false),
+        _ => None,
     }
 }
 
@@ -682,19 +789,13 @@ impl<'a> Visitor<'a> for Walker<'_> {
                     && matches!(&*c.func, Expr::Name(f) if f.id.as_str() == "getattr")
                     && let [obj, Expr::StringLiteral(k), default] = &*c.arguments.args
                     && self.is_self(obj)
+                    && let Some(default) = truth(default)
                 {
-                    let truth = match default {
-                        Expr::BooleanLiteral(b) => Some(b.value),
-                        Expr::NoneLiteral(_) => Some(false),
-                        _ => None,
-                    };
-                    if let Some(default) = truth {
-                        self.events.push(Event::Local {
-                            name: n.id.to_string(),
-                            attr: k.value.to_str().to_owned(),
-                            default,
-                        });
-                    }
+                    self.events.push(Event::Local {
+                        name: n.id.to_string(),
+                        attr: k.value.to_str().to_owned(),
+                        default,
+                    });
                 }
                 for t in &a.targets {
                     if let Expr::Subscript(s) = t
@@ -744,12 +845,7 @@ impl<'a> Visitor<'a> for Walker<'_> {
                     otherwise,
                 });
             }
-            Expr::BoolOp(b) => {
-                if let Some((first, rest)) = b.values.split_first() {
-                    self.visit_expr(first);
-                    self.maybe(|w| rest.iter().for_each(|e| w.visit_expr(e)));
-                }
-            }
+            Expr::BoolOp(b) => self.bool_op(b.op, &b.values),
             Expr::Lambda(_)
             | Expr::ListComp(_)
             | Expr::SetComp(_)

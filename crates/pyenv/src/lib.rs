@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 pub mod classes;
+pub mod cond;
 pub mod definitions;
 mod dist;
 mod environment;

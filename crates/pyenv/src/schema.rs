@@ -16,7 +16,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use crate::Resolver;
-use crate::classes::{self, Arg, ClassFacts, Cond, Event, MethodKind, ModuleClasses};
+use crate::classes::{self, Arg, ClassFacts, Event, MethodKind, ModuleClasses};
+use crate::cond::{Cond, Decided, StateValue};
 use crate::finder::ModuleKind;
 use crate::names::Namespace;
 
@@ -81,13 +82,22 @@ pub enum Step {
         via: String,
         /// Set by `__init__` and not by fit: present when the loader calls the class.
         from_init: bool,
+        /// Tests of the state's values under which the read runs (all must hold); empty when
+        /// it runs on every call. A test the state does not decide makes the read a
+        /// [`Step::Maybe`] for that state.
+        when: Vec<Cond>,
     },
     /// `check_is_fitted(self, attrs)`: scikit-learn raises `NotFittedError` when one is
     /// missing.
     Fitted(Vec<String>),
-    /// Reads `self.attr` only under a condition the source alone does not decide: a missing
-    /// one may raise first, so the error of a later certain read is then not known.
-    Maybe(String),
+    /// Reads `self.attr` only under a condition the source alone does not decide (a test of
+    /// the input or of a computed value): a missing one may raise first.
+    Maybe {
+        /// The attribute.
+        attr: String,
+        /// The method whose source reads it.
+        via: String,
+    },
 }
 
 /// What one public method needs.
@@ -97,6 +107,104 @@ pub struct Use {
     pub method: String,
     /// Its steps, in order.
     pub steps: Vec<Step>,
+}
+
+/// What a method raises first on a given state, as its source shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Raises<'a> {
+    /// `AttributeError` for `attr`, read in `via` on every call with this state.
+    Missing {
+        /// The attribute.
+        attr: &'a str,
+        /// The method whose source reads it.
+        via: &'a str,
+        /// Set by `__init__`, not by fit.
+        from_init: bool,
+    },
+    /// scikit-learn's `NotFittedError`, for the first fitted attribute the state lacks.
+    NotFitted(&'a str),
+    /// `AttributeError` for `attr` when a test the state does not decide lets the read run
+    /// (a test of the input: `not issparse(X) and ...`). Only for an attribute the state
+    /// certainly lacks (another method reads it on every call) and a method with no certain
+    /// error.
+    MaybeMissing {
+        /// The attribute.
+        attr: &'a str,
+        /// The method whose source reads it.
+        via: &'a str,
+    },
+}
+
+/// What a state holds, as a method's steps ask it.
+pub trait State {
+    /// Whether the unpickled object lacks `attr` (`from_init`: `__init__` sets it, which
+    /// runs only when the loader called the class).
+    fn lacks(&self, attr: &str, from_init: bool) -> bool;
+    /// The state's value of `attr`, for the tests reads run under.
+    fn value(&self, attr: &str) -> Option<StateValue>;
+}
+
+impl Use {
+    /// The attributes this method reads on every call that `state` lacks.
+    pub fn certainly_missing<'a>(&'a self, state: &dyn State) -> impl Iterator<Item = &'a str> {
+        self.steps.iter().filter_map(move |s| match s {
+            Step::Attr {
+                attr,
+                from_init,
+                when,
+                ..
+            } if when.is_empty() && state.lacks(attr, *from_init) => Some(attr.as_str()),
+            _ => None,
+        })
+    }
+
+    /// The first error the method raises on `state`, in the order its source runs: reads
+    /// under tests of the state's values count when the state makes the tests hold; reads
+    /// under other tests do not hide a certain error after them (on the atlas, treating them
+    /// as "the error may be another" loses more certain errors than it corrects), but name
+    /// the method when it has no certain error and the attribute is in `missing` (attributes
+    /// the state lacks that another method reads on every call).
+    #[must_use]
+    pub fn first_error<'a>(
+        &'a self,
+        state: &dyn State,
+        missing: &HashSet<&str>,
+    ) -> Option<Raises<'a>> {
+        let value = |a: &str| state.value(a);
+        let certain = self.steps.iter().find_map(|step| match step {
+            Step::Attr { when, .. } if when.iter().any(|c| c.holds(&value) != Some(true)) => None,
+            Step::Attr {
+                attr,
+                via,
+                from_init,
+                ..
+            } if state.lacks(attr, *from_init) => Some(Raises::Missing {
+                attr,
+                via,
+                from_init: *from_init,
+            }),
+            Step::Fitted(attrs) => attrs
+                .iter()
+                .find(|a| state.lacks(a, false))
+                .map(|a| Raises::NotFitted(a)),
+            Step::Maybe { .. } | Step::Attr { .. } => None,
+        });
+        certain.or_else(|| {
+            self.steps.iter().find_map(|step| match step {
+                Step::Maybe { attr, via } if missing.contains(attr.as_str()) => {
+                    Some(Raises::MaybeMissing { attr, via })
+                }
+                Step::Attr {
+                    attr, via, when, ..
+                } if missing.contains(attr.as_str())
+                    && when.iter().all(|c| c.holds(&value) != Some(false)) =>
+                {
+                    Some(Raises::MaybeMissing { attr, via })
+                }
+                _ => None,
+            })
+        })
+    }
 }
 
 /// The state schema of a class in the target.
@@ -383,7 +491,7 @@ fn compute(inner: &mut Inner, resolver: &mut Resolver<'_>, module: &str, qualnam
     let assigned = |entries: &[&str]| {
         let mut set = HashSet::new();
         for e in entries {
-            for item in h.walk_entry(e) {
+            for item in h.walk(e, false) {
                 match item {
                     Item::Assign(a) | Item::StateKey(a) => {
                         set.insert(a);
@@ -410,7 +518,7 @@ fn compute(inner: &mut Inner, resolver: &mut Resolver<'_>, module: &str, qualnam
         let mut set_here = HashSet::new();
         // scikit-learn's `get_params` reads `getattr(self, name)` for each parameter of
         // `__init__`'s signature, sorted (`_get_param_names`).
-        let mut items = h.walk_entry(m);
+        let mut items = h.walk(m, true);
         let reaches = |name: &str| {
             items
                 .iter()
@@ -428,6 +536,7 @@ fn compute(inner: &mut Inner, resolver: &mut Resolver<'_>, module: &str, qualnam
                     via: "get_params".to_owned(),
                     guarded: false,
                     certain: true,
+                    when: Vec::new(),
                 }),
             );
         }
@@ -441,6 +550,7 @@ fn compute(inner: &mut Inner, resolver: &mut Resolver<'_>, module: &str, qualnam
                     via,
                     guarded,
                     certain,
+                    when,
                 } => {
                     let state = fit.contains(&attr) || init.contains(&attr);
                     if !certain
@@ -449,7 +559,7 @@ fn compute(inner: &mut Inner, resolver: &mut Resolver<'_>, module: &str, qualnam
                         && !setstate.contains(&attr)
                         && !set_here.contains(&attr)
                     {
-                        steps.push(Step::Maybe(attr));
+                        steps.push(Step::Maybe { attr, via });
                         continue;
                     }
                     if guarded
@@ -457,7 +567,7 @@ fn compute(inner: &mut Inner, resolver: &mut Resolver<'_>, module: &str, qualnam
                         || !state
                         || setstate.contains(&attr)
                         || set_here.contains(&attr)
-                        || !seen.insert(attr.clone())
+                        || !seen.insert((attr.clone(), when.clone()))
                     {
                         continue;
                     }
@@ -466,6 +576,7 @@ fn compute(inner: &mut Inner, resolver: &mut Resolver<'_>, module: &str, qualnam
                         attr,
                         via,
                         from_init,
+                        when,
                     });
                 }
                 Item::Fitted(attrs, true) => steps.push(Step::Fitted(
@@ -518,6 +629,8 @@ enum Item {
         guarded: bool,
         /// Runs on every call of the public method (not only under a condition).
         certain: bool,
+        /// Tests of the state's values it runs under.
+        when: Vec<Cond>,
     },
     Assign(String),
     Fitted(Vec<String>, bool),
@@ -547,51 +660,65 @@ impl Hierarchy {
             .find_map(|(i, c)| c.facts().methods.get(name).map(|m| (i, m)))
     }
 
-    /// Whether the first class in the MRO binding `name` binds it as something other than a
-    /// method (a class attribute).
-    fn walk_entry(&self, name: &str) -> Vec<Item> {
+    /// What method `name` does, in order, with what it reaches. `as_called`: the walk
+    /// starts as a user's call does, with the method's defaults for its parameters (a
+    /// public method); otherwise every branch a parameter decides may run (fit, whose
+    /// every possible assignment counts).
+    fn walk(&self, name: &str, as_called: bool) -> Vec<Item> {
         let mut out = Vec::new();
-        let Some((i, _)) = self.lookup(name, 0) else {
+        let Some((i, m)) = self.lookup(name, 0) else {
             return out;
         };
         let mut w = Walk {
             h: self,
             visited: HashSet::new(),
             budget: MAX_EVENTS,
+            assigned: HashSet::new(),
+        };
+        let env = if as_called {
+            m.defaults.iter().cloned().collect()
+        } else {
+            HashMap::new()
         };
         let ctx = Ctx {
             guarded: false,
             certain: true,
-            env: HashMap::new(),
+            env,
+            when: Vec::new(),
         };
         w.method(i, name, &ctx, &mut out);
         out
     }
 }
 
-/// A method walked: its MRO position, name, certainty and literal parameters.
-type Visit = (usize, String, bool, Vec<(String, bool)>);
+/// A method walked: its MRO position, name, certainty, literal parameters and state tests.
+type Visit = (usize, String, bool, Vec<(String, bool)>, Vec<Cond>);
 
 /// The state of a walk through the methods a public method reaches.
 struct Walk<'h> {
     h: &'h Hierarchy,
     visited: HashSet<Visit>,
     budget: usize,
+    /// Attributes assigned so far on the walk: a test of one no longer sees the state's value.
+    assigned: HashSet<String>,
 }
 
-/// Where a walk is: under a guard, on the certain path, with literal parameters.
+/// Where a walk is: under a guard, on the certain path, with literal parameters, under
+/// tests of the state's values.
 #[derive(Clone)]
 struct Ctx {
     guarded: bool,
     certain: bool,
     env: HashMap<String, bool>,
+    when: Vec<Cond>,
 }
 
 impl Walk<'_> {
     fn method(&mut self, at: usize, name: &str, ctx: &Ctx, out: &mut Vec<Item>) {
         let mut env: Vec<(String, bool)> = ctx.env.iter().map(|(k, v)| (k.clone(), *v)).collect();
         env.sort();
-        if !self.visited.insert((at, name.to_owned(), ctx.certain, env)) {
+        let key = (at, name.to_owned(), ctx.certain, env, ctx.when.clone());
+        if !self.visited.insert(key) {
             return;
         }
         let h = self.h;
@@ -619,8 +746,8 @@ impl Walk<'_> {
                         {
                             let inner = Ctx {
                                 guarded: ctx.guarded || *g,
-                                certain: ctx.certain,
                                 env: HashMap::new(),
+                                ..ctx.clone()
                             };
                             self.method(j, attr, &inner, out);
                         }
@@ -631,13 +758,20 @@ impl Walk<'_> {
                         via: via.to_owned(),
                         guarded: ctx.guarded || *g,
                         certain: ctx.certain,
+                        when: ctx.when.clone(),
                     });
                 }
-                Event::Assign(a) => out.push(Item::Assign(a.clone())),
+                Event::Assign(a) => {
+                    self.assigned.insert(a.clone());
+                    out.push(Item::Assign(a.clone()));
+                }
                 Event::Call {
                     name: callee,
                     guarded: g,
                     literals,
+                    names,
+                    passed,
+                    open,
                 } => {
                     out.push(Item::Called(callee.clone()));
                     match h.lookup(callee, 0) {
@@ -652,20 +786,37 @@ impl Walk<'_> {
                             }
                         }
                         Some((j, m)) if m.kind != MethodKind::Static => {
+                            let param = |arg: &Arg| match arg {
+                                Arg::Pos(i) => m.params.get(*i).cloned(),
+                                Arg::Kw(k) => Some(k.clone()),
+                            };
                             let mut env = HashMap::new();
+                            // A parameter the call does not pass has its default.
+                            if !open {
+                                let (positional, keywords) = passed;
+                                for (p, truth) in &m.defaults {
+                                    let by_position =
+                                        m.params.iter().take(*positional).any(|q| q == p);
+                                    if !by_position && !keywords.contains(p) {
+                                        env.insert(p.clone(), *truth);
+                                    }
+                                }
+                            }
                             for (arg, truth) in literals {
-                                let p = match arg {
-                                    Arg::Pos(i) => m.params.get(*i).cloned(),
-                                    Arg::Kw(k) => Some(k.clone()),
-                                };
-                                if let Some(p) = p {
+                                if let Some(p) = param(arg) {
                                     env.insert(p, *truth);
+                                }
+                            }
+                            // A name the caller knows (a parameter passed on).
+                            for (arg, name) in names {
+                                if let (Some(p), Some(v)) = (param(arg), ctx.env.get(name)) {
+                                    env.insert(p, *v);
                                 }
                             }
                             let inner = Ctx {
                                 guarded: ctx.guarded || *g,
-                                certain: ctx.certain,
                                 env,
+                                ..ctx.clone()
                             };
                             self.method(j, callee, &inner, out);
                         }
@@ -677,6 +828,7 @@ impl Walk<'_> {
                             via: via.to_owned(),
                             guarded: ctx.guarded || *g,
                             certain: ctx.certain,
+                            when: ctx.when.clone(),
                         }),
                     }
                 }
@@ -700,7 +852,8 @@ impl Walk<'_> {
                 }
                 Event::CheckFitted(Some(attrs)) => {
                     if !ctx.guarded {
-                        out.push(Item::Fitted(attrs.clone(), ctx.certain));
+                        let certain = ctx.certain && ctx.when.is_empty();
+                        out.push(Item::Fitted(attrs.clone(), certain));
                     }
                 }
                 Event::StateKey(k) => out.push(Item::StateKey(k.clone())),
@@ -745,15 +898,27 @@ impl Walk<'_> {
         ctx: &Ctx,
         out: &mut Vec<Item>,
     ) {
-        if let Cond::Param(p, want) = cond
-            && let Some(v) = ctx.env.get(p)
-        {
-            if v == want {
-                self.events(at, via, then, ctx, out);
-            } else if let Some(o) = otherwise {
-                self.events(at, via, o, ctx, out);
+        match cond.decide(&|p: &str| ctx.env.get(p).copied()) {
+            Decided::Known(true) => return self.events(at, via, then, ctx, out),
+            Decided::Known(false) => {
+                if let Some(o) = otherwise {
+                    self.events(at, via, o, ctx, out);
+                }
+                return;
             }
-            return;
+            // Either side, each under its test of the state's values, in order.
+            Decided::State(test) if !test.tests_any(&self.assigned) => {
+                let mut inner = ctx.clone();
+                inner.when.push(test.clone());
+                self.events(at, via, then, &inner, out);
+                if let Some(o) = otherwise {
+                    let mut inner = ctx.clone();
+                    inner.when.push(test.negate());
+                    self.events(at, via, o, &inner, out);
+                }
+                return;
+            }
+            Decided::State(_) | Decided::Unknown => {}
         }
         let mut a = Vec::new();
         self.events(at, via, then, ctx, &mut a);

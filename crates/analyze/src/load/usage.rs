@@ -5,7 +5,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use pyenv::schema::{Schema, Step};
+use pyenv::cond::{Lit, StateValue};
+use pyenv::schema::{Raises, Schema, State};
 use pyenv::{Resolver, Schemas};
 use vm::{CallKind, Node, Object, Trace, Value};
 
@@ -105,6 +106,53 @@ pub(crate) fn state_keys(
     }
 }
 
+/// What a dict state (or the dicts of a `(state, slotstate)` pair) holds for each key, as far
+/// as a branch test of the source can use it: literals, and whether anything else is truthy.
+fn state_values(trace: &Trace<'_>, state: Value, out: &mut HashMap<String, StateValue>) {
+    let mut dict = |v: Value| {
+        let Some(Node::Dict(items)) = trace.node(v) else {
+            return;
+        };
+        for (k, v) in items {
+            let Some(Node::Str(k)) = trace.node(*k) else {
+                continue;
+            };
+            let value = match (*v, trace.node(*v)) {
+                (Value::None, _) => StateValue::Lit(Lit::None),
+                (Value::Bool(b), _) => StateValue::Lit(Lit::Bool(b)),
+                (Value::Int(i), _) => StateValue::Lit(Lit::Int(i)),
+                (Value::Float(f), _) => StateValue::Other {
+                    truthy: Some(f != 0.0),
+                },
+                (_, Some(Node::Str(s))) => match std::str::from_utf8(s) {
+                    Ok(s) => StateValue::Lit(Lit::Str(s.to_owned())),
+                    Err(_) => StateValue::Other {
+                        truthy: Some(!s.is_empty()),
+                    },
+                },
+                (_, Some(Node::List(x) | Node::Tuple(x) | Node::Set(x) | Node::FrozenSet(x))) => {
+                    StateValue::Other {
+                        truthy: Some(!x.is_empty()),
+                    }
+                }
+                (_, Some(Node::Dict(x))) => StateValue::Other {
+                    truthy: Some(!x.is_empty()),
+                },
+                _ => StateValue::Other { truthy: None },
+            };
+            // A later duplicate key wins, as in a dict display.
+            out.insert(String::from_utf8_lossy(k).into_owned(), value);
+        }
+    };
+    match trace.node(state) {
+        Some(Node::Tuple(t)) if t.len() == 2 => {
+            dict(t[0]);
+            dict(t[1]);
+        }
+        _ => dict(state),
+    }
+}
+
 /// Every use-time break of the objects of one stream.
 pub(crate) fn detect(
     trace: &Trace<'_>,
@@ -113,7 +161,7 @@ pub(crate) fn detect(
     schemas: &Schemas,
 ) -> Vec<Trouble> {
     let mut out: Vec<Trouble> = Vec::new();
-    let mut seen: HashMap<(String, String, String), ()> = HashMap::new();
+    let mut seen: HashMap<(String, String, String, bool), ()> = HashMap::new();
     let roots: Vec<Value> = trace.pickles.iter().filter_map(|p| p.root).collect();
     for &id in &trace.calls {
         let Some(Node::Object(o)) = trace.nodes.get(id.index()) else {
@@ -135,6 +183,10 @@ pub(crate) fn detect(
         {
             continue;
         }
+        let mut values = HashMap::new();
+        for s in &o.state {
+            state_values(trace, *s, &mut values);
+        }
         let schema = schemas.schema(resolver, module, name);
         let Schema::Known {
             name: short,
@@ -148,48 +200,75 @@ pub(crate) fn detect(
         if !fitted.is_empty() && !fitted.iter().any(|a| keys.contains(a)) {
             continue;
         }
-        for u in uses.iter().filter(|u| is_root || u.method != "get_params") {
-            let failure = u.steps.iter().find_map(|step| match step {
-                Step::Attr {
-                    attr, from_init, ..
-                } if !(keys.contains(attr) || *from_init && called) => Some((
+        let state = ObjectState {
+            keys: &keys,
+            values: &values,
+            called,
+        };
+        let used = || uses.iter().filter(|u| is_root || u.method != "get_params");
+        // Attributes the state lacks that some method reads on every call: whichever method
+        // reads one first raises.
+        let missing: HashSet<&str> = used().flat_map(|u| u.certainly_missing(&state)).collect();
+        for u in used() {
+            let not_found =
+                |attr: &str| format!("AttributeError: '{short}' object has no attribute '{attr}'");
+            // A method with no certain error that may read an attribute the state certainly
+            // lacks (under a test of its input, such as `not issparse(X) and ...`) is named
+            // for it; the certain error of a later method is still reported.
+            let (code, attr, error, setter, via, maybe) = match u.first_error(&state, &missing) {
+                None => continue,
+                Some(Raises::Missing {
+                    attr,
+                    via,
+                    from_init,
+                }) => (
                     "missing-attribute",
-                    attr.clone(),
-                    format!("AttributeError: '{short}' object has no attribute '{attr}'"),
-                    if *from_init { "`__init__`" } else { "`fit`" },
-                )),
-                Step::Fitted(attrs) => attrs
-                    .iter()
-                    .find(|a| !keys.contains(*a))
-                    .map(|a| ("not-fitted", a.clone(), not_fitted(short), "`fit`")),
-                // Reads under a condition the source does not decide. Not counted: on the
-                // atlas, treating them as "the error may be another" loses more certain
-                // errors (24 rows) than it corrects (1).
-                Step::Maybe(_) => None,
-                Step::Attr { .. } => None,
-            });
-            let Some((code, attr, error, setter)) = failure else {
-                continue;
+                    attr,
+                    not_found(attr),
+                    if from_init { "`__init__`" } else { "`fit`" },
+                    via,
+                    false,
+                ),
+                Some(Raises::NotFitted(attr)) => (
+                    "not-fitted",
+                    attr,
+                    not_fitted(short),
+                    "`fit`",
+                    u.method.as_str(),
+                    false,
+                ),
+                Some(Raises::MaybeMissing { attr, via }) => (
+                    "missing-attribute",
+                    attr,
+                    not_found(attr),
+                    "`fit`",
+                    via,
+                    true,
+                ),
             };
+            let attr = attr.to_owned();
             let class = format!("{module}.{name}");
             if seen
-                .insert((class.clone(), attr.clone(), code.to_owned()), ())
+                .insert((class.clone(), attr.clone(), code.to_owned(), maybe), ())
                 .is_some()
             {
                 continue;
             }
-            let via = u
-                .steps
-                .iter()
-                .find_map(|s| match s {
-                    Step::Attr { attr: a, via, .. } if *a == attr => Some(via.clone()),
-                    _ => None,
-                })
-                .unwrap_or_else(|| u.method.clone());
             let place = if via == u.method {
                 String::new()
             } else {
                 format!(" (read in `{via}`)")
+            };
+            let message = if maybe {
+                format!(
+                    "loads, then `{name}.{}` fails unless a test of its input skips the read: the pickled state has no `{attr}`, which this version's `{name}` reads{place} under that test and other methods read on every call",
+                    u.method
+                )
+            } else {
+                format!(
+                    "loads, then `{name}.{}` fails: the pickled state has no `{attr}`, which this version's `{name}` reads{place} and only sets in {setter}",
+                    u.method
+                )
             };
             out.push(Trouble {
                 kind: TroubleKind::Use,
@@ -200,14 +279,29 @@ pub(crate) fn detect(
                 method: Some(u.method.clone()),
                 attribute: Some(attr.clone()),
                 error: Some(error),
-                message: format!(
-                    "loads, then `{name}.{}` fails: the pickled state has no `{attr}`, which this version's `{name}` reads{place} and only sets in {setter}",
-                    u.method
-                ),
+                message,
             });
         }
     }
     out
+}
+
+/// An object's state as the schema's steps ask it.
+struct ObjectState<'s> {
+    keys: &'s HashSet<String>,
+    values: &'s HashMap<String, StateValue>,
+    /// The loader called the class, so `__init__` ran.
+    called: bool,
+}
+
+impl State for ObjectState<'_> {
+    fn lacks(&self, attr: &str, from_init: bool) -> bool {
+        !(self.keys.contains(attr) || from_init && self.called)
+    }
+
+    fn value(&self, attr: &str) -> Option<StateValue> {
+        self.values.get(attr).cloned()
+    }
 }
 
 trait StateOffset {
