@@ -16,6 +16,7 @@ import sys
 
 import numpy as np
 from sklearn.ensemble import (
+    AdaBoostClassifier,
     GradientBoostingClassifier,
     GradientBoostingRegressor,
     HistGradientBoostingClassifier,
@@ -73,6 +74,13 @@ def models() -> dict[str, object]:
     m["gb_reg_init_zero"] = GradientBoostingRegressor(
         init="zero", n_estimators=10, max_depth=2, random_state=0
     ).fit(X, yr)
+    # SAMME.R (the default up to 1.5) is gone from 1.6, which uses a SAMME.R model with SAMME's
+    # decision function: fix must refuse it there; a SAMME model predicts identically.
+    for algorithm in ("SAMME", "SAMME.R"):
+        name = "ada_" + algorithm.lower().replace(".", "_")
+        m[name] = AdaBoostClassifier(
+            n_estimators=5, algorithm=algorithm, random_state=0
+        ).fit(X, y)
     return m
 
 

@@ -539,11 +539,14 @@ pub(crate) fn detect_silent(
         // `owner_suffix`: only objects held under `owner_key` by an object whose class name
         // ends so (a classifier's `tree_`; regressor trees store values, not counts).
         let owned = owned_by(trace, brk);
+        // `state_value`: the break depends on what the model was fitted with (AdaBoost's
+        // `algorithm`), so the key must hold that string.
+        let wanted = brk.detect_str("state_value");
         let hit = trace.calls.iter().find_map(|&id| {
             let Some(Node::Object(o)) = trace.nodes.get(id.index()) else {
                 return None;
             };
-            let (m, n) = callee(trace, o)?;
+            let ((m, n), _) = super::usage::class_of(trace, o)?;
             if !matches_global(pattern, m, n) {
                 return None;
             }
@@ -553,7 +556,13 @@ pub(crate) fn detect_silent(
             o.state
                 .iter()
                 .zip(&o.built_at)
-                .find(|(s, _)| dict_value(trace, **s, key).is_some())
+                .find(|(s, _)| {
+                    dict_value(trace, **s, key).is_some_and(|v| {
+                        wanted.is_none_or(|w| {
+                            matches!(trace.node(v), Some(Node::Str(x)) if x.as_ref() == w.as_bytes())
+                        })
+                    })
+                })
                 .map(|(_, &at)| at)
         });
         let Some(offset) = hit else { continue };
@@ -580,6 +589,34 @@ pub(crate) fn detect_silent(
         });
     }
     out
+}
+
+/// Whether the break atlas's class-wide silent entries for `class` (`module:Name`), written
+/// by `producer` and loaded by `target`, are known to depend on the object's state: a silent
+/// break of `breaks.toml` with `explains_atlas_silent` and a `state_value` condition covers
+/// the pair. Then those breaks, which [`detect_silent`] checks against the state, replace
+/// the atlas entry: an object none of them fires on (an AdaBoost model fitted with SAMME)
+/// does not get the atlas's difference (a SAMME.R model's).
+pub(crate) fn atlas_silent_explained(
+    knowledge: &Knowledge,
+    class: &str,
+    producer: &str,
+    target: &str,
+) -> bool {
+    knowledge.breaks.iter().any(|b| {
+        b.kind == BreakKind::Silent
+            && b.extra
+                .get("explains_atlas_silent")
+                .and_then(toml::Value::as_bool)
+                == Some(true)
+            && b.detect_str("state_value").is_some()
+            && b.affects.iter().any(|a| a == class)
+            && in_range(target, &b.since, &b.until)
+            && {
+                let (since, until) = b.producer_range();
+                in_range(producer, since, until)
+            }
+    })
 }
 
 /// With `owner_suffix`/`owner_key` in a break's `detect`: the nodes held under that key by

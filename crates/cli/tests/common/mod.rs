@@ -2,6 +2,7 @@
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
 pub(crate) mod canonical;
+pub(crate) mod fix;
 pub(crate) mod matrix;
 
 use std::path::{Path, PathBuf};
