@@ -4,6 +4,7 @@
 pub(crate) mod canonical;
 pub(crate) mod fix;
 pub(crate) mod matrix;
+pub(crate) mod toy;
 
 use std::path::{Path, PathBuf};
 
