@@ -102,8 +102,10 @@ fn named_class(error: &str) -> Option<&str> {
         .then_some(class)
 }
 
-/// Whether the stream builds objects of a class named `class` and every one of their states
-/// holds `attribute` (a repaired file: `fix` set it on each).
+/// Whether the stream builds fitted objects of a class named `class` and every one of their
+/// states holds `attribute` (a repaired file: `fix` set it on each). Fitted as scikit-learn's
+/// `check_is_fitted` decides it: some attribute ends with `_` (and does not start with `__`);
+/// an unfitted template (a `ColumnTransformer`'s `transformers`) is never called.
 fn held_all_have(trace: &Trace<'_>, class: &str, attribute: &str) -> bool {
     let mut seen = false;
     for &id in &trace.calls {
@@ -118,7 +120,16 @@ fn held_all_have(trace: &Trace<'_>, class: &str, attribute: &str) -> bool {
             .state
             .iter()
             .all(|s| usage::state_keys(trace, *s, &mut keys).is_some());
-        if !known || o.state.is_empty() || !keys.contains(attribute) {
+        if !known || o.state.is_empty() {
+            return false;
+        }
+        let fitted = keys
+            .iter()
+            .any(|k| k.ends_with('_') && !k.starts_with("__"));
+        if !fitted {
+            continue;
+        }
+        if !keys.contains(attribute) {
             return false;
         }
         seen = true;

@@ -213,11 +213,16 @@ fn detect_use_time<'k>(trace: &Trace<'_>, brk: &'k Break, out: &mut Vec<Fired<'k
         return;
     };
     let has = brk.detect_str("state_key");
+    // An attribute `fit` sets (private `_x`, or fitted `x_`), unlike a hyper-parameter that
+    // every instance holds, is only read from a fitted object: an unfitted template (the
+    // `transformers` a `ColumnTransformer` clones) never runs `transform`.
+    let set_by_fit = lacks.starts_with('_') || lacks.ends_with('_');
     for (o, n) in objects_of(trace, pattern) {
         for (&state, &at) in o.state.iter().zip(&o.built_at) {
             if !matches!(trace.node(state), Some(Node::Dict(_)))
                 || dict_value(trace, state, lacks).is_some()
                 || has.is_some_and(|k| dict_value(trace, state, k).is_none())
+                || (set_by_fit && !fitted(trace, state))
             {
                 continue;
             }
@@ -232,6 +237,17 @@ fn detect_use_time<'k>(trace: &Trace<'_>, brk: &'k Break, out: &mut Vec<Fired<'k
             return;
         }
     }
+}
+
+/// Whether a dict state is a fitted scikit-learn estimator's, as `check_is_fitted` decides
+/// it: some attribute ends with `_` and does not start with `__`.
+fn fitted(trace: &Trace<'_>, state: Value) -> bool {
+    let Some(Node::Dict(items)) = trace.node(state) else {
+        return false;
+    };
+    items.iter().any(|(k, _)| {
+        matches!(trace.node(*k), Some(Node::Str(s)) if s.ends_with(b"_") && !s.starts_with(b"__"))
+    })
 }
 
 /// Code pickled by value (cloudpickle's `_builtin_type('CodeType')(...)`): the number of
