@@ -813,7 +813,7 @@ impl Knowledge {
         let of_id = || self.messages.iter().filter(move |m| m.id == id);
         let m = version
             .and_then(|v| of_id().find(|m| in_range(v, &m.since, &m.until)))
-            .or_else(|| of_id().last())?;
+            .or_else(|| of_id().next_back())?;
         Some(m.text.replace("{class}", class))
     }
 
