@@ -1,6 +1,7 @@
 //! Repairs proven by predictions: models written by scikit-learn 1.2.2 and 1.3.2
 //! (`tests/fix/usetime/make.sh`: SimpleImputer pipelines, HistGradientBoosting and
-//! GradientBoosting with several losses, AdaBoost with SAMME and SAMME.R) are handed to `pickle-doctor fix` for scikit-learn
+//! GradientBoosting with several losses, AdaBoost with SAMME and SAMME.R; AdaBoost also by
+//! 1.4.2) are handed to `pickle-doctor fix` for scikit-learn
 //! 1.4.2, 1.6.1 and 1.9.1. Each written file is loaded in the target venv in a subprocess,
 //! every public method is called (`tests/fix/usetime/outputs.py`) and compared with what the
 //! writer's own venv returned (committed next to each pickle): labels exactly, numbers within
@@ -143,7 +144,7 @@ fn fix_repairs_use_time_breaks_proven_by_predictions() {
             ));
             continue;
         }
-        for writer in ["legacy", "old"] {
+        for writer in ["legacy", "old", "sk14"] {
             for f in common::pickles_under(&dir.join(writer)) {
                 jobs.push((python.clone(), release, writer, f));
             }
