@@ -334,6 +334,8 @@ class Prediction:
     verdict: str
     error: str | None
     risks: list[Risk] = field(default_factory=list)
+    #: What goes wrong at load, at first use or silently, as ``check`` reports it.
+    troubles: list[Trouble] = field(default_factory=list)
 
     def to_dict(self) -> Json:
         return {
@@ -341,6 +343,7 @@ class Prediction:
             "verdict": self.verdict,
             "error": self.error,
             "risks": [r.to_dict() for r in self.risks],
+            "troubles": [t.to_dict() for t in self.troubles],
         }
 
     @classmethod
@@ -350,6 +353,7 @@ class Prediction:
             verdict=d["verdict"],
             error=d["error"],
             risks=[Risk.from_dict(r) for r in d["risks"]],
+            troubles=[Trouble.from_dict(t) for t in d.get("troubles", [])],
         )
 
 

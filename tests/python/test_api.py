@@ -487,3 +487,8 @@ def test_check_use_time_trouble_matches_python(tmp_path):
     # The version that wrote it: nothing goes wrong.
     same = pickle_doctor.check(made, site_packages=[old], python_version="3.11")
     assert same.verdict == "loads" and same.troubles == []
+    # fix refuses it, with the same trouble in its `after` prediction.
+    f = pickle_doctor.fix(made, tmp_path / "fixed.pkl", site_packages=[new], python_version="3.11")
+    assert f.refusal is not None and not (tmp_path / "fixed.pkl").exists(), f
+    assert f.after is not None and f.after.troubles == r.troubles, f
+    assert f.refusal.reason == f"loads, then fails at first use: {real}"

@@ -415,10 +415,6 @@ fn text_report_of_a_python2_file() {
     insta::assert_snapshot!(text);
 }
 
-/// The class source of `tests/python/test_api.py`'s use-time case: version 2 of a model whose
-/// `predict` reads `_scale`, which only its `fit` sets and version 1 never had.
-const TOY_MODEL_V2: &str = "class Model:\n    def __init__(self, alpha=1.0):\n        self.alpha = alpha\n\n    def fit(self, X):\n        self.coef_ = sum(X)\n        self._scale = len(X)\n        return self\n\n    def predict(self, X):\n        scale = self.coef_ / self._scale\n        return [x * scale for x in X]\n";
-
 /// A break at first use, in text and JSON: the object loads, then `predict` raises. The
 /// pickle is `pickle.dumps(Model().fit([1, 2, 3]), 2)` of version 1 (CPython 3.11); the
 /// Python API test `test_check_use_time_trouble_matches_python` checks the error text against
@@ -427,14 +423,10 @@ const TOY_MODEL_V2: &str = "class Model:\n    def __init__(self, alpha=1.0):\n  
 fn text_and_json_report_of_a_use_time_break() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("model.pkl");
-    std::fs::write(
-        &file,
-        b"\x80\x02ctoymodel\nModel\nq\x00)\x81q\x01}q\x02(X\x05\x00\x00\x00alphaq\x03G?\xf0\x00\x00\x00\x00\x00\x00X\x05\x00\x00\x00coef_q\x04K\x06ub.",
-    )
-    .unwrap();
+    std::fs::write(&file, common::toy::MODEL_V1_PICKLE).unwrap();
     let site = dir.path().join("site-packages");
     std::fs::create_dir(&site).unwrap();
-    std::fs::write(site.join("toymodel.py"), TOY_MODEL_V2).unwrap();
+    std::fs::write(site.join("toymodel.py"), common::toy::MODEL_V2).unwrap();
     let s = site.display().to_string();
     let f = file.display().to_string();
     let args = [

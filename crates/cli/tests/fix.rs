@@ -473,3 +473,145 @@ fn npy_and_npz_keep_headers_and_compression() {
         assert_eq!(dump(&legacy, &out), dump(&writer, &src), "{name}");
     }
 }
+
+/// `fix --format json` lists the troubles of its `before` and `after` predictions as `check`
+/// does: a model whose `predict` reads an attribute only `fit` sets (the toy model of
+/// `check.rs`, checked against a real load and call by the Python API tests) is refused, with
+/// the use-time trouble in `after`.
+#[test]
+fn json_after_lists_troubles_like_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("model.pkl");
+    std::fs::write(&file, common::toy::MODEL_V1_PICKLE).unwrap();
+    let out = dir.path().join("fixed.pkl");
+    let target = common::toy::target(dir.path());
+    let f = file.display().to_string();
+    let o = out.display().to_string();
+    let (code, stdout, stderr) = run(&args(&["fix", &f, "-o", &o, "--format", "json"], &target));
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(!out.exists());
+    let doc: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(doc["after"]["troubles"], doc["before"]["troubles"]);
+    let check = common::run_cli(
+        &args(&["check", &f, "--format", "json"], &target)
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        None,
+    );
+    let check: Value = serde_json::from_slice(&check.stdout).unwrap();
+    assert_eq!(doc["after"]["troubles"], check["files"][0]["troubles"]);
+    insta::assert_snapshot!(
+        "fix_json_after_troubles",
+        serde_json::to_string_pretty(&serde_json::json!({
+            "after": doc["after"],
+            "refusal": doc["refusal"],
+        }))
+        .unwrap()
+    );
+}
+
+/// An AdaBoost model fitted with SAMME.R by scikit-learn 1.3.2
+/// (`tests/fix/usetime/old/ada_samme_r.pkl`) for scikit-learn 1.9.1 (the fixtures venv):
+/// its trees are repaired, but 1.6 removed SAMME.R, so `fix` refuses with the silent trouble
+/// in `after` (`fix_usetime.rs` proves the outputs differ, forced); the same model fitted
+/// with SAMME is written, with no trouble left that its repairs do not answer; and `check`
+/// of the same models written by 1.4.2 finds the difference in the SAMME.R one only.
+#[test]
+fn json_after_holds_the_silent_trouble_that_refuses_a_samme_r_model() {
+    let Some(python) = common::from_env("PICKLE_DOCTOR_PYTHON") else {
+        return;
+    };
+    let repo = common::matrix::repo();
+    let dir = tempfile::tempdir().unwrap();
+    let mut docs = Vec::new();
+    for name in ["ada_samme_r", "ada_samme"] {
+        let src = repo.join(format!("tests/fix/usetime/old/{name}.pkl"));
+        let out = dir.path().join(format!("{name}.pkl"));
+        let (code, stdout, stderr) = run(&[
+            "fix".to_owned(),
+            src.display().to_string(),
+            "-o".to_owned(),
+            out.display().to_string(),
+            "--python".to_owned(),
+            python.display().to_string(),
+            "--format".to_owned(),
+            "json".to_owned(),
+        ]);
+        let doc: Value = serde_json::from_str(&stdout).unwrap_or(Value::Null);
+        docs.push((name, code, out.exists(), doc, stderr));
+    }
+    let (_, code, written, doc, err) = &docs[0];
+    assert_eq!((*code, *written), (1, false), "{doc}{err}");
+    let codes = |d: &Value, side: &str| -> Vec<String> {
+        let p = if side.is_empty() { d } else { &d[side] };
+        p["troubles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                format!(
+                    "{} {}",
+                    t["kind"].as_str().unwrap(),
+                    t["code"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    insta::assert_snapshot!(
+        "fix_json_samme_r_refused",
+        serde_json::to_string_pretty(&serde_json::json!({
+            "after": {"verdict": doc["after"]["verdict"], "troubles": doc["after"]["troubles"]},
+            "repairs": doc["repairs"].as_array().unwrap().iter().map(|r| r["id"].clone()).collect::<Vec<_>>(),
+            "refusal": doc["refusal"],
+        }))
+        .unwrap()
+    );
+    // check says the same of models 1.4.2 wrote (nothing to repair): a silent trouble for the
+    // SAMME.R one, none for the SAMME one (the atlas's class-wide AdaBoost entry, observed
+    // with SAMME.R, does not apply to it).
+    for (name, want) in [
+        (
+            "ada_samme_r",
+            vec!["silent sklearn-adaboost-samme-r-removed".to_owned()],
+        ),
+        ("ada_samme", vec![]),
+    ] {
+        let src = repo.join(format!("tests/fix/usetime/sk14/{name}.pkl"));
+        let o = common::run_cli(
+            &[
+                "check",
+                src.to_str().unwrap(),
+                "--python",
+                python.to_str().unwrap(),
+                "--format",
+                "json",
+            ],
+            None,
+        );
+        let d: Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(codes(&d["files"][0], ""), want, "{name}: {d}");
+    }
+    let (_, code, written, samme, err) = &docs[1];
+    assert_eq!((*code, *written), (0, true), "{samme}{err}");
+    // What is left is what the repairs answer (a silent break is found from the producer's
+    // version, which a repair keeps).
+    let repairs: Vec<&str> = samme["repairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        samme["after"]["troubles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| repairs.contains(&t["code"].as_str().unwrap())),
+        "{samme}"
+    );
+    assert!(
+        codes(samme, "before").contains(&"silent sklearn-tree-values-fractions".to_owned()),
+        "{samme}"
+    );
+}

@@ -2,6 +2,7 @@
 //! reference venv's installed versions is checked there with real imports
 //! (`tests/knowledge/verify_renames.py`): `from` must not resolve and `to` must. And the
 //! import-name → distribution table must agree with the RECORD files of what is installed.
+//! Error texts (`messages.toml`) are compared with what a real call raises there.
 
 mod common;
 
@@ -75,4 +76,32 @@ fn distribution_names_match_installed_records() {
         seen >= 5,
         "only {seen} table entries installed in the reference venvs"
     );
+}
+
+/// `messages.toml` against real calls: `sklearn-not-fitted` is what `transform` of an
+/// unfitted StandardScaler raises in every reference venv with scikit-learn.
+#[test]
+fn error_texts_match_real_calls() {
+    let Some(pythons) = reference_pythons() else {
+        return;
+    };
+    let k = knowledge::Knowledge::embedded();
+    let script = "import sklearn\nfrom sklearn.preprocessing import StandardScaler\ntry:\n    StandardScaler().transform([[1.0]])\nexcept Exception as e:\n    print(sklearn.__version__)\n    print(f'{type(e).__module__}.{type(e).__qualname__}: {e}')\n";
+    let mut checked = 0;
+    for py in &pythons {
+        let out = Command::new(py)
+            .args(["-I", "-c", script])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let Some((version, real)) = text.trim_end().split_once('\n') else {
+            continue; // no scikit-learn in this venv
+        };
+        let want = k
+            .message("sklearn-not-fitted", Some(version), "StandardScaler")
+            .unwrap();
+        assert_eq!(want, real, "scikit-learn {version} in {}", py.display());
+        checked += 1;
+    }
+    assert!(checked >= 3, "{checked} venvs with scikit-learn");
 }

@@ -760,6 +760,36 @@ struct RenamesFile {
     refused: Vec<Refused>,
 }
 
+/// The exact text of an error a library raises, for a range of its versions
+/// (`data/messages.toml`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Message {
+    /// Stable identifier, what the analyzer asks for.
+    pub id: String,
+    /// The distribution whose target version decides.
+    pub dist: String,
+    /// Target releases where `text` holds.
+    #[serde(default)]
+    pub since: String,
+    /// See `since`.
+    #[serde(default)]
+    pub until: String,
+    /// The text, with `{class}` for the class name.
+    pub text: String,
+    /// Where the fact comes from.
+    pub source: String,
+    /// How it was verified.
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct MessagesFile {
+    schema_version: u32,
+    #[serde(default)]
+    message: Vec<Message>,
+}
+
 #[derive(Debug, Deserialize)]
 struct BreaksFile {
     #[serde(rename = "break", default)]
@@ -801,6 +831,8 @@ pub struct Knowledge {
     pub python2_strings: Python2Strings,
     /// The generated break atlas (`data/atlas/breaks.toml`).
     pub atlas: Vec<AtlasBreak>,
+    /// Error texts by library version (`messages.toml`).
+    pub messages: Vec<Message>,
 }
 
 impl Knowledge {
@@ -845,6 +877,9 @@ impl Knowledge {
         let atlas: AtlasFile =
             toml::from_str(include_str!("../data/atlas/breaks.toml")).expect("atlas/breaks.toml");
         assert_eq!(atlas.schema_version, 1, "atlas/breaks.toml schema_version");
+        let messages: MessagesFile =
+            toml::from_str(include_str!("../data/messages.toml")).expect("messages.toml");
+        assert_eq!(messages.schema_version, 1, "messages.toml schema_version");
         let split = |s: &str| {
             let (m, n) = s.split_once(':').unwrap_or((s, ""));
             (m.to_owned(), n.to_owned())
@@ -869,7 +904,20 @@ impl Knowledge {
             python2_strings: toml::from_str(include_str!("../data/python2_strings.toml"))
                 .expect("python2_strings.toml"),
             atlas: atlas.entry,
+            messages: messages.message,
         }
+    }
+
+    /// The text of message `id` for `class` in a target where its distribution is at
+    /// `version`: the entry whose range holds it, else (a version outside every verified
+    /// range, or unknown) the entry verified last.
+    #[must_use]
+    pub fn message(&self, id: &str, version: Option<&str>, class: &str) -> Option<String> {
+        let of_id = || self.messages.iter().filter(move |m| m.id == id);
+        let m = version
+            .and_then(|v| of_id().find(|m| in_range(v, &m.since, &m.until)))
+            .or_else(|| of_id().next_back())?;
+        Some(m.text.replace("{class}", class))
     }
 
     /// The atlas breaks observed for objects of `class` (`module:Name`) of `dist`, written

@@ -177,3 +177,24 @@ fn refused_names_are_well_formed() {
         assert!(!r.names.is_empty() && !r.note.is_empty(), "{}", r.id);
     }
 }
+
+#[test]
+fn messages_are_well_formed() {
+    let k = Knowledge::embedded();
+    assert!(!k.messages.is_empty());
+    for m in &k.messages {
+        assert!(m.source.starts_with("https://"), "{}", m.id);
+        assert!(version_ok(&m.since) && version_ok(&m.until), "{}", m.id);
+        assert!(!m.note.is_empty(), "{} says how it was verified", m.id);
+        assert!(
+            m.text.contains("{class}") || !m.text.contains('{'),
+            "{}",
+            m.id
+        );
+    }
+    // A version outside every range gets the entry verified last; the class is filled in.
+    let text = k
+        .message("sklearn-not-fitted", Some("0.1"), "Thing")
+        .unwrap();
+    assert!(text.contains("This Thing instance"), "{text}");
+}

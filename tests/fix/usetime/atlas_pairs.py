@@ -9,6 +9,9 @@ the target venv and repeats every call the writer recorded, comparing with the w
 outputs (labels exactly, numbers within 1e-5 relative). Each case is `repaired` (loads, every
 call identical), `refused` (fix wrote nothing; its reason), or `failed` (written, but fails or
 differs: a bug). Prints the counts; writes every row to OUT_JSON.
+
+CI runs the same check as crates/cli/tests/fix_atlas.rs (ratcheted counts, 0 written files
+that fail or differ); this script is for a look at every row.
 """
 
 from __future__ import annotations

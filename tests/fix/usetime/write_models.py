@@ -1,7 +1,9 @@
 """Writes the dev fixtures of `fix_usetime.rs`: small scikit-learn models whose pickles load
 in newer scikit-learn releases and then fail on first use, or are refused by `check`.
 
-Usage: PYTHON -I write_models.py OUT_DIR   (run in the writer venv; see make.sh)
+Usage: PYTHON -I write_models.py OUT_DIR [PREFIX]   (run in the writer venv; see make.sh)
+
+With PREFIX, only the models whose name starts with it.
 
 Each model is written as OUT_DIR/<name>.pkl (pickle protocol 4) and its outputs, computed in
 this venv by outputs.py, as OUT_DIR/<name>.json.
@@ -16,6 +18,7 @@ import sys
 
 import numpy as np
 from sklearn.ensemble import (
+    AdaBoostClassifier,
     GradientBoostingClassifier,
     GradientBoostingRegressor,
     HistGradientBoostingClassifier,
@@ -73,14 +76,24 @@ def models() -> dict[str, object]:
     m["gb_reg_init_zero"] = GradientBoostingRegressor(
         init="zero", n_estimators=10, max_depth=2, random_state=0
     ).fit(X, yr)
+    # SAMME.R (the default up to 1.5) is gone from 1.6, which uses a SAMME.R model with SAMME's
+    # decision function: fix must refuse it there; a SAMME model predicts identically.
+    for algorithm in ("SAMME", "SAMME.R"):
+        name = "ada_" + algorithm.lower().replace(".", "_")
+        m[name] = AdaBoostClassifier(
+            n_estimators=5, algorithm=algorithm, random_state=0
+        ).fit(X, y)
     return m
 
 
 def main() -> None:
     out = sys.argv[1]
+    prefix = sys.argv[2] if len(sys.argv) > 2 else ""
     os.makedirs(out, exist_ok=True)
     here = os.path.dirname(os.path.abspath(__file__))
     for name, model in models().items():
+        if not name.startswith(prefix):
+            continue
         path = os.path.join(out, name + ".pkl")
         with open(path, "wb") as f:
             pickle.dump(model, f, protocol=4)

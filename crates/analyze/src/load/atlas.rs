@@ -164,8 +164,25 @@ pub(crate) fn detect(
             if !e.attribute.is_empty() && keys_known && keys.contains(&e.attribute) {
                 continue;
             }
+            // The error may name an object the model holds (an ensemble's trees): then it is
+            // their states that must lack the attribute.
+            if !e.attribute.is_empty()
+                && let Some(holder) = named_class(&e.error)
+                && holder != name
+                && held_all_have(trace, holder, &e.attribute)
+            {
+                continue;
+            }
             let kind = match e.kind {
                 AtlasKind::Use => TroubleKind::Use,
+                // A difference `breaks.toml` explains by a state value is checked there.
+                AtlasKind::Silent
+                    if super::breaks::atlas_silent_explained(
+                        knowledge, &class, &producer, &target,
+                    ) =>
+                {
+                    continue;
+                }
                 AtlasKind::Silent => TroubleKind::Silent,
                 AtlasKind::Load => continue,
             };
@@ -193,4 +210,47 @@ pub(crate) fn detect(
         }
     }
     out
+}
+
+/// The class an `AttributeError: 'X' object has no attribute 'a'` names.
+fn named_class(error: &str) -> Option<&str> {
+    let rest = error.strip_prefix("AttributeError: '")?;
+    let (class, tail) = rest.split_once('\'')?;
+    tail.starts_with(" object has no attribute '")
+        .then_some(class)
+}
+
+/// Whether the stream builds fitted objects of a class named `class` and every one of their
+/// states holds `attribute` (a repaired file: `fix` set it on each). Fitted as scikit-learn's
+/// `check_is_fitted` decides it: some attribute ends with `_` (and does not start with `__`);
+/// an unfitted template (a `ColumnTransformer`'s `transformers`) is never called.
+fn held_all_have(trace: &Trace<'_>, class: &str, attribute: &str) -> bool {
+    let mut seen = false;
+    for &id in &trace.calls {
+        let Some(Node::Object(o)) = trace.nodes.get(id.index()) else {
+            continue;
+        };
+        if usage::class_of(trace, o).is_none_or(|((_, n), _)| n != class) {
+            continue;
+        }
+        let mut keys = std::collections::HashSet::new();
+        let known = o
+            .state
+            .iter()
+            .all(|s| usage::state_keys(trace, *s, &mut keys).is_some());
+        if !known || o.state.is_empty() {
+            return false;
+        }
+        let fitted = keys
+            .iter()
+            .any(|k| k.ends_with('_') && !k.starts_with("__"));
+        if !fitted {
+            continue;
+        }
+        if !keys.contains(attribute) {
+            return false;
+        }
+        seen = true;
+    }
+    seen
 }

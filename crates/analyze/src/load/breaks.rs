@@ -213,11 +213,16 @@ fn detect_use_time<'k>(trace: &Trace<'_>, brk: &'k Break, out: &mut Vec<Fired<'k
         return;
     };
     let has = brk.detect_str("state_key");
+    // An attribute `fit` sets (private `_x`, or fitted `x_`), unlike a hyper-parameter that
+    // every instance holds, is only read from a fitted object: an unfitted template (the
+    // `transformers` a `ColumnTransformer` clones) never runs `transform`.
+    let set_by_fit = lacks.starts_with('_') || lacks.ends_with('_');
     for (o, n) in objects_of(trace, pattern) {
         for (&state, &at) in o.state.iter().zip(&o.built_at) {
             if !matches!(trace.node(state), Some(Node::Dict(_)))
                 || dict_value(trace, state, lacks).is_some()
                 || has.is_some_and(|k| dict_value(trace, state, k).is_none())
+                || (set_by_fit && !fitted(trace, state))
             {
                 continue;
             }
@@ -232,6 +237,17 @@ fn detect_use_time<'k>(trace: &Trace<'_>, brk: &'k Break, out: &mut Vec<Fired<'k
             return;
         }
     }
+}
+
+/// Whether a dict state is a fitted scikit-learn estimator's, as `check_is_fitted` decides
+/// it: some attribute ends with `_` and does not start with `__`.
+fn fitted(trace: &Trace<'_>, state: Value) -> bool {
+    let Some(Node::Dict(items)) = trace.node(state) else {
+        return false;
+    };
+    items.iter().any(|(k, _)| {
+        matches!(trace.node(*k), Some(Node::Str(s)) if s.ends_with(b"_") && !s.starts_with(b"__"))
+    })
 }
 
 /// Code pickled by value (cloudpickle's `_builtin_type('CodeType')(...)`): the number of
@@ -539,11 +555,14 @@ pub(crate) fn detect_silent(
         // `owner_suffix`: only objects held under `owner_key` by an object whose class name
         // ends so (a classifier's `tree_`; regressor trees store values, not counts).
         let owned = owned_by(trace, brk);
+        // `state_value`: the break depends on what the model was fitted with (AdaBoost's
+        // `algorithm`), so the key must hold that string.
+        let wanted = brk.detect_str("state_value");
         let hit = trace.calls.iter().find_map(|&id| {
             let Some(Node::Object(o)) = trace.nodes.get(id.index()) else {
                 return None;
             };
-            let (m, n) = callee(trace, o)?;
+            let ((m, n), _) = super::usage::class_of(trace, o)?;
             if !matches_global(pattern, m, n) {
                 return None;
             }
@@ -553,7 +572,13 @@ pub(crate) fn detect_silent(
             o.state
                 .iter()
                 .zip(&o.built_at)
-                .find(|(s, _)| dict_value(trace, **s, key).is_some())
+                .find(|(s, _)| {
+                    dict_value(trace, **s, key).is_some_and(|v| {
+                        wanted.is_none_or(|w| {
+                            matches!(trace.node(v), Some(Node::Str(x)) if x.as_ref() == w.as_bytes())
+                        })
+                    })
+                })
                 .map(|(_, &at)| at)
         });
         let Some(offset) = hit else { continue };
@@ -580,6 +605,34 @@ pub(crate) fn detect_silent(
         });
     }
     out
+}
+
+/// Whether the break atlas's class-wide silent entries for `class` (`module:Name`), written
+/// by `producer` and loaded by `target`, are known to depend on the object's state: a silent
+/// break of `breaks.toml` with `explains_atlas_silent` and a `state_value` condition covers
+/// the pair. Then those breaks, which [`detect_silent`] checks against the state, replace
+/// the atlas entry: an object none of them fires on (an AdaBoost model fitted with SAMME)
+/// does not get the atlas's difference (a SAMME.R model's).
+pub(crate) fn atlas_silent_explained(
+    knowledge: &Knowledge,
+    class: &str,
+    producer: &str,
+    target: &str,
+) -> bool {
+    knowledge.breaks.iter().any(|b| {
+        b.kind == BreakKind::Silent
+            && b.extra
+                .get("explains_atlas_silent")
+                .and_then(toml::Value::as_bool)
+                == Some(true)
+            && b.detect_str("state_value").is_some()
+            && b.affects.iter().any(|a| a == class)
+            && in_range(target, &b.since, &b.until)
+            && {
+                let (since, until) = b.producer_range();
+                in_range(producer, since, until)
+            }
+    })
 }
 
 /// With `owner_suffix`/`owner_key` in a break's `detect`: the nodes held under that key by

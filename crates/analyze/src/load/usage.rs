@@ -12,12 +12,12 @@ use vm::{CallKind, Node, Object, Trace, Value};
 
 use super::{Trouble, TroubleKind};
 
-/// scikit-learn's `check_is_fitted` message (sklearn/utils/validation.py, 0.22 to 1.9),
-/// with the estimator's class name.
-fn not_fitted(name: &str) -> String {
-    format!(
-        "sklearn.exceptions.NotFittedError: This {name} instance is not fitted yet. Call 'fit' with appropriate arguments before using this estimator."
-    )
+/// scikit-learn's `check_is_fitted` message for the target's release, with the estimator's
+/// class name (`messages.toml`: `sklearn-not-fitted`).
+fn not_fitted(version: Option<&str>, name: &str) -> String {
+    knowledge::Knowledge::get()
+        .message("sklearn-not-fitted", version, name)
+        .unwrap_or_else(|| "sklearn.exceptions.NotFittedError".to_owned())
 }
 
 /// The class an object is an instance of, and whether the loader called the class (so that
@@ -162,6 +162,7 @@ pub(crate) fn detect(
 ) -> Vec<Trouble> {
     let mut out: Vec<Trouble> = Vec::new();
     let mut seen: HashMap<(String, String, String, bool), ()> = HashMap::new();
+    let sklearn = super::target_version(resolver.env(), "scikit-learn");
     let roots: Vec<Value> = trace.pickles.iter().filter_map(|p| p.root).collect();
     for &id in &trace.calls {
         let Some(Node::Object(o)) = trace.nodes.get(id.index()) else {
@@ -232,7 +233,7 @@ pub(crate) fn detect(
                 Some(Raises::NotFitted(attr)) => (
                     "not-fitted",
                     attr,
-                    not_fitted(short),
+                    not_fitted(sklearn.as_deref(), short),
                     "`fit`",
                     u.method.as_str(),
                     false,

@@ -2,7 +2,9 @@
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
 pub(crate) mod canonical;
+pub(crate) mod fix;
 pub(crate) mod matrix;
+pub(crate) mod toy;
 
 use std::path::{Path, PathBuf};
 

@@ -198,9 +198,13 @@ impl Session {
                 if after.verdict == Verdict::Fails {
                     outcome.refusal =
                         Some(refusal::refusal(&after, &plan, &mut resolver, knowledge));
-                } else if let Some(error) = at_use {
+                } else if let Some((reason, known)) = at_use {
                     let mut r = refusal::refusal(&after, &plan, &mut resolver, knowledge);
-                    r.reason = RefusalReason::FailsAtUse(error);
+                    r.reason = reason;
+                    // The knowledge base's word on the break comes first.
+                    if let Some(a) = known {
+                        r.advice.insert(0, a);
+                    }
                     outcome.refusal = Some(r);
                 }
                 outcome.after = Some(after);
@@ -258,36 +262,57 @@ fn state_repairs(
     out
 }
 
-/// The error the repaired file's first use would still raise: a use-time break of the
-/// knowledge base that `check` still finds (its risk message names the error). Every kind
-/// of use-time trouble `check` reports belongs here, so that `fix` never writes a file whose
-/// first `predict` fails.
+/// Why the repaired file would still go wrong after it loads: a use-time break of the
+/// knowledge base that `check` still finds (its risk message names the error), or a silent
+/// one no applied repair answers. Every kind of use-time and silent trouble `check` reports
+/// belongs here, so that `fix` never writes a file whose first `predict` fails or differs.
+/// With it, the knowledge base's advice on the break, when it is one of its breaks.
 fn fails_at_use(
     p: &Prediction,
     knowledge: &knowledge::Knowledge,
     applied: &[StateRepair],
-) -> Option<String> {
+) -> Option<(RefusalReason, Option<Advice>)> {
     // The schema diff against the target's source and the atlas's observed breaks: a method
     // that raises, or outputs that differ from the writer's. A silent break is detected from
-    // the producer's version, which a repair leaves as it was: the repair that answers it
-    // settles it.
+    // the producer's version and the state's values, which a repair leaves as they were: only
+    // the repair that answers it settles it (a default `fix` writes for a missing attribute
+    // is not what the model was fitted with, so it never settles a difference).
     if let Some(t) = p.troubles.iter().find(|t| {
         t.kind == analyze::load::TroubleKind::Use
             || (t.kind == analyze::load::TroubleKind::Silent
                 && !applied.iter().any(|r| r.id() == t.code))
     }) {
-        return Some(match t.kind {
-            analyze::load::TroubleKind::Silent => format!("silently different: {}", t.message),
-            _ => t.error.clone().unwrap_or_else(|| t.message.clone()),
-        });
+        let known = knowledge
+            .breaks
+            .iter()
+            .find(|b| b.id == t.code)
+            .map(|b| Advice::KnownBreak {
+                global: b.affects.first().cloned().unwrap_or_default(),
+                id: b.id.clone(),
+                fix: b.fix.clone(),
+            });
+        let reason = match t.kind {
+            analyze::load::TroubleKind::Silent => {
+                let what = t
+                    .message
+                    .strip_prefix("loads and runs, but ")
+                    .unwrap_or(&t.message);
+                let what = what.strip_prefix("outputs differ: ").unwrap_or(what);
+                RefusalReason::Differs(format!("[{}] {what}", t.code))
+            }
+            _ => RefusalReason::FailsAtUse(t.error.clone().unwrap_or_else(|| t.message.clone())),
+        };
+        return Some((reason, known));
     }
     p.risks.iter().find_map(|r| {
         let b = knowledge.breaks.iter().find(|b| b.id == r.code)?;
         (b.kind == knowledge::BreakKind::UseTime).then(|| {
-            r.message
+            let error = r
+                .message
                 .split_once(": ")
                 .map_or(r.message.as_str(), |(_, e)| e)
-                .to_owned()
+                .to_owned();
+            (RefusalReason::FailsAtUse(error), None)
         })
     })
 }

@@ -16,6 +16,10 @@ pub enum RefusalReason {
     NothingToRepair,
     /// The repaired file loads, but its first use would raise this error.
     FailsAtUse(String),
+    /// The repaired file loads and runs, but its outputs would differ from the writer's: a
+    /// silent break no repair answers (what the model was fitted with, such as AdaBoost's
+    /// SAMME.R, no longer means the same in the target).
+    Differs(String),
 }
 
 impl std::fmt::Display for RefusalReason {
@@ -25,6 +29,12 @@ impl std::fmt::Display for RefusalReason {
             RefusalReason::StillFails(e) => write!(f, "still fails: {e}"),
             RefusalReason::NothingToRepair => f.write_str("nothing to repair"),
             RefusalReason::FailsAtUse(e) => write!(f, "loads, then fails at first use: {e}"),
+            RefusalReason::Differs(what) => {
+                write!(
+                    f,
+                    "loads, but its outputs would differ from the writer's: {what}"
+                )
+            }
         }
     }
 }

@@ -117,12 +117,15 @@ pub fn text(out: &mut impl Write, env: &pyenv::Environment, o: &FixOutcome) -> i
     Ok(())
 }
 
+/// A prediction as `check --format json` words it: its troubles (at load, at first use,
+/// silent) with the same fields, so that a front end reads both documents alike.
 fn prediction_json(p: &Prediction) -> serde_json::Value {
     json!({
         "loader": p.loader,
         "verdict": p.verdict,
         "error": p.error,
         "risks": p.risks,
+        "troubles": p.troubles,
     })
 }
 
