@@ -66,7 +66,7 @@ fn envs() -> Option<BTreeMap<String, PathBuf>> {
 const AGREE_AT_LEAST: usize = 864;
 /// Of those, rows found without the atlas's own entries (from the target's source and
 /// `breaks.toml`), at least.
-const FROM_SOURCE_AT_LEAST: usize = 810;
+const FROM_SOURCE_AT_LEAST: usize = 812;
 /// Rows where check claims something the atlas contradicts, at most.
 const WRONG_AT_MOST: usize = 0;
 
