@@ -165,6 +165,9 @@ pub struct ScanOptions {
     /// Leave each member's trace allocated rather than free it node by node: for a process
     /// that exits right after the scan (the CLI). Long-lived callers keep the default, false.
     pub forget_traces: bool,
+    /// Run the symbolic machine on every member, even plain data that the plain-data pass
+    /// (`vm::plain`) would only count. The reports are the same; tests compare them.
+    pub full_graph: bool,
 }
 
 /// Whether the pickle members of one file (a torch zip's pickles, an npz's object arrays)
@@ -205,6 +208,7 @@ impl Default for ScanOptions {
             read: ReadMode::read(),
             parallel_members: ParallelMembers::Auto,
             forget_traces: false,
+            full_graph: false,
         }
     }
 }
@@ -333,7 +337,11 @@ fn data_only_findings(
         .into_iter()
         .map(whole)
         .collect();
-    let as_pickle = vm::run_scan(data, opts.limits.budgets);
+    let as_pickle = if opts.full_graph {
+        vm::run_mode(data, opts.limits.budgets, vm::Mode::Scan, &mut vm::NoHooks)
+    } else {
+        vm::run_scan(data, opts.limits.budgets)
+    };
     let pickle_findings = security::scan(&as_pickle, &opts.policy);
     if pickle_findings.iter().any(|f| {
         ![
@@ -423,7 +431,11 @@ pub fn scan_candidates(
 /// threads when [`ScanOptions::parallel_members`] says so.
 fn member_findings(pickles: &[&container::Member<'_>], opts: &ScanOptions) -> Vec<LocatedFinding> {
     let one = |m: &&container::Member<'_>| {
-        let run = members::run_for_scan(m, opts.limits.budgets);
+        let run = if opts.full_graph {
+            members::run_scan_mode(m, opts.limits.budgets)
+        } else {
+            members::run_for_scan(m, opts.limits.budgets)
+        };
         let found = security::scan(&run.trace, &opts.policy)
             .into_iter()
             .map(|finding| LocatedFinding {
@@ -543,7 +555,7 @@ pub mod fuzzing {
     /// On any disagreement, naming it.
     pub fn modes_agree_with(data: &[u8], budgets: vm::Budgets) {
         let full = vm::run_with(data, budgets);
-        let scan = vm::run_scan(data, budgets);
+        let scan = vm::run_mode(data, budgets, vm::Mode::Scan, &mut vm::NoHooks);
         // Compared as printed: a NaN root is the same NaN in both, yet not equal to itself.
         let shown = |t: &vm::Trace<'_>| format!("{:?}\n{:?}", t.pickles, t.globals);
         assert_eq!(shown(&full), shown(&scan), "pickles or globals differ");
