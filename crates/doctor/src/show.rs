@@ -476,7 +476,11 @@ fn write_json(
     Ok(())
 }
 
-fn write_stats(out: &mut impl Write, trace: &Trace<'_>) -> IoResult<()> {
+/// The lines `show --stats` prints for one pickle stream's trace.
+///
+/// # Errors
+/// Writing fails.
+pub fn write_stats(out: &mut impl Write, trace: &Trace<'_>) -> IoResult<()> {
     let protocols: Vec<String> = trace
         .pickles
         .iter()

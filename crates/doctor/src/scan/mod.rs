@@ -571,6 +571,120 @@ pub mod fuzzing {
         let a = analyze::security::scan(&full, &policy);
         let b = analyze::security::scan(&scan, &policy);
         assert_eq!(a, b, "findings differ between the full and the scan mode");
+        plain_agrees_with(data, budgets);
+    }
+
+    /// Checks the plain-data pass (`vm::plain`) against the full machine under `budgets`, and
+    /// returns whether the pass applied. When it says `data` is plain, the full run must read
+    /// every pickle to its STOP, up to the last byte, with no error, global, call, side
+    /// effect or trailing bytes, and agree on every pickle's extent, protocol, op count and
+    /// memo entries, on the ops, items and value nodes, on every finding (none) and on the
+    /// text of `show --stats`.
+    ///
+    /// # Panics
+    /// On any disagreement, naming it.
+    pub fn plain_agrees_with(data: &[u8], budgets: vm::Budgets) -> bool {
+        let Some(plain) = vm::run_plain(data, budgets) else {
+            return false;
+        };
+        let full = vm::run_with(data, budgets);
+        assert!(
+            full.error().is_none(),
+            "plain, yet the machine fails: {:?}",
+            full.error()
+        );
+        assert!(full.globals.is_empty(), "plain, yet the machine names globals");
+        assert!(full.calls.is_empty(), "plain, yet the machine calls");
+        assert!(
+            full.side_effects.is_empty(),
+            "plain, yet the machine records side effects"
+        );
+        assert_eq!(full.trailing, None, "plain, yet the machine sees trailing bytes");
+        assert_eq!(plain.mode, vm::Mode::Plain);
+        assert_eq!(full.pickles.len(), plain.pickles.len(), "pickle counts differ");
+        for (f, p) in full.pickles.iter().zip(&plain.pickles) {
+            assert!(f.root.is_some(), "plain, yet a pickle has no root");
+            let shown = |r: &vm::PickleRun| {
+                format!(
+                    "{} {} {:?} {} {} {:?} {:?} {:?}",
+                    r.start,
+                    r.end,
+                    r.protocol,
+                    r.ops,
+                    r.memo_entries,
+                    r.error,
+                    r.parent,
+                    r.py2_non_ascii
+                )
+            };
+            assert_eq!(shown(f), shown(p), "pickles differ");
+        }
+        assert_eq!(
+            full.pickles.last().map(|p| p.end),
+            Some(data.len() as u64),
+            "plain, yet the pickles end before the data"
+        );
+        assert_eq!(
+            (full.ops, full.items, full.nodes.len()),
+            (plain.ops, plain.items, plain.value_nodes()),
+            "counts differ"
+        );
+        let policy = super::default_policy();
+        let a = analyze::security::scan(&full, &policy);
+        let b = analyze::security::scan(&plain, &policy);
+        assert_eq!(a, b, "findings differ between the full run and the plain pass");
+        let stats = |t: &vm::Trace<'_>| {
+            let mut out = Vec::new();
+            crate::show::write_stats(&mut out, t).expect("writing to memory");
+            String::from_utf8(out).expect("stats are UTF-8")
+        };
+        assert_eq!(stats(&full), stats(&plain), "show --stats differs");
+        true
+    }
+
+    /// Checks, for a whole file, that `scan` (its JSON report) and `show --stats` (its text
+    /// or its error) come out the same with and without the plain-data pass, and
+    /// [`plain_agrees_with`] on the whole bytes and on every pickle member, under the
+    /// default budgets. Returns whether the pass applied to any of them.
+    ///
+    /// # Panics
+    /// On any disagreement, naming it.
+    pub fn file_plain_agrees(data: &[u8]) -> bool {
+        let budgets = vm::Budgets::default();
+        let mut applied = plain_agrees_with(data, budgets);
+        let limits = crate::Limits::default();
+        if let Ok(opened) = container::open_as_loader(data, &limits.inflate) {
+            for m in opened.pickles() {
+                applied |= plain_agrees_with(&m.data, budgets);
+            }
+        }
+        let report = |full_graph: bool| {
+            let opts = ScanOptions {
+                full_graph,
+                ..ScanOptions::default()
+            };
+            let mut out = Vec::new();
+            crate::render::scan_json(&mut out, &[scan_bytes(data, "f", &opts)])
+                .expect("writing to memory");
+            String::from_utf8(out).expect("JSON is UTF-8")
+        };
+        assert_eq!(report(false), report(true), "scan reports differ");
+        let stats = |full_graph: bool| {
+            let opts = crate::show::ShowOptions {
+                format: crate::show::ShowFormat::Stats,
+                full_graph,
+                ..crate::show::ShowOptions::default()
+            };
+            let mut out = Vec::new();
+            let r = crate::show::show(&mut out, data, "f", &opts);
+            format!(
+                "{}\n{:?}",
+                String::from_utf8_lossy(&out),
+                r.map_err(|e| e.to_string())
+            )
+        };
+        assert_eq!(stats(false), stats(true), "show --stats differs");
+        applied
     }
 
     /// Opens `data` as `scan` does and checks [`modes_agree_with`] on every pickle member
