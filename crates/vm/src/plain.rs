@@ -118,10 +118,12 @@ const MAX_COUNT4: u32 = 1 << 31;
 /// How far past the memo's end a PUT may write before the pass gives up.
 const MAX_MEMO_SKIP: usize = 1024;
 
-/// State of one pickle.
+/// State kept across the pickles of a stream (buffers are reused).
 struct Pass<'d> {
     data: &'d [u8],
     pos: usize,
+    /// Kinds on the stack: a buffer whose first `sp` bytes are live (the stack pointer is a
+    /// local of [`Pass::pickle`]); it grows, up to the stack budget, only when full.
     stack: Vec<u8>,
     marks: Vec<usize>,
     memo: Vec<u8>,
@@ -148,7 +150,7 @@ pub fn summarize(data: &[u8], budgets: Budgets) -> Option<Plain> {
     let mut pass = Pass {
         data,
         pos: 0,
-        stack: Vec::with_capacity(64),
+        stack: vec![0; 256.min(budgets.max_stack)],
         marks: Vec::with_capacity(16),
         memo: Vec::new(),
         memo_entries: 0,
@@ -188,233 +190,338 @@ pub fn summarize(data: &[u8], budgets: Budgets) -> Option<Plain> {
 impl Pass<'_> {
     /// Runs one pickle from `self.pos` through its STOP. Returns its first PROTO and its op
     /// count, or `None` to give up.
+    ///
+    /// The loop keeps its state in locals and reads arguments through macros: kept in
+    /// registers, the commonest ops cost a few instructions each.
     #[allow(
         clippy::too_many_lines,
         reason = "one arm per opcode reads best as one match, as in the machine"
     )]
     fn pickle(&mut self) -> Option<(Option<u8>, u64)> {
-        self.stack.clear();
-        self.marks.clear();
-        self.memo.clear();
-        self.memo_entries = 0;
+        let data = self.data;
+        let (max_stack, max_memo, max_nesting) = (self.max_stack, self.max_memo, self.max_nesting);
+        let stack = &mut self.stack;
+        let marks = &mut self.marks;
+        let memo = &mut self.memo;
+        marks.clear();
+        memo.clear();
+        let mut pos = self.pos;
+        let mut sp = 0usize;
+        let mut memo_entries = 0usize;
+        let mut nodes = self.nodes;
+        let mut items = self.items;
         let mut protocol = None;
         let mut ops = 0u64;
-        let data = self.data;
+
+        // `n` bytes of argument.
+        macro_rules! take {
+            ($n:expr) => {{
+                let end = pos.checked_add($n)?;
+                let s = data.get(pos..end)?;
+                pos = end;
+                s
+            }};
+        }
+        macro_rules! byte {
+            () => {{
+                let b = *data.get(pos)?;
+                pos += 1;
+                b
+            }};
+        }
+        macro_rules! le {
+            ($t:ty, $n:expr) => {{
+                let b: [u8; $n] = take!($n).try_into().ok()?;
+                <$t>::from_le_bytes(b)
+            }};
+        }
+        // A 4-byte count, signed or not: large ones (and negative ones) go to the machine.
+        macro_rules! count4 {
+            () => {{
+                let n = le!(u32, 4);
+                if n >= MAX_COUNT4 {
+                    return None;
+                }
+                n as usize
+            }};
+        }
+        macro_rules! count8 {
+            () => {
+                usize::try_from(le!(u64, 8)).ok()?
+            };
+        }
+        macro_rules! fence {
+            () => {
+                marks.last().copied().unwrap_or(0)
+            };
+        }
+        // The top of the stack, above the fence.
+        macro_rules! top {
+            () => {{
+                if sp <= fence!() {
+                    return None;
+                }
+                *stack.get(sp - 1)?
+            }};
+        }
+        // Pops the top MARK: its stack position and how many values lie above it.
+        macro_rules! pop_mark {
+            () => {{
+                let x = marks.pop()?;
+                (x, sp.checked_sub(x)?)
+            }};
+        }
+        macro_rules! node {
+            ($k:expr) => {{
+                nodes += 1;
+                $k
+            }};
+        }
+        // A UTF-8 string (strict UTF-8: the rarer surrogates go to the machine).
+        macro_rules! string {
+            ($n:expr) => {{
+                let s = take!($n);
+                if !s.is_ascii() && std::str::from_utf8(s).is_err() {
+                    return None;
+                }
+                node!(K_STR)
+            }};
+        }
+        // LONG1/LONG4: an int in 8 bytes is a scalar, a longer one a node.
+        macro_rules! long {
+            ($n:expr) => {{
+                let n = $n;
+                take!(n);
+                if n > 8 {
+                    nodes += 1;
+                }
+                K_INT
+            }};
+        }
+        macro_rules! get {
+            ($i:expr) => {
+                match memo.get($i) {
+                    Some(&k) if k != UNSET => k,
+                    _ => return None,
+                }
+            };
+        }
+        // Stores a kind in the memo, densely. The machine keeps an index below twice its
+        // dense length plus 1024 dense; this bound is inside that and grows the memo by at
+        // most `MAX_MEMO_SKIP` slots per op.
+        macro_rules! put {
+            ($i:expr, $k:expr) => {{
+                let (i, k): (usize, u8) = ($i, $k);
+                if memo_entries >= max_memo {
+                    return None;
+                }
+                if i == memo.len() {
+                    memo.push(k);
+                    memo_entries += 1;
+                } else {
+                    if i > memo.len() {
+                        if i - memo.len() >= MAX_MEMO_SKIP {
+                            return None;
+                        }
+                        memo.resize(i + 1, UNSET);
+                    }
+                    if std::mem::replace(memo.get_mut(i)?, k) == UNSET {
+                        memo_entries += 1;
+                    }
+                }
+            }};
+        }
+
         loop {
-            let op = *data.get(self.pos)?;
-            self.pos += 1;
+            let op = byte!();
             ops += 1;
             let kind = match op {
                 // Counted strings: the commonest ops of data pickles come first.
                 0x8c => {
-                    let n = usize::from(self.u8()?);
-                    self.string(n)?
+                    let n = usize::from(byte!());
+                    string!(n)
                 }
-                b'X' => {
-                    let n = self.count4()?;
-                    self.string(n)?
-                }
-                0x8d => {
-                    let n = self.count8()?;
-                    self.string(n)?
-                }
+                b'X' => string!(count4!()),
+                0x8d => string!(count8!()),
                 0x94 => {
                     // MEMOIZE
-                    let top = self.top()?;
-                    self.put(self.memo_entries, top)?;
+                    let top = top!();
+                    put!(memo_entries, top);
                     continue;
                 }
-                b'h' => {
-                    let i = usize::from(self.u8()?);
-                    self.get(i)?
-                }
-                b'j' => {
-                    let i = self.u32()? as usize;
-                    self.get(i)?
-                }
+                b'h' => get!(usize::from(byte!())),
+                b'j' => get!(le!(u32, 4) as usize),
                 b'q' => {
-                    let i = usize::from(self.u8()?);
-                    let top = self.top()?;
-                    self.put(i, top)?;
+                    let i = usize::from(byte!());
+                    put!(i, top!());
                     continue;
                 }
                 b'r' => {
-                    let i = self.u32()? as usize;
-                    let top = self.top()?;
-                    self.put(i, top)?;
+                    let i = le!(u32, 4) as usize;
+                    put!(i, top!());
                     continue;
                 }
                 b'K' => {
-                    self.skip(1)?;
+                    take!(1);
                     K_INT
                 }
                 b'M' => {
-                    self.skip(2)?;
+                    take!(2);
                     K_INT
                 }
                 b'J' => {
-                    self.skip(4)?;
+                    take!(4);
                     K_INT
                 }
                 b'G' => {
-                    self.skip(8)?;
+                    take!(8);
                     K_FLOAT
                 }
                 b'N' => K_NONE,
                 0x88 | 0x89 => K_BOOL,
-                0x8a => {
-                    let n = usize::from(self.u8()?);
-                    self.long(n)?
-                }
-                0x8b => {
-                    let n = self.count4()?;
-                    self.long(n)?
-                }
+                0x8a => long!(usize::from(byte!())),
+                0x8b => long!(count4!()),
                 b'C' => {
-                    let n = usize::from(self.u8()?);
-                    self.bytes(n, K_BYTES)?
+                    let n = usize::from(byte!());
+                    take!(n);
+                    node!(K_BYTES)
                 }
                 b'B' => {
-                    let n = self.count4()?;
-                    self.bytes(n, K_BYTES)?
+                    take!(count4!());
+                    node!(K_BYTES)
                 }
                 0x8e => {
-                    let n = self.count8()?;
-                    self.bytes(n, K_BYTES)?
+                    take!(count8!());
+                    node!(K_BYTES)
                 }
                 0x96 => {
-                    let n = self.count8()?;
-                    self.bytes(n, K_BYTEARRAY)?
+                    take!(count8!());
+                    node!(K_BYTEARRAY)
                 }
 
                 // Containers.
-                b'}' => self.node(K_DICT),
-                b']' => self.node(K_LIST),
-                b')' => self.node(K_TUPLE),
-                0x8f => self.node(K_SET),
+                b'}' => node!(K_DICT),
+                b']' => node!(K_LIST),
+                b')' => node!(K_TUPLE),
+                0x8f => node!(K_SET),
                 0x85..=0x87 => {
                     let n = usize::from(op - 0x84);
-                    let len = self.stack.len();
-                    if len < self.fence() + n {
+                    if sp < fence!() + n {
                         return None;
                     }
-                    let kind = tuple_kind(&self.stack[len - n..]);
-                    self.stack.truncate(len - n);
-                    self.items += n;
-                    self.node(kind)
+                    sp -= n;
+                    items += n;
+                    node!(tuple_kind(stack.get(sp..sp + n)?))
                 }
                 b't' => {
-                    let (x, n) = self.pop_mark()?;
-                    let kind = tuple_kind(self.stack.get(x..)?);
-                    self.items += n;
-                    self.stack.truncate(x);
-                    self.node(kind)
+                    let (x, n) = pop_mark!();
+                    let kind = tuple_kind(stack.get(x..sp)?);
+                    items += n;
+                    sp = x;
+                    node!(kind)
                 }
                 b'l' => {
-                    let (x, n) = self.pop_mark()?;
-                    self.items += n;
-                    self.stack.truncate(x);
-                    self.node(K_LIST)
+                    let (x, n) = pop_mark!();
+                    items += n;
+                    sp = x;
+                    node!(K_LIST)
                 }
                 0x91 => {
                     // FROZENSET
-                    let (x, n) = self.pop_mark()?;
-                    if !all_hashable(self.stack.get(x..)?) {
+                    let (x, n) = pop_mark!();
+                    if !all_hashable(stack.get(x..sp)?) {
                         return None;
                     }
-                    self.items += n;
-                    self.stack.truncate(x);
-                    self.node(K_FROZENSET)
+                    items += n;
+                    sp = x;
+                    node!(K_FROZENSET)
                 }
                 b'd' => {
-                    let (x, n) = self.pop_mark()?;
-                    if n % 2 != 0 || !keys_hashable(self.stack.get(x..)?) {
+                    let (x, n) = pop_mark!();
+                    if n % 2 != 0 || !keys_hashable(stack.get(x..sp)?) {
                         return None;
                     }
                     // The machine counts a DICT's keys and values, a SETITEMS's pairs.
-                    self.items += n;
-                    self.stack.truncate(x);
-                    self.node(K_DICT)
+                    items += n;
+                    sp = x;
+                    node!(K_DICT)
                 }
                 b'a' => {
                     // APPEND: the list is below the item, both above the fence.
-                    let len = self.stack.len();
-                    if len < self.fence() + 2 || self.stack[len - 2] != K_LIST {
+                    if sp < fence!() + 2 || *stack.get(sp - 2)? != K_LIST {
                         return None;
                     }
-                    self.items += 1;
-                    self.stack.truncate(len - 1);
+                    items += 1;
+                    sp -= 1;
                     continue;
                 }
                 b'e' | 0x90 => {
                     // APPENDS, ADDITEMS: the target just below the MARK, above the fence.
-                    let (x, n) = self.pop_mark()?;
+                    let (x, n) = pop_mark!();
                     let target = if op == b'e' { K_LIST } else { K_SET };
-                    if x <= self.fence() || self.stack[x - 1] != target {
+                    if x <= fence!() || *stack.get(x - 1)? != target {
                         return None;
                     }
-                    if target == K_SET && !all_hashable(self.stack.get(x..)?) {
+                    if target == K_SET && !all_hashable(stack.get(x..sp)?) {
                         return None;
                     }
-                    self.items += n;
-                    self.stack.truncate(x);
+                    items += n;
+                    sp = x;
                     continue;
                 }
                 b's' => {
-                    let len = self.stack.len();
-                    if len < self.fence() + 3
-                        || self.stack[len - 3] != K_DICT
-                        || self.stack[len - 2] >= UNHASHABLE
+                    if sp < fence!() + 3
+                        || *stack.get(sp - 3)? != K_DICT
+                        || *stack.get(sp - 2)? >= UNHASHABLE
                     {
                         return None;
                     }
-                    self.items += 1;
-                    self.stack.truncate(len - 2);
+                    items += 1;
+                    sp -= 2;
                     continue;
                 }
                 b'u' => {
-                    let (x, n) = self.pop_mark()?;
-                    if x <= self.fence()
-                        || self.stack[x - 1] != K_DICT
+                    let (x, n) = pop_mark!();
+                    if x <= fence!()
+                        || *stack.get(x - 1)? != K_DICT
                         || n % 2 != 0
-                        || !keys_hashable(self.stack.get(x..)?)
+                        || !keys_hashable(stack.get(x..sp)?)
                     {
                         return None;
                     }
-                    self.items += n / 2;
-                    self.stack.truncate(x);
+                    items += n / 2;
+                    sp = x;
                     continue;
                 }
 
                 // Stack.
                 b'(' => {
-                    if self.marks.len() >= self.max_nesting {
+                    if marks.len() >= max_nesting {
                         return None;
                     }
-                    self.marks.push(self.stack.len());
+                    marks.push(sp);
                     continue;
                 }
                 b'0' => {
                     // POP drops the top MARK when nothing was pushed after it (as `_pickle.c`).
-                    let len = self.stack.len();
-                    if self.marks.last() == Some(&len) {
-                        self.marks.pop();
+                    if marks.last() == Some(&sp) {
+                        marks.pop();
                     } else {
-                        self.top()?;
-                        self.stack.pop();
+                        top!();
+                        sp -= 1;
                     }
                     continue;
                 }
                 b'1' => {
-                    let (x, _) = self.pop_mark()?;
-                    self.stack.truncate(x);
+                    let (x, _) = pop_mark!();
+                    sp = x;
                     continue;
                 }
-                b'2' => self.top()?,
+                b'2' => top!(),
 
                 // Framing and the end.
                 0x80 => {
-                    let p = self.u8()?;
+                    let p = byte!();
                     if p > HIGHEST_PROTOCOL {
                         return None;
                     }
@@ -422,153 +529,36 @@ impl Pass<'_> {
                     continue;
                 }
                 0x95 => {
-                    let n = self.u64()?;
-                    if n > (data.len() - self.pos) as u64 {
+                    let n = le!(u64, 8);
+                    if n > (data.len() - pos) as u64 {
                         return None;
                     }
                     continue;
                 }
                 b'.' => {
-                    self.top()?;
+                    top!();
+                    self.pos = pos;
+                    self.memo_entries = memo_entries;
+                    self.nodes = nodes;
+                    self.items = items;
                     return Some((protocol, ops));
                 }
                 _ => return None,
             };
-            if self.stack.len() >= self.max_stack {
-                return None;
+            // Push. The buffer grows only when full, and never past the stack budget (the
+            // machine fails a push onto a stack of `max_stack` values).
+            if sp < stack.len() {
+                stack[sp] = kind;
+            } else {
+                if sp >= max_stack {
+                    return None;
+                }
+                let grown = stack.len().saturating_mul(2).clamp(sp + 1, max_stack);
+                stack.resize(grown, 0);
+                *stack.get_mut(sp)? = kind;
             }
-            self.stack.push(kind);
+            sp += 1;
         }
-    }
-
-    /// Pops the top MARK: its stack position and how many values lie above it.
-    #[inline]
-    fn pop_mark(&mut self) -> Option<(usize, usize)> {
-        let x = self.marks.pop()?;
-        Some((x, self.stack.len().checked_sub(x)?))
-    }
-
-    #[inline]
-    fn fence(&self) -> usize {
-        self.marks.last().copied().unwrap_or(0)
-    }
-
-    /// The top of the stack, above the fence.
-    #[inline]
-    fn top(&self) -> Option<u8> {
-        if self.stack.len() <= self.fence() {
-            return None;
-        }
-        self.stack.last().copied()
-    }
-
-    #[inline]
-    fn node(&mut self, kind: u8) -> u8 {
-        self.nodes += 1;
-        kind
-    }
-
-    #[inline]
-    fn take(&mut self, n: usize) -> Option<&[u8]> {
-        let end = self.pos.checked_add(n)?;
-        let s = self.data.get(self.pos..end)?;
-        self.pos = end;
-        Some(s)
-    }
-
-    #[inline]
-    fn skip(&mut self, n: usize) -> Option<()> {
-        self.take(n).map(|_| ())
-    }
-
-    #[inline]
-    fn u8(&mut self) -> Option<u8> {
-        let b = *self.data.get(self.pos)?;
-        self.pos += 1;
-        Some(b)
-    }
-
-    #[inline]
-    fn u32(&mut self) -> Option<u32> {
-        let b: [u8; 4] = self.take(4)?.try_into().ok()?;
-        Some(u32::from_le_bytes(b))
-    }
-
-    #[inline]
-    fn u64(&mut self) -> Option<u64> {
-        let b: [u8; 8] = self.take(8)?.try_into().ok()?;
-        Some(u64::from_le_bytes(b))
-    }
-
-    /// A 4-byte count, signed or not: large ones are left to the machine.
-    #[inline]
-    fn count4(&mut self) -> Option<usize> {
-        let n = self.u32()?;
-        (n < MAX_COUNT4).then_some(n as usize)
-    }
-
-    #[inline]
-    fn count8(&mut self) -> Option<usize> {
-        usize::try_from(self.u64()?).ok()
-    }
-
-    /// A UTF-8 string of `n` bytes (strict UTF-8: the rarer surrogates go to the machine).
-    #[inline]
-    fn string(&mut self, n: usize) -> Option<u8> {
-        let s = self.take(n)?;
-        if !s.is_ascii() && std::str::from_utf8(s).is_err() {
-            return None;
-        }
-        Some(self.node(K_STR))
-    }
-
-    #[inline]
-    fn bytes(&mut self, n: usize, kind: u8) -> Option<u8> {
-        self.skip(n)?;
-        Some(self.node(kind))
-    }
-
-    /// LONG1/LONG4: an int in 8 bytes is a scalar, a longer one a node.
-    #[inline]
-    fn long(&mut self, n: usize) -> Option<u8> {
-        self.skip(n)?;
-        if n > 8 {
-            self.nodes += 1;
-        }
-        Some(K_INT)
-    }
-
-    #[inline]
-    fn get(&self, i: usize) -> Option<u8> {
-        match self.memo.get(i) {
-            Some(&k) if k != UNSET => Some(k),
-            _ => None,
-        }
-    }
-
-    /// Stores a kind in the memo, densely: an index far past the end goes to the machine.
-    #[inline]
-    fn put(&mut self, i: usize, kind: u8) -> Option<()> {
-        if self.memo_entries >= self.max_memo {
-            return None;
-        }
-        if i == self.memo.len() {
-            self.memo.push(kind);
-            self.memo_entries += 1;
-            return Some(());
-        }
-        if i > self.memo.len() {
-            // The machine keeps an index below twice its dense length plus 1024 dense;
-            // this bound is inside that and grows the memo by at most 1024 slots per op.
-            if i - self.memo.len() >= MAX_MEMO_SKIP {
-                return None;
-            }
-            self.memo.resize(i + 1, UNSET);
-        }
-        if std::mem::replace(&mut self.memo[i], kind) == UNSET {
-            self.memo_entries += 1;
-        }
-        Some(())
     }
 }
 
@@ -582,13 +572,15 @@ fn tuple_kind(items: &[u8]) -> u8 {
     }
 }
 
+/// Whether every kind is hashable: they all lie below `UNHASHABLE` (8), so their OR does too,
+/// and any other kind sets a bit of 8 or above.
 #[inline]
 fn all_hashable(items: &[u8]) -> bool {
-    items.iter().all(|&k| k < UNHASHABLE)
+    items.iter().fold(0, |a, &k| a | k) < UNHASHABLE
 }
 
 /// Whether every key of `key, value, key, value, ...` can be hashed.
 #[inline]
 fn keys_hashable(pairs: &[u8]) -> bool {
-    pairs.iter().step_by(2).all(|&k| k < UNHASHABLE)
+    pairs.iter().step_by(2).fold(0, |a, &k| a | k) < UNHASHABLE
 }
