@@ -152,7 +152,9 @@ pub fn summarize(data: &[u8], budgets: Budgets) -> Option<Plain> {
         pos: 0,
         stack: vec![0; 256.min(budgets.max_stack)],
         marks: Vec::with_capacity(16),
-        memo: Vec::new(),
+        // Picklers memoize about one value per 16 bytes: reserved (not touched) up front, the
+        // memo never copies itself while growing.
+        memo: Vec::with_capacity((data.len() / 16).min(budgets.max_memo)),
         memo_entries: 0,
         nodes: 0,
         items: 0,
@@ -207,6 +209,8 @@ impl Pass<'_> {
         memo.clear();
         let mut pos = self.pos;
         let mut sp = 0usize;
+        // The innermost MARK's stack position (0 without one): ops cannot pop below it.
+        let mut fence = 0usize;
         let mut memo_entries = 0usize;
         let mut nodes = self.nodes;
         let mut items = self.items;
@@ -250,15 +254,10 @@ impl Pass<'_> {
                 usize::try_from(le!(u64, 8)).ok()?
             };
         }
-        macro_rules! fence {
-            () => {
-                marks.last().copied().unwrap_or(0)
-            };
-        }
         // The top of the stack, above the fence.
         macro_rules! top {
             () => {{
-                if sp <= fence!() {
+                if sp <= fence {
                     return None;
                 }
                 *stack.get(sp - 1)?
@@ -268,6 +267,7 @@ impl Pass<'_> {
         macro_rules! pop_mark {
             () => {{
                 let x = marks.pop()?;
+                fence = marks.last().copied().unwrap_or(0);
                 (x, sp.checked_sub(x)?)
             }};
         }
@@ -406,7 +406,7 @@ impl Pass<'_> {
                 0x8f => node!(K_SET),
                 0x85..=0x87 => {
                     let n = usize::from(op - 0x84);
-                    if sp < fence!() + n {
+                    if sp < fence + n {
                         return None;
                     }
                     sp -= n;
@@ -448,7 +448,7 @@ impl Pass<'_> {
                 }
                 b'a' => {
                     // APPEND: the list is below the item, both above the fence.
-                    if sp < fence!() + 2 || *stack.get(sp - 2)? != K_LIST {
+                    if sp < fence + 2 || *stack.get(sp - 2)? != K_LIST {
                         return None;
                     }
                     items += 1;
@@ -459,7 +459,7 @@ impl Pass<'_> {
                     // APPENDS, ADDITEMS: the target just below the MARK, above the fence.
                     let (x, n) = pop_mark!();
                     let target = if op == b'e' { K_LIST } else { K_SET };
-                    if x <= fence!() || *stack.get(x - 1)? != target {
+                    if x <= fence || *stack.get(x - 1)? != target {
                         return None;
                     }
                     if target == K_SET && !all_hashable(stack.get(x..sp)?) {
@@ -470,7 +470,7 @@ impl Pass<'_> {
                     continue;
                 }
                 b's' => {
-                    if sp < fence!() + 3
+                    if sp < fence + 3
                         || *stack.get(sp - 3)? != K_DICT
                         || *stack.get(sp - 2)? >= UNHASHABLE
                     {
@@ -482,7 +482,7 @@ impl Pass<'_> {
                 }
                 b'u' => {
                     let (x, n) = pop_mark!();
-                    if x <= fence!()
+                    if x <= fence
                         || *stack.get(x - 1)? != K_DICT
                         || n % 2 != 0
                         || !keys_hashable(stack.get(x..sp)?)
@@ -500,12 +500,14 @@ impl Pass<'_> {
                         return None;
                     }
                     marks.push(sp);
+                    fence = sp;
                     continue;
                 }
                 b'0' => {
                     // POP drops the top MARK when nothing was pushed after it (as `_pickle.c`).
-                    if marks.last() == Some(&sp) {
+                    if !marks.is_empty() && fence == sp {
                         marks.pop();
+                        fence = marks.last().copied().unwrap_or(0);
                     } else {
                         top!();
                         sp -= 1;
