@@ -486,6 +486,10 @@ fn parallel_map<T: Sync, R: Send>(
     f: impl Fn(&T) -> R + Sync + Send,
 ) -> Result<Vec<R>> {
     use rayon::prelude::*;
+    if items.len() <= 1 {
+        // One file (the usual command line): no thread to start.
+        return Ok(items.iter().map(f).collect());
+    }
     let all = || items.par_iter().map(&f).collect::<Vec<_>>();
     match jobs {
         Some(n) => Ok(rayon::ThreadPoolBuilder::new()
