@@ -486,8 +486,9 @@ fn parallel_map<T: Sync, R: Send>(
     f: impl Fn(&T) -> R + Sync + Send,
 ) -> Result<Vec<R>> {
     use rayon::prelude::*;
-    if items.len() <= 1 {
-        // One file (the usual command line): no thread to start.
+    if items.len() <= 1 && jobs.is_none() {
+        // One file (the usual command line): no thread to start here; its members still
+        // go to the global pool, as they would from inside it.
         return Ok(items.iter().map(f).collect());
     }
     let all = || items.par_iter().map(&f).collect::<Vec<_>>();
