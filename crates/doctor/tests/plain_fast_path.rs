@@ -41,7 +41,16 @@ struct Writer<'r> {
     memo: u32,
 }
 
-const TEXTS: &[&str] = &["", "a", "id", "name", "caf\u{e9}", "\u{1f600}", "item-17", "tags"];
+const TEXTS: &[&str] = &[
+    "",
+    "a",
+    "id",
+    "name",
+    "caf\u{e9}",
+    "\u{1f600}",
+    "item-17",
+    "tags",
+];
 
 impl Writer<'_> {
     fn memoize(&mut self) {
@@ -398,11 +407,22 @@ fn random_plain_streams_agree_with_the_full_machine() {
         tiny_plain += u64::from(t);
         mutated_plain += u64::from(p && mutated);
     }
-    eprintln!("plain: {plain}, under tiny budgets: {tiny_plain}, mutated: {mutated_plain} of {total}");
+    eprintln!(
+        "plain: {plain}, under tiny budgets: {tiny_plain}, mutated: {mutated_plain} of {total}"
+    );
     // The generator must exercise the pass, not only its refusals.
-    assert!(plain > total / 3, "only {plain} of {total} streams were plain");
-    assert!(tiny_plain > total / 20, "only {tiny_plain} plain under tiny budgets");
-    assert!(mutated_plain > 50, "only {mutated_plain} mutated streams were plain");
+    assert!(
+        plain > total / 3,
+        "only {plain} of {total} streams were plain"
+    );
+    assert!(
+        tiny_plain > total / 20,
+        "only {tiny_plain} plain under tiny budgets"
+    );
+    assert!(
+        mutated_plain > 50,
+        "only {mutated_plain} mutated streams were plain"
+    );
 }
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -475,7 +495,10 @@ fn hostile_and_benign_corpora_agree_with_the_full_machine() {
     assert!(n > 0, "no corpus file found");
     if std::env::var_os("PICKLE_DOCTOR_FIXTURES").is_some() {
         // `plain/` holds plain data at protocols 0-5; the binary protocols take the pass.
-        assert!(applied > 100, "the pass applied to only {applied} of {n} files");
+        assert!(
+            applied > 100,
+            "the pass applied to only {applied} of {n} files"
+        );
     }
 }
 

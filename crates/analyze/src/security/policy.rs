@@ -243,7 +243,9 @@ impl Policy {
             return Judgement::Denied(d);
         }
         match self.deny_match(module, name) {
-            Some(d) if !self.rules().allow.iter().any(|a| a.overrides(d, &full)) => Judgement::Denied(d),
+            Some(d) if !self.rules().allow.iter().any(|a| a.overrides(d, &full)) => {
+                Judgement::Denied(d)
+            }
             Some(_) => Judgement::Allowed,
             None if self.allowed(module, name) => Judgement::Allowed,
             None => Judgement::Unknown,
@@ -310,7 +312,10 @@ impl Policy {
     #[must_use]
     pub fn allowed(&self, module: &str, name: &str) -> bool {
         let full = format!("{module}.{name}");
-        self.rules().allow.iter().any(|a| matches_allow(&a.pattern, &full))
+        self.rules()
+            .allow
+            .iter()
+            .any(|a| matches_allow(&a.pattern, &full))
     }
 }
 

@@ -598,15 +598,25 @@ pub mod fuzzing {
             "plain, yet the machine fails: {:?}",
             full.error()
         );
-        assert!(full.globals.is_empty(), "plain, yet the machine names globals");
+        assert!(
+            full.globals.is_empty(),
+            "plain, yet the machine names globals"
+        );
         assert!(full.calls.is_empty(), "plain, yet the machine calls");
         assert!(
             full.side_effects.is_empty(),
             "plain, yet the machine records side effects"
         );
-        assert_eq!(full.trailing, None, "plain, yet the machine sees trailing bytes");
+        assert_eq!(
+            full.trailing, None,
+            "plain, yet the machine sees trailing bytes"
+        );
         assert_eq!(plain.mode, vm::Mode::Plain);
-        assert_eq!(full.pickles.len(), plain.pickles.len(), "pickle counts differ");
+        assert_eq!(
+            full.pickles.len(),
+            plain.pickles.len(),
+            "pickle counts differ"
+        );
         for (f, p) in full.pickles.iter().zip(&plain.pickles) {
             assert!(f.root.is_some(), "plain, yet a pickle has no root");
             let shown = |r: &vm::PickleRun| {
@@ -637,7 +647,10 @@ pub mod fuzzing {
         let policy = super::default_policy();
         let a = analyze::security::scan(&full, &policy);
         let b = analyze::security::scan(&plain, &policy);
-        assert_eq!(a, b, "findings differ between the full run and the plain pass");
+        assert_eq!(
+            a, b,
+            "findings differ between the full run and the plain pass"
+        );
         let stats = |t: &vm::Trace<'_>| {
             let mut out = Vec::new();
             crate::show::write_stats(&mut out, t).expect("writing to memory");
