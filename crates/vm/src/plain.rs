@@ -509,7 +509,7 @@ impl Pass<'_> {
                         marks.pop();
                         fence = marks.last().copied().unwrap_or(0);
                     } else {
-                        top!();
+                        let _ = top!();
                         sp -= 1;
                     }
                     continue;
@@ -538,7 +538,7 @@ impl Pass<'_> {
                     continue;
                 }
                 b'.' => {
-                    top!();
+                    let _ = top!();
                     self.pos = pos;
                     self.memo_entries = memo_entries;
                     self.nodes = nodes;

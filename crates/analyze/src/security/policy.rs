@@ -103,7 +103,7 @@ pub enum Judgement<'p> {
 /// The built-in policy ([`Policy::default`]) is parsed from its data once per process, on
 /// first use: a scan of plain data never consults it, and a process that scans one such file
 /// then skips the parse (a tenth of a 2.7 MB `scan`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Policy {
     /// The entries, or `None` for the built-in ones ([`default_rules`]).
     own: Option<Rules>,
@@ -175,12 +175,6 @@ impl Rules {
             allow,
             getattr_refused: file.getattr_refused,
         })
-    }
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Policy { own: None }
     }
 }
 
