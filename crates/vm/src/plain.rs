@@ -220,7 +220,9 @@ impl Pass<'_> {
         // `n` bytes of argument.
         macro_rules! take {
             ($n:expr) => {{
-                let end = pos.checked_add($n)?;
+                // The count first: reading it moves `pos`.
+                let n: usize = $n;
+                let end = pos.checked_add(n)?;
                 let s = data.get(pos..end)?;
                 pos = end;
                 s
