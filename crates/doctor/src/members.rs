@@ -120,12 +120,42 @@ pub fn run<'a>(member: &'a Member<'_>, budgets: Budgets) -> MemberRun<'a> {
     run_mode(member, budgets, vm::Mode::Full)
 }
 
-/// Like [`run`], building only what the security rules read (`vm::Mode::Scan`). A joblib
-/// member still runs in full: its array hook reads the wrappers' states to find the raw
-/// bytes to skip.
+/// Like [`run`], building only what the security rules read: plain data is only counted
+/// (`vm::Mode::Plain`, see `vm::plain`), anything else runs in `vm::Mode::Scan` from the
+/// start. A joblib member that is not plain still runs in full: its array hook reads the
+/// wrappers' states to find the raw bytes to skip (plain data has no BUILD for the hook to
+/// act on).
 #[must_use]
 pub fn run_for_scan<'a>(member: &'a Member<'_>, budgets: Budgets) -> MemberRun<'a> {
+    if let Some(trace) = vm::run_plain(&member.data, budgets) {
+        return MemberRun {
+            trace,
+            arrays: Vec::new(),
+            external_files: Vec::new(),
+        };
+    }
+    run_scan_mode(member, budgets)
+}
+
+/// [`run_for_scan`] without the plain-data pass: the machine in `vm::Mode::Scan` (tests and
+/// [`crate::scan::ScanOptions::full_graph`] compare the two).
+#[must_use]
+pub fn run_scan_mode<'a>(member: &'a Member<'_>, budgets: Budgets) -> MemberRun<'a> {
     run_mode(member, budgets, vm::Mode::Scan)
+}
+
+/// What `show --stats` counts: [`run_for_scan`]'s counts-only trace when the member is plain
+/// data, else the full run of [`run`] (the counts of both are the same).
+#[must_use]
+pub fn run_for_stats<'a>(member: &'a Member<'_>, budgets: Budgets) -> MemberRun<'a> {
+    match vm::run_plain(&member.data, budgets) {
+        Some(trace) => MemberRun {
+            trace,
+            arrays: Vec::new(),
+            external_files: Vec::new(),
+        },
+        None => run(member, budgets),
+    }
 }
 
 fn run_mode<'a>(member: &'a Member<'_>, budgets: Budgets, mode: vm::Mode) -> MemberRun<'a> {

@@ -66,6 +66,9 @@ pub struct ShowOptions {
     /// Leave the value graphs allocated on return: a front end about to exit saves the time
     /// of freeing millions of nodes one by one.
     pub forget_on_return: bool,
+    /// Build the value graph for `--stats` even when the data is plain (the plain-data pass,
+    /// `vm::plain`, only counts). The output is the same; tests compare the two.
+    pub full_graph: bool,
 }
 
 /// Members whose pickle stream stopped early: `(FILE:MEMBER, error)`. What was parsed before
@@ -109,11 +112,21 @@ pub fn show(
             .collect(),
     };
     let budgets = opts.limits.budgets;
+    // `--stats` only counts: plain data needs no value graph. Torch files read their tensors
+    // from the graph, so they always get one.
+    let counts_only =
+        opts.format == ShowFormat::Stats && !opts.full_graph && !is_torch_like(&opened.format);
     let shown_members: Vec<Shown<'_, '_>> = selected
         .into_iter()
         .map(|m| Shown {
             member: m,
-            run: matches!(m.kind, MemberKind::Pickle(_)).then(|| members::run(m, budgets)),
+            run: matches!(m.kind, MemberKind::Pickle(_)).then(|| {
+                if counts_only {
+                    members::run_for_stats(m, budgets)
+                } else {
+                    members::run(m, budgets)
+                }
+            }),
         })
         .collect();
     let tensors = tensor_rows(&opened, &shown_members);
@@ -184,14 +197,7 @@ pub fn locate_tensors(data: &[u8], path: &str, limits: &Limits) -> Result<Vec<Lo
 
 /// Tensors of a torch file, located in the archive.
 fn tensor_rows(opened: &Opened<'_>, shown: &[Shown<'_, '_>]) -> Vec<LocatedTensor> {
-    let torch_like = matches!(
-        opened.format,
-        Format::TorchZip { .. }
-            | Format::TorchScript { .. }
-            | Format::TorchLegacy
-            | Format::TorchTar
-    );
-    if !torch_like {
+    if !is_torch_like(&opened.format) {
         return Vec::new();
     }
     let tar = (opened.format == Format::TorchTar)
@@ -219,6 +225,17 @@ fn tensor_rows(opened: &Opened<'_>, shown: &[Shown<'_, '_>]) -> Vec<LocatedTenso
         }
     }
     rows
+}
+
+/// Whether tensors are read from the format's pickles.
+fn is_torch_like(format: &Format) -> bool {
+    matches!(
+        format,
+        Format::TorchZip { .. }
+            | Format::TorchScript { .. }
+            | Format::TorchLegacy
+            | Format::TorchTar
+    )
 }
 
 /// TorchScript code members, listed but not read.
@@ -459,7 +476,11 @@ fn write_json(
     Ok(())
 }
 
-fn write_stats(out: &mut impl Write, trace: &Trace<'_>) -> IoResult<()> {
+/// The lines `show --stats` prints for one pickle stream's trace.
+///
+/// # Errors
+/// Writing fails.
+pub fn write_stats(out: &mut impl Write, trace: &Trace<'_>) -> IoResult<()> {
     let protocols: Vec<String> = trace
         .pickles
         .iter()
@@ -475,7 +496,7 @@ fn write_stats(out: &mut impl Write, trace: &Trace<'_>) -> IoResult<()> {
         protocols.join(", ")
     )?;
     writeln!(out, "ops:          {}", trace.ops)?;
-    writeln!(out, "value nodes:  {}", trace.nodes.len())?;
+    writeln!(out, "value nodes:  {}", trace.value_nodes())?;
     writeln!(out, "items:        {}", trace.items)?;
     writeln!(
         out,

@@ -23,6 +23,7 @@ mod error;
 pub mod fuzzing;
 mod literal;
 mod machine;
+pub mod plain;
 mod trace;
 mod value;
 
@@ -45,10 +46,19 @@ pub fn run_with(data: &[u8], budgets: Budgets) -> Trace<'_> {
     run_hooked(data, budgets, &mut NoHooks)
 }
 
-/// Like [`run_with`], building only what the security rules read (see [`Mode::Scan`]).
+/// Like [`run_with`], building only what the security rules read. Plain data (see
+/// [`plain`]) is only counted ([`Mode::Plain`]); anything else runs in [`Mode::Scan`] from
+/// the start.
 #[must_use]
 pub fn run_scan(data: &[u8], budgets: Budgets) -> Trace<'_> {
-    run_mode(data, budgets, Mode::Scan, &mut NoHooks)
+    run_plain(data, budgets).unwrap_or_else(|| run_mode(data, budgets, Mode::Scan, &mut NoHooks))
+}
+
+/// The counts-only trace of `data` when it is a stream of plain-data pickles (see
+/// [`plain`]); `None` when the machine must run.
+#[must_use]
+pub fn run_plain(data: &[u8], budgets: Budgets) -> Option<Trace<'static>> {
+    plain::summarize(data, budgets).map(plain::Plain::into_trace)
 }
 
 /// Like [`run_with`], with host hooks (see [`Hooks`]).

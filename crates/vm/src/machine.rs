@@ -33,6 +33,10 @@ pub enum Mode {
     Full,
     /// Only what the security rules read (see the type's docs): `scan`.
     Scan,
+    /// Counts only: the trace of a stream of plain-data pickles summarised by
+    /// [`crate::plain`], with no value graph (see [`crate::plain::Plain::into_trace`]). A
+    /// machine asked for this mode runs as [`Mode::Scan`].
+    Plain,
 }
 
 /// Highest protocol CPython reads.
@@ -181,6 +185,10 @@ impl<'a> Machine<'a> {
         // Real pickles make about one node per 16 bytes. Reserving that up front (virtual
         // memory only; pages are touched as nodes arrive) avoids the copy and the 3x peak of
         // growing a multi-million-entry vector by doubling.
+        let mode = match mode {
+            Mode::Plain => Mode::Scan,
+            m => m,
+        };
         let mut trace = Trace {
             mode,
             ..Trace::default()
@@ -676,7 +684,7 @@ impl<'a> Machine<'a> {
         let pairs = self.stack[x..].chunks_exact(2).map(|p| (p[0], p[1]));
         match self.mode {
             Mode::Full => pairs.collect(),
-            Mode::Scan => pairs
+            Mode::Scan | Mode::Plain => pairs
                 .filter(|&(k, v)| {
                     !is_plain(&self.trace.nodes, k) || !is_plain(&self.trace.nodes, v)
                 })

@@ -15,7 +15,8 @@ pub struct PickleRun {
     pub end: u64,
     /// The PROTO it declares (absent for protocols 0 and 1).
     pub protocol: Option<u8>,
-    /// What STOP returned; `None` when the pickle did not finish.
+    /// What STOP returned; `None` when the pickle did not finish, and in a plain-data summary
+    /// ([`crate::Mode::Plain`]), which keeps no values.
     pub root: Option<Value>,
     /// Ops executed.
     pub ops: u64,
@@ -89,11 +90,24 @@ pub struct Trace<'a> {
     /// Container items held, over all pickles (the budgeted quantity). Counted the same in
     /// both modes: a scan counts the items it drops.
     pub items: usize,
-    /// What the run built: the whole graph, or only what the security rules read.
+    /// What the run built: the whole graph, only what the security rules read, or (for
+    /// plain data) counts only.
     pub mode: Mode,
+    /// Value nodes a plain-data summary counted without making them ([`Mode::Plain`]).
+    pub(crate) plain_nodes: usize,
 }
 
 impl<'a> Trace<'a> {
+    /// Value nodes the run made: `nodes.len()`, or for a plain-data summary
+    /// ([`Mode::Plain`], whose `nodes` is empty) the count the full machine would make.
+    #[must_use]
+    pub fn value_nodes(&self) -> usize {
+        match self.mode {
+            Mode::Plain => self.plain_nodes,
+            Mode::Full | Mode::Scan => self.nodes.len(),
+        }
+    }
+
     /// The node a value refers to.
     #[must_use]
     pub fn node(&self, v: Value) -> Option<&Node<'a>> {

@@ -26,6 +26,7 @@ pub(crate) fn run(args: &ShowArgs) -> Result<u8> {
         // The process is about to exit: freeing millions of nodes one by one would only cost
         // time.
         forget_on_return: true,
+        full_graph: false,
     };
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());

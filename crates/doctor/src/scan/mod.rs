@@ -165,6 +165,9 @@ pub struct ScanOptions {
     /// Leave each member's trace allocated rather than free it node by node: for a process
     /// that exits right after the scan (the CLI). Long-lived callers keep the default, false.
     pub forget_traces: bool,
+    /// Run the symbolic machine on every member, even plain data that the plain-data pass
+    /// (`vm::plain`) would only count. The reports are the same; tests compare them.
+    pub full_graph: bool,
 }
 
 /// Whether the pickle members of one file (a torch zip's pickles, an npz's object arrays)
@@ -205,6 +208,7 @@ impl Default for ScanOptions {
             read: ReadMode::read(),
             parallel_members: ParallelMembers::Auto,
             forget_traces: false,
+            full_graph: false,
         }
     }
 }
@@ -333,7 +337,11 @@ fn data_only_findings(
         .into_iter()
         .map(whole)
         .collect();
-    let as_pickle = vm::run_scan(data, opts.limits.budgets);
+    let as_pickle = if opts.full_graph {
+        vm::run_mode(data, opts.limits.budgets, vm::Mode::Scan, &mut vm::NoHooks)
+    } else {
+        vm::run_scan(data, opts.limits.budgets)
+    };
     let pickle_findings = security::scan(&as_pickle, &opts.policy);
     if pickle_findings.iter().any(|f| {
         ![
@@ -423,7 +431,11 @@ pub fn scan_candidates(
 /// threads when [`ScanOptions::parallel_members`] says so.
 fn member_findings(pickles: &[&container::Member<'_>], opts: &ScanOptions) -> Vec<LocatedFinding> {
     let one = |m: &&container::Member<'_>| {
-        let run = members::run_for_scan(m, opts.limits.budgets);
+        let run = if opts.full_graph {
+            members::run_scan_mode(m, opts.limits.budgets)
+        } else {
+            members::run_for_scan(m, opts.limits.budgets)
+        };
         let found = security::scan(&run.trace, &opts.policy)
             .into_iter()
             .map(|finding| LocatedFinding {
@@ -474,6 +486,11 @@ fn parallel_map<T: Sync, R: Send>(
     f: impl Fn(&T) -> R + Sync + Send,
 ) -> Result<Vec<R>> {
     use rayon::prelude::*;
+    if items.len() <= 1 && jobs.is_none() {
+        // One file (the usual command line): no thread to start here; its members still
+        // go to the global pool, as they would from inside it.
+        return Ok(items.iter().map(f).collect());
+    }
     let all = || items.par_iter().map(&f).collect::<Vec<_>>();
     match jobs {
         Some(n) => Ok(rayon::ThreadPoolBuilder::new()
@@ -543,7 +560,7 @@ pub mod fuzzing {
     /// On any disagreement, naming it.
     pub fn modes_agree_with(data: &[u8], budgets: vm::Budgets) {
         let full = vm::run_with(data, budgets);
-        let scan = vm::run_scan(data, budgets);
+        let scan = vm::run_mode(data, budgets, vm::Mode::Scan, &mut vm::NoHooks);
         // Compared as printed: a NaN root is the same NaN in both, yet not equal to itself.
         let shown = |t: &vm::Trace<'_>| format!("{:?}\n{:?}", t.pickles, t.globals);
         assert_eq!(shown(&full), shown(&scan), "pickles or globals differ");
@@ -559,6 +576,133 @@ pub mod fuzzing {
         let a = analyze::security::scan(&full, &policy);
         let b = analyze::security::scan(&scan, &policy);
         assert_eq!(a, b, "findings differ between the full and the scan mode");
+        plain_agrees_with(data, budgets);
+    }
+
+    /// Checks the plain-data pass (`vm::plain`) against the full machine under `budgets`, and
+    /// returns whether the pass applied. When it says `data` is plain, the full run must read
+    /// every pickle to its STOP, up to the last byte, with no error, global, call, side
+    /// effect or trailing bytes, and agree on every pickle's extent, protocol, op count and
+    /// memo entries, on the ops, items and value nodes, on every finding (none) and on the
+    /// text of `show --stats`.
+    ///
+    /// # Panics
+    /// On any disagreement, naming it.
+    pub fn plain_agrees_with(data: &[u8], budgets: vm::Budgets) -> bool {
+        let Some(plain) = vm::run_plain(data, budgets) else {
+            return false;
+        };
+        let full = vm::run_with(data, budgets);
+        assert!(
+            full.error().is_none(),
+            "plain, yet the machine fails: {:?}",
+            full.error()
+        );
+        assert!(
+            full.globals.is_empty(),
+            "plain, yet the machine names globals"
+        );
+        assert!(full.calls.is_empty(), "plain, yet the machine calls");
+        assert!(
+            full.side_effects.is_empty(),
+            "plain, yet the machine records side effects"
+        );
+        assert_eq!(
+            full.trailing, None,
+            "plain, yet the machine sees trailing bytes"
+        );
+        assert_eq!(plain.mode, vm::Mode::Plain);
+        assert_eq!(
+            full.pickles.len(),
+            plain.pickles.len(),
+            "pickle counts differ"
+        );
+        for (f, p) in full.pickles.iter().zip(&plain.pickles) {
+            assert!(f.root.is_some(), "plain, yet a pickle has no root");
+            let shown = |r: &vm::PickleRun| {
+                format!(
+                    "{} {} {:?} {} {} {:?} {:?} {:?}",
+                    r.start,
+                    r.end,
+                    r.protocol,
+                    r.ops,
+                    r.memo_entries,
+                    r.error,
+                    r.parent,
+                    r.py2_non_ascii
+                )
+            };
+            assert_eq!(shown(f), shown(p), "pickles differ");
+        }
+        assert_eq!(
+            full.pickles.last().map(|p| p.end),
+            Some(data.len() as u64),
+            "plain, yet the pickles end before the data"
+        );
+        assert_eq!(
+            (full.ops, full.items, full.nodes.len()),
+            (plain.ops, plain.items, plain.value_nodes()),
+            "counts differ"
+        );
+        let policy = super::default_policy();
+        let a = analyze::security::scan(&full, &policy);
+        let b = analyze::security::scan(&plain, &policy);
+        assert_eq!(
+            a, b,
+            "findings differ between the full run and the plain pass"
+        );
+        let stats = |t: &vm::Trace<'_>| {
+            let mut out = Vec::new();
+            crate::show::write_stats(&mut out, t).expect("writing to memory");
+            String::from_utf8(out).expect("stats are UTF-8")
+        };
+        assert_eq!(stats(&full), stats(&plain), "show --stats differs");
+        true
+    }
+
+    /// Checks, for a whole file, that `scan` (its JSON report) and `show --stats` (its text
+    /// or its error) come out the same with and without the plain-data pass, and
+    /// [`plain_agrees_with`] on the whole bytes and on every pickle member, under the
+    /// default budgets. Returns whether the pass applied to any of them.
+    ///
+    /// # Panics
+    /// On any disagreement, naming it.
+    pub fn file_plain_agrees(data: &[u8]) -> bool {
+        let budgets = vm::Budgets::default();
+        let mut applied = plain_agrees_with(data, budgets);
+        let limits = crate::Limits::default();
+        if let Ok(opened) = container::open_as_loader(data, &limits.inflate) {
+            for m in opened.pickles() {
+                applied |= plain_agrees_with(&m.data, budgets);
+            }
+        }
+        let report = |full_graph: bool| {
+            let opts = ScanOptions {
+                full_graph,
+                ..ScanOptions::default()
+            };
+            let mut out = Vec::new();
+            crate::render::scan_json(&mut out, &[scan_bytes(data, "f", &opts)])
+                .expect("writing to memory");
+            String::from_utf8(out).expect("JSON is UTF-8")
+        };
+        assert_eq!(report(false), report(true), "scan reports differ");
+        let stats = |full_graph: bool| {
+            let opts = crate::show::ShowOptions {
+                format: crate::show::ShowFormat::Stats,
+                full_graph,
+                ..crate::show::ShowOptions::default()
+            };
+            let mut out = Vec::new();
+            let r = crate::show::show(&mut out, data, "f", &opts);
+            format!(
+                "{}\n{:?}",
+                String::from_utf8_lossy(&out),
+                r.map_err(|e| e.to_string())
+            )
+        };
+        assert_eq!(stats(false), stats(true), "show --stats differs");
+        applied
     }
 
     /// Opens `data` as `scan` does and checks [`modes_agree_with`] on every pickle member
