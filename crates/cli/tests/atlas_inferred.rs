@@ -19,20 +19,6 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-fn envs() -> Option<BTreeMap<String, PathBuf>> {
-    let tsv = common::from_env("PICKLE_DOCTOR_ATLAS")?;
-    let text = std::fs::read_to_string(tsv).unwrap();
-    Some(
-        text.lines()
-            .skip(1)
-            .filter_map(|l| {
-                let mut f = l.split('\t');
-                Some((f.next()?.to_owned(), PathBuf::from(f.next()?)))
-            })
-            .collect(),
-    )
-}
-
 /// `check --format json --python <venv of target>` over `files` (relative to the repo).
 fn check(envs: &BTreeMap<String, PathBuf>, target: &str, files: &[String]) -> Vec<Value> {
     let py = envs[target].display().to_string();
@@ -70,7 +56,7 @@ fn atlas_troubles(file: &Value) -> Vec<&Value> {
 
 #[test]
 fn a_pickle_of_the_targets_own_major_version_gets_no_atlas_trouble() {
-    let Some(envs) = envs() else {
+    let Some(envs) = common::atlas_envs() else {
         return;
     };
     for (target, dirs) in [
@@ -96,7 +82,7 @@ fn a_pickle_of_the_targets_own_major_version_gets_no_atlas_trouble() {
 
 #[test]
 fn the_atlas_trouble_says_the_producer_was_inferred_and_from_what() {
-    let Some(envs) = envs() else {
+    let Some(envs) = common::atlas_envs() else {
         return;
     };
     for (target, file, code, said) in [

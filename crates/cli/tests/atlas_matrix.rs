@@ -16,7 +16,6 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::PathBuf;
 
 use serde_json::Value;
 
@@ -48,20 +47,6 @@ fn same_load_error(truth: &str, predicted: &str) -> bool {
     unqualified(&without_paths(truth)) == unqualified(&without_paths(predicted))
 }
 
-fn envs() -> Option<BTreeMap<String, PathBuf>> {
-    let tsv = common::from_env("PICKLE_DOCTOR_ATLAS")?;
-    let text = std::fs::read_to_string(tsv).unwrap();
-    Some(
-        text.lines()
-            .skip(1)
-            .filter_map(|l| {
-                let mut f = l.split('\t');
-                Some((f.next()?.to_owned(), PathBuf::from(f.next()?)))
-            })
-            .collect(),
-    )
-}
-
 /// Rows where check agrees with the atlas, at least: every one of the 864.
 const AGREE_AT_LEAST: usize = 864;
 /// Of those, rows found without the atlas's own entries (from the target's source and
@@ -76,7 +61,7 @@ const WRONG_AT_MOST: usize = 0;
     reason = "WRONG_AT_MOST is a ratchet that may be 0"
 )]
 fn check_agrees_with_the_atlas_at_load_and_first_use() {
-    let Some(envs) = envs() else {
+    let Some(envs) = common::atlas_envs() else {
         return;
     };
     let repo = common::matrix::repo();

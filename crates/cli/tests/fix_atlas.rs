@@ -86,7 +86,7 @@ fn run_written(python: &Path, producer_dir: &Path, dir: &Path) -> BTreeMap<Strin
 
 #[test]
 fn fix_over_the_atlas_never_writes_a_file_that_fails_or_differs() {
-    let Some(envs) = common::fix::atlas_envs() else {
+    let Some(envs) = common::atlas_envs() else {
         return;
     };
     let repo = common::matrix::repo();

@@ -140,3 +140,20 @@ pub(crate) fn scan_json(args: &[&str]) -> (Option<i32>, serde_json::Value) {
     });
     (out.status.code(), doc)
 }
+
+/// The break atlas's venvs, by atlas name (`sk-1.2` -> its python), from the `envs.tsv` that
+/// `PICKLE_DOCTOR_ATLAS` names (`scripts/atlas-targets.sh` writes it; only venvs that exist
+/// are listed).
+pub(crate) fn atlas_envs() -> Option<std::collections::BTreeMap<String, PathBuf>> {
+    let tsv = from_env("PICKLE_DOCTOR_ATLAS")?;
+    let text = std::fs::read_to_string(tsv).unwrap();
+    Some(
+        text.lines()
+            .skip(1)
+            .filter_map(|l| {
+                let mut f = l.split('\t');
+                Some((f.next()?.to_owned(), PathBuf::from(f.next()?)))
+            })
+            .collect(),
+    )
+}
