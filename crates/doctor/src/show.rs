@@ -114,8 +114,9 @@ pub fn show(
     let budgets = opts.limits.budgets;
     // `--stats` only counts: plain data needs no value graph. Torch files read their tensors
     // from the graph, so they always get one.
-    let counts_only =
-        opts.format == ShowFormat::Stats && !opts.full_graph && !is_torch_like(&opened.format);
+    let counts_only = opts.format == ShowFormat::Stats
+        && !opts.full_graph
+        && !crate::members::is_torch(&opened.format);
     let shown_members: Vec<Shown<'_, '_>> = selected
         .into_iter()
         .map(|m| Shown {
@@ -197,7 +198,7 @@ pub fn locate_tensors(data: &[u8], path: &str, limits: &Limits) -> Result<Vec<Lo
 
 /// Tensors of a torch file, located in the archive.
 fn tensor_rows(opened: &Opened<'_>, shown: &[Shown<'_, '_>]) -> Vec<LocatedTensor> {
-    if !is_torch_like(&opened.format) {
+    if !crate::members::is_torch(&opened.format) {
         return Vec::new();
     }
     let tar = (opened.format == Format::TorchTar)
@@ -225,17 +226,6 @@ fn tensor_rows(opened: &Opened<'_>, shown: &[Shown<'_, '_>]) -> Vec<LocatedTenso
         }
     }
     rows
-}
-
-/// Whether tensors are read from the format's pickles.
-fn is_torch_like(format: &Format) -> bool {
-    matches!(
-        format,
-        Format::TorchZip { .. }
-            | Format::TorchScript { .. }
-            | Format::TorchLegacy
-            | Format::TorchTar
-    )
 }
 
 /// TorchScript code members, listed but not read.

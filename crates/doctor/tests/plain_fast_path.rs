@@ -10,27 +10,13 @@
 //! - the small versions of the dense benchmark files take the pass, so a regression back to
 //!   the machine is caught.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use doctor::scan::fuzzing::{file_plain_agrees, modes_agree_with, plain_agrees_with};
 
-/// xorshift64*: a tiny deterministic generator, so a failing seed reproduces.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn chance(&mut self, one_in: u64) -> bool {
-        self.below(one_in) == 0
-    }
-}
+use common::Rng;
 
 /// Writes plain values the ways a pickler may (and a few it would not), memoizing some and
 /// reusing them through the memo.

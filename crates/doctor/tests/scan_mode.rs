@@ -8,27 +8,13 @@
 //! - on the hostile and benign corpora, when generated (`PICKLE_DOCTOR_HOSTILE`,
 //!   `PICKLE_DOCTOR_FIXTURES`).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use doctor::scan::fuzzing::{file_modes_agree, modes_agree, modes_agree_with};
 
-/// xorshift64*: a tiny deterministic generator, so a failing seed reproduces.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        xs[self.below(xs.len() as u64) as usize]
-    }
-}
+use common::Rng;
 
 /// Names the rules care about (callables, loaders, attributes Python calls implicitly) and
 /// plain ones.
