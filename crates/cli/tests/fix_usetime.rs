@@ -21,7 +21,7 @@ use serde_json::Value;
 /// Target venvs: (venv directory, scikit-learn release).
 const TARGETS: [(&str, &str); 3] = [
     ("atlas-sk-1.4", "1.4.2"),
-    ("export-sk-1.6", "1.6.1"),
+    ("atlas-sk-1.6", "1.6.1"),
     ("matrix-current", "1.9.1"),
 ];
 /// Files `fix` refuses, and why (the knowledge base says it): writer (`*`: both), file,
