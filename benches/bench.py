@@ -21,6 +21,13 @@ this script holds a few hundred MB after generating the data: measured directly,
 every command would report at least that. ``time`` is a ~1 MB C program, so the
 floor it imposes is below anything worth measuring. (A Python wrapper would
 impose ~14 MB, more than a Rust CLI needs in total.)
+
+Wall time is measured on runs *without* that wrapper. ``time`` forks and execs
+the command itself, which adds about 1 ms to every run: nothing next to a
+pickle.load of seconds, but a quarter of a 4 ms scan. So a command that is fast
+on its first (wrapped) run gets its RSS from that run and its time from
+``runs_fast`` further runs spawned directly; a slow one (>= 10 s) keeps the
+wrapped runs for both, the wrapper being lost in the noise.
 """
 
 from __future__ import annotations
@@ -166,23 +173,28 @@ def ensure_data(data_dir: Path) -> dict[str, Path]:
 @dataclass
 class Run:
     seconds: float
-    max_rss_kb: int
+    max_rss_kb: int  # 0 for a run not wrapped in /usr/bin/time
     exit_code: int
     timed_out: bool
     stdout: str  # only when captured, and only if small
     stdout_bytes: int | None  # only when captured
     stderr_tail: str
+    # Whether `seconds` counts: False for the wrapped RSS run of a fast command.
+    timed: bool = True
 
 
-def run_once(argv: list[str], timeout: float, capture_stdout: bool = False) -> Run:
+def run_once(argv: list[str], timeout: float, capture_stdout: bool = False,
+             rss: bool = True) -> Run:
+    """Runs `argv` once; with `rss`, under /usr/bin/time for its peak RSS (which adds
+    the wrapper's own fork and exec, about 1 ms, to the time)."""
     # stderr goes to a file, not a pipe: we block in wait4 and nobody would
     # drain a pipe, so a chatty child could deadlock on a full one.
-    with tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as rss, (
+    with tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as rss_out, (
         tempfile.TemporaryFile() if capture_stdout else open(os.devnull, "wb")
     ) as out:
         timed_out = threading.Event()
         # -o keeps time's report out of the command's own stderr.
-        wrapped = [GNU_TIME, "-f", "%M", "-o", rss.name, *argv]
+        wrapped = [GNU_TIME, "-f", "%M", "-o", rss_out.name, *argv] if rss else argv
 
         t0 = time.perf_counter()
         # Own session, so a timeout kills the whole group (time, the command,
@@ -213,7 +225,7 @@ def run_once(argv: list[str], timeout: float, capture_stdout: bool = False) -> R
 
         # time writes "Command exited with non-zero status N" before the
         # number on failure, and nothing at all if it was killed by the timeout.
-        lines = rss.read().split()
+        lines = rss_out.read().split()
         max_rss_kb = int(lines[-1]) if lines and lines[-1].isdigit() else 0
         err.seek(0)
         stderr_tail = err.read()[-2000:].decode(errors="replace")
@@ -254,7 +266,7 @@ class Result:
     def best_seconds(self) -> float:
         if self.probe:
             return min(p["load_s"] for p in self.probe)
-        return min(r.seconds for r in self.runs)
+        return min(r.seconds for r in self.runs if r.timed)
 
     @property
     def peak_rss_mb(self) -> float:
@@ -267,11 +279,15 @@ class Result:
 
 def measure(label: str, argv: list[str], args, probe: bool = False) -> Result:
     res = Result(label, argv)
+    # Run 0 is wrapped in /usr/bin/time for the RSS; if it was fast, its time is dropped
+    # and `runs_fast` unwrapped runs follow (see the module docs).
     want = args.runs_fast
+    slow = False
     i = 0
-    while i < want:
-        log(f"  {label}: run {i + 1}/{want} ...")
-        run = run_once(argv, args.timeout, capture_stdout=probe)
+    while i < want + (0 if slow else 1):
+        log(f"  {label}: run {i + 1} ...")
+        wrapped = i == 0 or slow
+        run = run_once(argv, args.timeout, capture_stdout=probe, rss=wrapped)
         if run.timed_out:
             res.problem = f"timeout (>{args.timeout:g} s)"
             log(f"  {label}: TIMEOUT after {args.timeout:g} s")
@@ -282,16 +298,19 @@ def measure(label: str, argv: list[str], args, probe: bool = False) -> Result:
             for line in run.stderr_tail.strip().splitlines()[-8:]:
                 log(f"      | {line}")
             break
+        if i == 0 and run.seconds >= SLOW_THRESHOLD_S:
+            want, slow = args.runs_slow, True
+        run.timed = slow or i > 0
         res.runs.append(run)
-        msg = f"  {label}: {run.seconds:.3f} s, {run.max_rss_kb * 1024 / MB:.1f} MB peak RSS"
+        msg = (f"  {label}: {run.seconds:.3f} s"
+               + (f", {run.max_rss_kb * 1024 / MB:.1f} MB peak RSS" if wrapped else "")
+               + ("" if run.timed else " (RSS run, time not counted)"))
         if probe:
             p = json.loads(run.stdout.strip().splitlines()[-1])
             res.probe.append(p)
             msg += (f" (whole process); load alone {p['load_s']:.3f} s, "
                     f"peak - RSS before = {p['rss_delta_kb'] * 1024 / MB:.1f} MB")
         log(msg)
-        if i == 0 and run.seconds >= SLOW_THRESHOLD_S:
-            want = args.runs_slow
         i += 1
     return res
 
@@ -528,9 +547,10 @@ def render(rows, startup, info, args, py, pd, cache) -> str:
         "",
         "Generated by `benches/run.sh` (`benches/bench.py`); do not edit by hand.",
         "",
-        mode + f"Time is the best of N wall-clock runs ({runs}), including process start-up. "
-        "Peak RSS is the command's own maximum resident set size as reported by GNU "
-        "`/usr/bin/time -f %M`, the largest over the runs. "
+        mode + f"Time is the best of N wall-clock runs ({runs}), including process start-up, "
+        "spawned directly. Peak RSS is the command's own maximum resident set size as reported "
+        "by GNU `/usr/bin/time -f %M` on one more run (on every run for commands of ≥ 10 s), "
+        "whose time is not counted: the wrapper adds ~1 ms. "
         "MB = 10⁶ bytes. The ratio columns divide each Python row by the pickle-doctor row it "
         "competes with (`pickletools` ↔ `dis`, `pickle.load` ↔ `show --stats`): 10× means "
         "pickle-doctor is ten times faster / smaller. "

@@ -64,10 +64,7 @@ fn check_agrees_with_the_atlas_at_load_and_first_use() {
     let Some(envs) = common::atlas_envs() else {
         return;
     };
-    let repo = common::matrix::repo();
-    let truth: Value =
-        serde_json::from_slice(&std::fs::read(repo.join("tests/atlas/truth.json")).unwrap())
-            .unwrap();
+    let truth = common::atlas_truth();
     let rows = truth["rows"].as_array().unwrap();
     // One `check` per target over all its files.
     let mut by_target: BTreeMap<String, Vec<String>> = BTreeMap::new();

@@ -90,9 +90,7 @@ fn fix_over_the_atlas_never_writes_a_file_that_fails_or_differs() {
         return;
     };
     let repo = common::matrix::repo();
-    let truth: Value =
-        serde_json::from_slice(&std::fs::read(repo.join("tests/atlas/truth.json")).unwrap())
-            .unwrap();
+    let truth = common::atlas_truth();
     let mut pairs: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     for r in truth["rows"].as_array().unwrap() {
         if r["family"] == "sklearn" && broken(r) {

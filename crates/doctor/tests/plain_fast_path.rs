@@ -411,25 +411,11 @@ fn random_plain_streams_agree_with_the_full_machine() {
     );
 }
 
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            files(&p, out);
-        } else if p.is_file() {
-            out.push(p);
-        }
-    }
-}
-
 /// Runs `check` on every file under `dirs`; returns (files, files where the pass applied).
 fn replay(dirs: &[PathBuf], check: fn(&[u8]) -> bool) -> (usize, usize) {
     let mut all = Vec::new();
     for d in dirs {
-        files(d, &mut all);
+        common::files(d, &mut all);
     }
     let mut applied = 0;
     for p in &all {

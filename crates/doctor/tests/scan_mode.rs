@@ -187,24 +187,10 @@ fn random_op_streams_give_the_same_findings_in_both_modes() {
     }
 }
 
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            files(&p, out);
-        } else if p.is_file() {
-            out.push(p);
-        }
-    }
-}
-
 fn replay(dirs: &[PathBuf], check: fn(&[u8])) -> usize {
     let mut all = Vec::new();
     for d in dirs {
-        files(d, &mut all);
+        common::files(d, &mut all);
     }
     for p in &all {
         let data = std::fs::read(p).unwrap();

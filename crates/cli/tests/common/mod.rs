@@ -157,3 +157,10 @@ pub(crate) fn atlas_envs() -> Option<std::collections::BTreeMap<String, PathBuf>
             .collect(),
     )
 }
+
+/// The break atlas's truth (`tests/atlas/truth.json`): what each pickle did when really
+/// loaded and used in each target venv.
+pub(crate) fn atlas_truth() -> serde_json::Value {
+    let path = matrix::repo().join("tests/atlas/truth.json");
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}

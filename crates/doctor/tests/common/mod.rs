@@ -21,3 +21,18 @@ impl Rng {
         xs[self.below(xs.len() as u64) as usize]
     }
 }
+
+/// Every file under `dir`, recursively, appended to `out` (an unreadable folder adds none).
+pub(crate) fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            files(&p, out);
+        } else if p.is_file() {
+            out.push(p);
+        }
+    }
+}
