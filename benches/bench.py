@@ -26,8 +26,9 @@ Wall time is measured on runs *without* that wrapper. ``time`` forks and execs
 the command itself, which adds about 1 ms to every run: nothing next to a
 pickle.load of seconds, but a quarter of a 4 ms scan. So a command that is fast
 on its first (wrapped) run gets its RSS from that run and its time from
-``runs_fast`` further runs spawned directly; a slow one (>= 10 s) keeps the
-wrapped runs for both, the wrapper being lost in the noise.
+``runs_fast`` further runs spawned directly (at least 20 when it takes under 0.1 s,
+whatever the tool); a slow one (>= 10 s) keeps the wrapped runs for both, the wrapper
+being lost in the noise.
 """
 
 from __future__ import annotations
@@ -57,6 +58,11 @@ END = "<!-- END foundation -->"
 # --runs-slow repetitions instead of --runs-fast: pickletools on 30 MB takes
 # minutes, and five of those would dominate the whole run for no extra insight.
 SLOW_THRESHOLD_S = 10.0
+# Commands whose first run takes less than this get at least QUICK_RUNS timed runs: a
+# few-millisecond process is at the mercy of the machine's moment (on a shared 2-core VM,
+# ±30% between runs), so its best needs more draws; they cost under 2 s.
+QUICK_THRESHOLD_S = 0.1
+QUICK_RUNS = 20
 
 MB = 1_000_000  # decimal, to match "a ~30 MB file"; sizes and RSS use the same unit
 
@@ -286,7 +292,9 @@ def measure(label: str, argv: list[str], args, probe: bool = False) -> Result:
     i = 0
     while i < want + (0 if slow else 1):
         log(f"  {label}: run {i + 1} ...")
-        wrapped = i == 0 or slow
+        # The in-process probe times itself, and its own ru_maxrss is only right when a
+        # small process (time) forked it: it always runs wrapped.
+        wrapped = i == 0 or slow or probe
         run = run_once(argv, args.timeout, capture_stdout=probe, rss=wrapped)
         if run.timed_out:
             res.problem = f"timeout (>{args.timeout:g} s)"
@@ -300,6 +308,8 @@ def measure(label: str, argv: list[str], args, probe: bool = False) -> Result:
             break
         if i == 0 and run.seconds >= SLOW_THRESHOLD_S:
             want, slow = args.runs_slow, True
+        elif i == 0 and run.seconds < QUICK_THRESHOLD_S and want > 1:
+            want = max(want, QUICK_RUNS)
         run.timed = slow or i > 0
         res.runs.append(run)
         msg = (f"  {label}: {run.seconds:.3f} s"
@@ -541,7 +551,8 @@ def render(rows, startup, info, args, py, pd, cache) -> str:
             if args.quick else "")
     runs = ("N = 1, --quick" if args.quick else
             f"N = {args.runs_fast}, or {args.runs_slow} for commands whose first run takes "
-            f"≥ {SLOW_THRESHOLD_S:g} s")
+            f"≥ {SLOW_THRESHOLD_S:g} s, or at least {QUICK_RUNS} for those under "
+            f"{QUICK_THRESHOLD_S:g} s")
     lines = [
         "## Foundation: pickle-doctor vs pickletools and C pickle",
         "",
