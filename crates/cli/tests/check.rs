@@ -459,3 +459,66 @@ fn text_and_json_report_of_a_use_time_break() {
     strict.push("--strict");
     assert_eq!(common::run_cli(&strict, None).status.code(), Some(1));
 }
+
+/// A fitted `ColumnTransformer` keeps unfitted templates of its transformers
+/// (`transformers`) beside the fitted clones it uses (`transformers_`). The templates'
+/// missing fitted attributes are no break: the atlas saw `transform` run, identically, in
+/// scikit-learn 1.6.1 on the files of 1.2, 1.3 and 1.4, and `check` must not say their
+/// `StandardScaler` fails (`StandardScaler.fit` deletes its fitted attributes before
+/// `partial_fit` sets them again, which once hid them from the schema diff).
+#[test]
+fn unfitted_templates_inside_a_fitted_model_are_no_use_time_break() {
+    let Some(envs) = common::atlas_envs() else {
+        return;
+    };
+    let Some(python) = envs.get("sk-1.6") else {
+        common::skipped("atlas venv sk-1.6 is not built");
+        return;
+    };
+    let truth = common::atlas_truth();
+    let repo = common::matrix::repo();
+    for producer in ["sk-1.2", "sk-1.3", "sk-1.4"] {
+        let row = truth["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| {
+                r["producer"] == producer
+                    && r["target"] == "sk-1.6"
+                    && r["case"] == "ColumnTransformer"
+            })
+            .unwrap();
+        let transform = row["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["call"] == "transform")
+            .unwrap();
+        assert_eq!(transform["status"], "ok-identical", "{producer}: {row}");
+        let file = repo.join(format!(
+            "tests/atlas/fixtures/{producer}/ColumnTransformer.pkl"
+        ));
+        let out = common::run_cli(
+            &[
+                "check",
+                "--format",
+                "json",
+                "--python",
+                python.to_str().unwrap(),
+                file.to_str().unwrap(),
+            ],
+            None,
+        );
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let troubles = doc["files"][0]["troubles"].as_array().unwrap();
+        let scaler: Vec<_> = troubles
+            .iter()
+            .filter(|t| {
+                t["class"]
+                    .as_str()
+                    .is_some_and(|c| c.ends_with("StandardScaler"))
+            })
+            .collect();
+        assert!(scaler.is_empty(), "{producer}: {scaler:#?}");
+    }
+}

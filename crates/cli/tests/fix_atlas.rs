@@ -22,9 +22,9 @@ use serde_json::Value;
 /// Rows repaired and proven, at least, of the 231 broken rows (before the AdaBoost SAMME.R
 /// refusal and fit-only attributes checked on fitted objects only: 161, with 3 written files
 /// that differed).
-const REPAIRED_AT_LEAST: usize = 168;
+const REPAIRED_AT_LEAST: usize = 171;
 /// Rows refused, at most.
-const REFUSED_AT_MOST: usize = 63;
+const REFUSED_AT_MOST: usize = 60;
 
 /// A row the atlas saw go wrong: a failed load, a call that raised or differed.
 fn broken(row: &Value) -> bool {

@@ -216,8 +216,9 @@ pub enum Schema {
         name: String,
         /// Each public method the class has, in [`USE_METHODS`] order.
         uses: Vec<Use>,
-        /// Attributes only fit sets (not `__init__`): a state holding none of them is of an
-        /// object never fitted (a template such as a forest's `estimator`), whose methods
+        /// Attributes only fit sets (not `__init__`), those a method deletes included: a
+        /// state holding none of them is of an object never fitted (a template such as a
+        /// forest's `estimator`, or a `ColumnTransformer`'s `transformers`), whose methods
         /// nobody calls.
         fitted: Vec<String>,
     },
@@ -592,9 +593,11 @@ fn compute(inner: &mut Inner, resolver: &mut Resolver<'_>, module: &str, qualnam
         });
     }
     let name = qualname.rsplit('.').next().unwrap_or(qualname).to_owned();
+    // Deleted attributes count: scikit-learn's `_reset` deletes what `partial_fit` then
+    // sets again, and a fitted state holds them.
     let mut fitted: Vec<String> = fit
         .iter()
-        .filter(|a| !init.contains(*a) && !h.deleted.contains(*a) && !h.binds(a))
+        .filter(|a| !init.contains(*a) && !h.binds(a))
         .cloned()
         .collect();
     fitted.sort();
@@ -1004,6 +1007,31 @@ mod tests {
         assert_eq!(steps("predict"), vec!["_pre", "coef_"]);
         assert_eq!(steps("get_params"), vec!["alpha", "beta"]);
         assert!(fitted.contains(&"coef_".to_owned()) && !fitted.contains(&"alpha".to_owned()));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// As scikit-learn's `StandardScaler`: `fit` deletes the fitted attributes (`_reset`) and
+    /// `partial_fit` sets them again. They are still what a fitted state holds, so a state
+    /// without any (the unfitted template a `ColumnTransformer` keeps in `transformers`) is
+    /// told apart from a fitted one.
+    #[test]
+    fn attributes_fit_deletes_then_sets_are_fitted_state() {
+        let dir = std::env::temp_dir().join(format!("pd-schema-reset-{}", std::process::id()));
+        let pkg = dir.join("toyreset");
+        std::fs::create_dir_all(&pkg).unwrap();
+        std::fs::write(pkg.join("__init__.py"), "").unwrap();
+        std::fs::write(
+            pkg.join("scaler.py"),
+            "class Scaler:\n    def __init__(self, copy=True):\n        self.copy = copy\n    def _reset(self):\n        if hasattr(self, 'scale_'):\n            del self.scale_\n            del self.mean_\n    def fit(self, X):\n        self._reset()\n        return self.partial_fit(X)\n    def partial_fit(self, X):\n        self.mean_ = 0\n        self.scale_ = 1\n        return self\n    def transform(self, X):\n        return (X - self.mean_) / self.scale_\n",
+        )
+        .unwrap();
+        let env = Environment::from_site_packages(std::slice::from_ref(&dir), (3, 11)).unwrap();
+        let mut r = Resolver::new(&env);
+        let s = Schemas::new().schema(&mut r, "toyreset.scaler", "Scaler");
+        let Schema::Known { fitted, .. } = &*s else {
+            panic!("{s:?}");
+        };
+        assert_eq!(fitted, &["mean_".to_owned(), "scale_".to_owned()]);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
