@@ -456,10 +456,7 @@ fn fuzz_corpora_agree_with_the_full_machine() {
 
 #[test]
 fn hostile_and_benign_corpora_agree_with_the_full_machine() {
-    let dirs: Vec<PathBuf> = ["PICKLE_DOCTOR_HOSTILE", "PICKLE_DOCTOR_FIXTURES"]
-        .iter()
-        .filter_map(|v| std::env::var_os(v).map(PathBuf::from))
-        .collect();
+    let dirs = common::corpora();
     if dirs.is_empty() {
         return;
     }

@@ -216,10 +216,7 @@ fn fuzz_corpora_give_the_same_findings_in_both_modes() {
 
 #[test]
 fn hostile_and_benign_corpora_give_the_same_findings_in_both_modes() {
-    let dirs: Vec<PathBuf> = ["PICKLE_DOCTOR_HOSTILE", "PICKLE_DOCTOR_FIXTURES"]
-        .iter()
-        .filter_map(|v| std::env::var_os(v).map(PathBuf::from))
-        .collect();
+    let dirs = common::corpora();
     if dirs.is_empty() {
         return;
     }

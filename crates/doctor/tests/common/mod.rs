@@ -36,3 +36,12 @@ pub(crate) fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
         }
     }
 }
+
+/// The hostile and benign corpora `scripts/test.sh` generates (`PICKLE_DOCTOR_HOSTILE`,
+/// `PICKLE_DOCTOR_FIXTURES`), those that are set.
+pub(crate) fn corpora() -> Vec<std::path::PathBuf> {
+    ["PICKLE_DOCTOR_HOSTILE", "PICKLE_DOCTOR_FIXTURES"]
+        .iter()
+        .filter_map(|v| std::env::var_os(v).map(std::path::PathBuf::from))
+        .collect()
+}
