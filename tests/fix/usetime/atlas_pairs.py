@@ -1,7 +1,11 @@
 """`pickle-doctor fix` over every scikit-learn row of the break atlas (tests/atlas/truth.json)
 whose file fails to load, raises at first use or predicts differently in its target.
 
-Usage: python3 atlas_pairs.py PICKLE_DOCTOR_BIN VENVS_DIR OUT_JSON
+Usage: python3 atlas_pairs.py PICKLE_DOCTOR_BIN ENVS_TSV OUT_JSON
+
+ENVS_TSV lists the target venvs by atlas name (`scripts/atlas-targets.sh` writes it and prints
+its path; the tests read it from PICKLE_DOCTOR_ATLAS). Pairs whose target it does not list are
+skipped, and counted.
 
 For each (producer, target) pair the failing cases are fixed for the target venv into a temp
 dir, then tests/atlas/run.py (the atlas's own runner, `--files`) loads every written file in
@@ -24,14 +28,13 @@ import tempfile
 from collections import defaultdict
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-VENV = {
-    "sk-1.1": "atlas-sk-1.1",
-    "sk-1.2": "matrix-legacy",
-    "sk-1.3": "matrix-old",
-    "sk-1.4": "atlas-sk-1.4",
-    "sk-1.6": "atlas-sk-1.6",
-    "sk-1.9": "matrix-current",
-}
+
+
+def target_pythons(tsv: str) -> dict[str, str]:
+    """Atlas name -> python, from the envs.tsv (`name<TAB>python<TAB>...`, one header line)."""
+    with open(tsv) as f:
+        lines = f.read().splitlines()[1:]
+    return {fields[0]: fields[1] for fields in (line.split("\t") for line in lines) if len(fields) > 1}
 
 
 def broken(row: dict) -> bool:
@@ -41,15 +44,22 @@ def broken(row: dict) -> bool:
 
 
 def main() -> None:
-    binary, venvs, out = sys.argv[1:4]
-    rows = json.load(open(os.path.join(ROOT, "tests/atlas/truth.json")))["rows"]
+    binary, tsv, out = sys.argv[1:4]
+    pythons = target_pythons(tsv)
+    skipped = 0
+    with open(os.path.join(ROOT, "tests/atlas/truth.json")) as f:
+        rows = json.load(f)["rows"]
     pairs: dict[tuple[str, str], list[str]] = defaultdict(list)
     for r in rows:
         if r["family"] == "sklearn" and broken(r):
             pairs[(r["producer"], r["target"])].append(r["case"])
     results = []
     for (producer, target), cases in sorted(pairs.items()):
-        python = os.path.join(venvs, VENV[target], "bin/python")
+        python = pythons.get(target)
+        if python is None:
+            skipped += len(cases)
+            print(producer, target, f"skipped: {target} is not in {tsv}", flush=True)
+            continue
         with tempfile.TemporaryDirectory() as tmp:
             refused = {}
             for case in cases:
@@ -59,6 +69,7 @@ def main() -> None:
                     [binary, "fix", src, "-o", dst, "--python", python, "--format", "json"],
                     capture_output=True,
                     text=True,
+                    check=False,
                 )
                 if p.returncode != 0 or not os.path.exists(dst):
                     try:
@@ -75,6 +86,7 @@ def main() -> None:
                     capture_output=True,
                     text=True,
                     cwd=tmp,
+                    check=False,
                 )
                 for r in json.loads(p.stdout or "{\"rows\": []}")["rows"]:
                     got[r["name"]] = r
@@ -101,7 +113,8 @@ def main() -> None:
     n = defaultdict(int)
     for r in results:
         n[r["outcome"]] += 1
-    print(f"{len(results)} broken atlas rows: {n['repaired']} repaired, {n['refused']} refused, {n['failed']} failed")
+    print(f"{len(results)} broken atlas rows: {n['repaired']} repaired, {n['refused']} refused, "
+          f"{n['failed']} failed; {skipped} skipped (target venv not listed)")
 
 
 if __name__ == "__main__":
