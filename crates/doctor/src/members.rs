@@ -127,14 +127,16 @@ pub fn run<'a>(member: &'a Member<'_>, budgets: Budgets) -> MemberRun<'a> {
 /// act on).
 #[must_use]
 pub fn run_for_scan<'a>(member: &'a Member<'_>, budgets: Budgets) -> MemberRun<'a> {
-    if let Some(trace) = vm::run_plain(&member.data, budgets) {
-        return MemberRun {
-            trace,
-            arrays: Vec::new(),
-            external_files: Vec::new(),
-        };
-    }
-    run_scan_mode(member, budgets)
+    run_plain(member, budgets).unwrap_or_else(|| run_scan_mode(member, budgets))
+}
+
+/// The plain-data pass's counts-only run, when the member is plain data.
+fn run_plain<'a>(member: &'a Member<'_>, budgets: Budgets) -> Option<MemberRun<'a>> {
+    vm::run_plain(&member.data, budgets).map(|trace| MemberRun {
+        trace,
+        arrays: Vec::new(),
+        external_files: Vec::new(),
+    })
 }
 
 /// [`run_for_scan`] without the plain-data pass: the machine in `vm::Mode::Scan` (tests and
@@ -148,14 +150,7 @@ pub fn run_scan_mode<'a>(member: &'a Member<'_>, budgets: Budgets) -> MemberRun<
 /// data, else the full run of [`run`] (the counts of both are the same).
 #[must_use]
 pub fn run_for_stats<'a>(member: &'a Member<'_>, budgets: Budgets) -> MemberRun<'a> {
-    match vm::run_plain(&member.data, budgets) {
-        Some(trace) => MemberRun {
-            trace,
-            arrays: Vec::new(),
-            external_files: Vec::new(),
-        },
-        None => run(member, budgets),
-    }
+    run_plain(member, budgets).unwrap_or_else(|| run(member, budgets))
 }
 
 fn run_mode<'a>(member: &'a Member<'_>, budgets: Budgets, mode: vm::Mode) -> MemberRun<'a> {

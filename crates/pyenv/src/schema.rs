@@ -966,28 +966,43 @@ mod tests {
     use super::*;
     use crate::Environment;
 
+    /// The schema of `package.module:class` in a throwaway site-packages holding `package`'s
+    /// `files` (name, source) and an empty `__init__.py`.
+    fn toy_schema(package: &str, files: &[(&str, &str)], module: &str, class: &str) -> Arc<Schema> {
+        let dir = std::env::temp_dir().join(format!("pd-schema-{package}-{}", std::process::id()));
+        let pkg = dir.join(package);
+        std::fs::create_dir_all(&pkg).unwrap();
+        std::fs::write(pkg.join("__init__.py"), "").unwrap();
+        for (name, source) in files {
+            std::fs::write(pkg.join(format!("{name}.py")), source).unwrap();
+        }
+        let env = Environment::from_site_packages(std::slice::from_ref(&dir), (3, 11)).unwrap();
+        let mut r = Resolver::new(&env);
+        let s = Schemas::new().schema(&mut r, &format!("{package}.{module}"), class);
+        let _ = std::fs::remove_dir_all(&dir);
+        s
+    }
+
     /// Bases found through imports, `self.method()` calls with a literal argument deciding a
     /// branch (`reset=False`), a fit-only attribute read on every `predict`, a guarded one, a
     /// property, a class attribute, and `get_params` over `__init__`'s parameters.
     #[test]
     fn needs_of_a_class_with_imported_bases() {
-        let dir = std::env::temp_dir().join(format!("pd-schema-{}", std::process::id()));
-        let pkg = dir.join("toy");
-        std::fs::create_dir_all(&pkg).unwrap();
-        std::fs::write(pkg.join("__init__.py"), "").unwrap();
-        std::fs::write(
-            pkg.join("base.py"),
-            "class Base:\n    def get_params(self):\n        return {k: getattr(self, k) for k in self._get_param_names()}\n    @classmethod\n    def _get_param_names(cls):\n        return []\n",
-        )
-        .unwrap();
-        std::fs::write(
-            pkg.join("model.py"),
-            "from .base import Base\n\nclass Model(Base):\n    k = 1\n    def __init__(self, alpha=1.0, beta=None):\n        self.alpha = alpha\n        self.beta = beta\n    def fit(self, X):\n        self._pre = self._prep(X, reset=True)\n        self.coef_ = 1\n        self._opt = 2\n    def _prep(self, X, reset):\n        if not reset:\n            return self._pre\n        self._seen = 1\n        return X\n    @property\n    def scale(self):\n        return self.coef_\n    def predict(self, X):\n        X = self._prep(X, reset=False)\n        if hasattr(self, '_opt'):\n            self._opt\n        return X * self.scale * self.k\n",
-        )
-        .unwrap();
-        let env = Environment::from_site_packages(std::slice::from_ref(&dir), (3, 11)).unwrap();
-        let mut r = Resolver::new(&env);
-        let s = Schemas::new().schema(&mut r, "toy.model", "Model");
+        let s = toy_schema(
+            "toy",
+            &[
+                (
+                    "base",
+                    "class Base:\n    def get_params(self):\n        return {k: getattr(self, k) for k in self._get_param_names()}\n    @classmethod\n    def _get_param_names(cls):\n        return []\n",
+                ),
+                (
+                    "model",
+                    "from .base import Base\n\nclass Model(Base):\n    k = 1\n    def __init__(self, alpha=1.0, beta=None):\n        self.alpha = alpha\n        self.beta = beta\n    def fit(self, X):\n        self._pre = self._prep(X, reset=True)\n        self.coef_ = 1\n        self._opt = 2\n    def _prep(self, X, reset):\n        if not reset:\n            return self._pre\n        self._seen = 1\n        return X\n    @property\n    def scale(self):\n        return self.coef_\n    def predict(self, X):\n        X = self._prep(X, reset=False)\n        if hasattr(self, '_opt'):\n            self._opt\n        return X * self.scale * self.k\n",
+                ),
+            ],
+            "model",
+            "Model",
+        );
         let Schema::Known { name, uses, fitted } = &*s else {
             panic!("{s:?}");
         };
@@ -1007,7 +1022,6 @@ mod tests {
         assert_eq!(steps("predict"), vec!["_pre", "coef_"]);
         assert_eq!(steps("get_params"), vec!["alpha", "beta"]);
         assert!(fitted.contains(&"coef_".to_owned()) && !fitted.contains(&"alpha".to_owned()));
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     /// As scikit-learn's `StandardScaler`: `fit` deletes the fitted attributes (`_reset`) and
@@ -1016,22 +1030,18 @@ mod tests {
     /// told apart from a fitted one.
     #[test]
     fn attributes_fit_deletes_then_sets_are_fitted_state() {
-        let dir = std::env::temp_dir().join(format!("pd-schema-reset-{}", std::process::id()));
-        let pkg = dir.join("toyreset");
-        std::fs::create_dir_all(&pkg).unwrap();
-        std::fs::write(pkg.join("__init__.py"), "").unwrap();
-        std::fs::write(
-            pkg.join("scaler.py"),
-            "class Scaler:\n    def __init__(self, copy=True):\n        self.copy = copy\n    def _reset(self):\n        if hasattr(self, 'scale_'):\n            del self.scale_\n            del self.mean_\n    def fit(self, X):\n        self._reset()\n        return self.partial_fit(X)\n    def partial_fit(self, X):\n        self.mean_ = 0\n        self.scale_ = 1\n        return self\n    def transform(self, X):\n        return (X - self.mean_) / self.scale_\n",
-        )
-        .unwrap();
-        let env = Environment::from_site_packages(std::slice::from_ref(&dir), (3, 11)).unwrap();
-        let mut r = Resolver::new(&env);
-        let s = Schemas::new().schema(&mut r, "toyreset.scaler", "Scaler");
+        let s = toy_schema(
+            "toyreset",
+            &[(
+                "scaler",
+                "class Scaler:\n    def __init__(self, copy=True):\n        self.copy = copy\n    def _reset(self):\n        if hasattr(self, 'scale_'):\n            del self.scale_\n            del self.mean_\n    def fit(self, X):\n        self._reset()\n        return self.partial_fit(X)\n    def partial_fit(self, X):\n        self.mean_ = 0\n        self.scale_ = 1\n        return self\n    def transform(self, X):\n        return (X - self.mean_) / self.scale_\n",
+            )],
+            "scaler",
+            "Scaler",
+        );
         let Schema::Known { fitted, .. } = &*s else {
             panic!("{s:?}");
         };
         assert_eq!(fitted, &["mean_".to_owned(), "scale_".to_owned()]);
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -222,8 +222,7 @@ fn named_class(error: &str) -> Option<&str> {
 
 /// Whether the stream builds fitted objects of a class named `class` and every one of their
 /// states holds `attribute` (a repaired file: `fix` set it on each). Fitted as scikit-learn's
-/// `check_is_fitted` decides it: some attribute ends with `_` (and does not start with `__`);
-/// an unfitted template (a `ColumnTransformer`'s `transformers`) is never called.
+/// `check_is_fitted` decides it ([`usage::fitted_attribute`]); an unfitted template (a `ColumnTransformer`'s `transformers`) is never called.
 fn held_all_have(trace: &Trace<'_>, class: &str, attribute: &str) -> bool {
     let mut seen = false;
     for &id in &trace.calls {
@@ -241,10 +240,7 @@ fn held_all_have(trace: &Trace<'_>, class: &str, attribute: &str) -> bool {
         if !known || o.state.is_empty() {
             return false;
         }
-        let fitted = keys
-            .iter()
-            .any(|k| k.ends_with('_') && !k.starts_with("__"));
-        if !fitted {
+        if !keys.iter().any(|k| usage::fitted_attribute(k.as_bytes())) {
             continue;
         }
         if !keys.contains(attribute) {

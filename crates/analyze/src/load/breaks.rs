@@ -239,15 +239,15 @@ fn detect_use_time<'k>(trace: &Trace<'_>, brk: &'k Break, out: &mut Vec<Fired<'k
     }
 }
 
-/// Whether a dict state is a fitted scikit-learn estimator's, as `check_is_fitted` decides
-/// it: some attribute ends with `_` and does not start with `__`.
+/// Whether a dict state is a fitted scikit-learn estimator's
+/// ([`super::usage::fitted_attribute`]).
 fn fitted(trace: &Trace<'_>, state: Value) -> bool {
     let Some(Node::Dict(items)) = trace.node(state) else {
         return false;
     };
-    items.iter().any(|(k, _)| {
-        matches!(trace.node(*k), Some(Node::Str(s)) if s.ends_with(b"_") && !s.starts_with(b"__"))
-    })
+    items.iter().any(
+        |(k, _)| matches!(trace.node(*k), Some(Node::Str(s)) if super::usage::fitted_attribute(s)),
+    )
 }
 
 /// Code pickled by value (cloudpickle's `_builtin_type('CodeType')(...)`): the number of

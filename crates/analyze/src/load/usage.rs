@@ -20,6 +20,12 @@ fn not_fitted(version: Option<&str>, name: &str) -> String {
         .unwrap_or_else(|| "sklearn.exceptions.NotFittedError".to_owned())
 }
 
+/// Whether an attribute marks its object fitted, as scikit-learn's `check_is_fitted` decides
+/// it: the name ends with `_` and does not start with `__`.
+pub(crate) fn fitted_attribute(name: &[u8]) -> bool {
+    name.ends_with(b"_") && !name.starts_with(b"__")
+}
+
 /// The class an object is an instance of, and whether the loader called the class (so that
 /// `__init__` ran) rather than `cls.__new__`.
 pub(crate) fn class_of<'t>(trace: &'t Trace<'_>, o: &Object) -> Option<((&'t str, &'t str), bool)> {
