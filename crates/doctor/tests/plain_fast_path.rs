@@ -498,3 +498,42 @@ fn dense_benchmark_recipes_take_the_plain_pass() {
         );
     }
 }
+
+/// `scan` reports on a raw pickle of plain data from the plain-data pass alone, without
+/// opening it as a container (which would search all of it for joblib's array wrapper).
+/// Plain data names no global, so it is a pickle even when its text names the wrapper, in
+/// both of `scan`'s paths; a real joblib file (written by joblib, committed) is still one.
+#[test]
+fn plain_pickles_scan_without_a_container_and_are_pickles() {
+    let scan = |data: &[u8], full_graph: bool| {
+        let opts = doctor::scan::ScanOptions {
+            full_graph,
+            ..doctor::scan::ScanOptions::default()
+        };
+        doctor::scan::scan_bytes(data, "f", &opts)
+    };
+    // What CPython 3.11 writes for `pickle.dumps(['NumpyArrayWrapper'], 4)`: text, not a
+    // global.
+    let mut text = vec![0x80, 4, 0x95];
+    text.extend(24u64.to_le_bytes());
+    text.extend(b"]\x94\x8c\x11NumpyArrayWrapper\x94a.");
+    assert!(vm::plain::summarize(&text, vm::Budgets::default()).is_some());
+    assert_eq!(
+        container::open(&text, &doctor::Limits::default().inflate)
+            .unwrap()
+            .format
+            .name(),
+        "joblib",
+        "the container's byte search calls it joblib"
+    );
+    for full_graph in [false, true] {
+        let report = scan(&text, full_graph);
+        assert_eq!(report.format, "pickle", "full graph: {full_graph}");
+        assert!(report.findings.is_empty());
+    }
+    let joblib =
+        std::fs::read(root().join("tests/fixtures/sklearn-onnx/1.6.1/ridge/model.joblib")).unwrap();
+    for full_graph in [false, true] {
+        assert_eq!(scan(&joblib, full_graph).format, "joblib");
+    }
+}

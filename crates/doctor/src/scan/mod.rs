@@ -267,6 +267,11 @@ fn scan_data(data: &[u8], shown: String, explicit: bool, opts: &ScanOptions) -> 
     if !explicit && matches!(sniffed, Sniffed::Unknown | Sniffed::Empty | Sniffed::Html) {
         return None;
     }
+    if sniffed == Sniffed::Pickle
+        && let Some(report) = scan_plain_pickle(data, &shown, opts)
+    {
+        return Some(report);
+    }
     // A named file in no known format is read as `pickle.load` reads it: it fails on the
     // first byte, and nothing runs (PD105, low: not a pickle).
     let opened = match container::open_as_loader(data, &opts.limits.inflate) {
@@ -282,7 +287,15 @@ fn scan_data(data: &[u8], shown: String, explicit: bool, opts: &ScanOptions) -> 
             return Some(fail(format, e.to_string()));
         }
     };
-    let format = opened.format.name();
+    // `container` calls a raw pickle joblib when its bytes name joblib's array wrapper; one
+    // of plain data holds that name only as text (see `scan_plain_pickle`).
+    let format = if opened.format == (container::Format::Joblib { compression: None })
+        && vm::run_plain(data, opts.limits.budgets).is_some()
+    {
+        container::Format::Pickle.name()
+    } else {
+        opened.format.name()
+    };
     // A file met while walking that happens to start with an opcode byte (a text file: 'S',
     // 'c', '('; an image or HDF5 file: 0x89 is NEWFALSE) is not a protocol 0/1 pickle when
     // its data stops being pickle ops before anything could run: no global was named and
@@ -311,6 +324,35 @@ fn scan_data(data: &[u8], shown: String, explicit: bool, opts: &ScanOptions) -> 
     Some(ScanReport::new(
         shown,
         format,
+        findings,
+        None,
+        opts.unsafe_at,
+    ))
+}
+
+/// The report on a raw pickle of plain data (`vm::plain`), the commonest file a scanner
+/// meets, or `None` for any other. Plain data names no global, so no joblib array wrapper and
+/// no torch storage can be in it: it needs no container, and the plain-data pass alone
+/// reports on it, as `member_findings` would on the file's one member. Opening it as a
+/// container first would search all of it for joblib's wrapper class (about a tenth of a
+/// 3 MB file's scan), and call a plain pickle that merely holds that text a joblib file. A
+/// legacy torch file, a sequence of pickles that may all be plain, keeps its container.
+fn scan_plain_pickle(data: &[u8], shown: &str, opts: &ScanOptions) -> Option<ScanReport> {
+    if opts.full_graph || container::torch::is_legacy(data) {
+        return None;
+    }
+    let trace = vm::run_plain(data, opts.limits.budgets)?;
+    let findings = security::scan(&trace, &opts.policy)
+        .into_iter()
+        .map(|finding| LocatedFinding {
+            member: String::new(),
+            member_start: Some(0),
+            finding,
+        })
+        .collect();
+    Some(ScanReport::new(
+        shown.to_owned(),
+        container::Format::Pickle.name(),
         findings,
         None,
         opts.unsafe_at,
