@@ -267,9 +267,11 @@ fn scan_data(data: &[u8], shown: String, explicit: bool, opts: &ScanOptions) -> 
     if !explicit && matches!(sniffed, Sniffed::Unknown | Sniffed::Empty | Sniffed::Html) {
         return None;
     }
-    if sniffed == Sniffed::Pickle
-        && let Some(report) = scan_plain_pickle(data, &shown, opts)
-    {
+    // A raw pickle of plain data needs no container (see `scan_plain_pickle`). A legacy
+    // torch file, a sequence of pickles that may all be plain, keeps its container.
+    let plain_tried =
+        sniffed == Sniffed::Pickle && !opts.full_graph && !container::torch::is_legacy(data);
+    if plain_tried && let Some(report) = scan_plain_pickle(data, &shown, opts) {
         return Some(report);
     }
     // A named file in no known format is read as `pickle.load` reads it: it fails on the
@@ -290,6 +292,7 @@ fn scan_data(data: &[u8], shown: String, explicit: bool, opts: &ScanOptions) -> 
     // `container` calls a raw pickle joblib when its bytes name joblib's array wrapper; one
     // of plain data holds that name only as text (see `scan_plain_pickle`).
     let format = if opened.format == (container::Format::Joblib { compression: None })
+        && !plain_tried
         && vm::run_plain(data, opts.limits.budgets).is_some()
     {
         container::Format::Pickle.name()
@@ -320,7 +323,8 @@ fn scan_data(data: &[u8], shown: String, explicit: bool, opts: &ScanOptions) -> 
         findings = data_only_findings(data, inventory, opts);
     }
     let pickles: Vec<&container::Member<'_>> = opened.pickles().collect();
-    findings.extend(member_findings(&pickles, opts));
+    // When the plain pass already failed on the file, it would fail again on its one member.
+    findings.extend(member_findings(&pickles, opts, plain_tried));
     Some(ScanReport::new(
         shown,
         format,
@@ -335,12 +339,8 @@ fn scan_data(data: &[u8], shown: String, explicit: bool, opts: &ScanOptions) -> 
 /// no torch storage can be in it: it needs no container, and the plain-data pass alone
 /// reports on it, as `member_findings` would on the file's one member. Opening it as a
 /// container first would search all of it for joblib's wrapper class (about a tenth of a
-/// 3 MB file's scan), and call a plain pickle that merely holds that text a joblib file. A
-/// legacy torch file, a sequence of pickles that may all be plain, keeps its container.
+/// 3 MB file's scan), and call a plain pickle that merely holds that text a joblib file.
 fn scan_plain_pickle(data: &[u8], shown: &str, opts: &ScanOptions) -> Option<ScanReport> {
-    if opts.full_graph || container::torch::is_legacy(data) {
-        return None;
-    }
     let trace = vm::run_plain(data, opts.limits.budgets)?;
     let findings = security::scan(&trace, &opts.policy)
         .into_iter()
@@ -470,10 +470,15 @@ pub fn scan_candidates(
 }
 
 /// The findings of each pickle member, in member order, scanning the members on several
-/// threads when [`ScanOptions::parallel_members`] says so.
-fn member_findings(pickles: &[&container::Member<'_>], opts: &ScanOptions) -> Vec<LocatedFinding> {
+/// threads when [`ScanOptions::parallel_members`] says so. `not_plain`: the plain-data pass
+/// is known to fail on them.
+fn member_findings(
+    pickles: &[&container::Member<'_>],
+    opts: &ScanOptions,
+    not_plain: bool,
+) -> Vec<LocatedFinding> {
     let one = |m: &&container::Member<'_>| {
-        let run = if opts.full_graph {
+        let run = if opts.full_graph || not_plain {
             members::run_scan_mode(m, opts.limits.budgets)
         } else {
             members::run_for_scan(m, opts.limits.budgets)
