@@ -54,6 +54,17 @@ pub struct LocatedFinding {
     pub finding: Finding,
 }
 
+impl LocatedFinding {
+    /// A finding in a file read as one pickle, from its first byte.
+    fn whole_file(finding: Finding) -> Self {
+        LocatedFinding {
+            member: String::new(),
+            member_start: Some(0),
+            finding,
+        }
+    }
+}
+
 /// The outcome for one file: one element of the `files` array of `scan --format json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct ScanReport {
@@ -290,7 +301,8 @@ fn scan_data(data: &[u8], shown: String, explicit: bool, opts: &ScanOptions) -> 
         }
     };
     // `container` calls a raw pickle joblib when its bytes name joblib's array wrapper; one
-    // of plain data holds that name only as text (see `scan_plain_pickle`).
+    // of plain data holds that name only as text (see `scan_plain_pickle`). Reached with
+    // the plain pass untried only under `--full-graph`, which must say the same.
     let format = if opened.format == (container::Format::Joblib { compression: None })
         && !plain_tried
         && vm::run_plain(data, opts.limits.budgets).is_some()
@@ -344,11 +356,7 @@ fn scan_plain_pickle(data: &[u8], shown: &str, opts: &ScanOptions) -> Option<Sca
     let trace = vm::run_plain(data, opts.limits.budgets)?;
     let findings = security::scan(&trace, &opts.policy)
         .into_iter()
-        .map(|finding| LocatedFinding {
-            member: String::new(),
-            member_start: Some(0),
-            finding,
-        })
+        .map(LocatedFinding::whole_file)
         .collect();
     Some(ScanReport::new(
         shown.to_owned(),
@@ -370,14 +378,9 @@ fn data_only_findings(
     inventory: &container::Inventory,
     opts: &ScanOptions,
 ) -> Vec<LocatedFinding> {
-    let whole = |finding| LocatedFinding {
-        member: String::new(),
-        member_start: Some(0),
-        finding,
-    };
     let mut out: Vec<LocatedFinding> = security::scan_inventory(inventory, &opts.policy)
         .into_iter()
-        .map(whole)
+        .map(LocatedFinding::whole_file)
         .collect();
     let as_pickle = if opts.full_graph {
         vm::run_mode(data, opts.limits.budgets, vm::Mode::Scan, &mut vm::NoHooks)
@@ -392,7 +395,7 @@ fn data_only_findings(
         ]
         .contains(&f.code)
     }) {
-        out.extend(pickle_findings.into_iter().map(whole));
+        out.extend(pickle_findings.into_iter().map(LocatedFinding::whole_file));
     }
     out
 }
