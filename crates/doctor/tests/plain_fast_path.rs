@@ -537,3 +537,51 @@ fn plain_pickles_scan_without_a_container_and_are_pickles() {
         assert_eq!(scan(&joblib, full_graph).format, "joblib");
     }
 }
+
+/// The memo edges of the pass, each checked against the machine: a PUT over an entry of a full
+/// memo fails in the machine (its budget counts every PUT), so the pass must give up there; an
+/// index past the memo's end (sparse, which no pickler writes) is left to the machine; dense
+/// PUTs, MEMOIZE and overwrites below the budget take the pass.
+#[test]
+fn memo_edges_agree_with_the_full_machine() {
+    let with_memo = |max_memo| vm::Budgets {
+        max_memo,
+        ..vm::Budgets::default()
+    };
+    // PROTO 4, NONE, MEMOIZE (entry 0), POP, NONE, BINPUT 0 (over entry 0), STOP.
+    let overwrite = b"\x80\x04N\x940Nq\x00.";
+    assert!(vm::run_with(overwrite, with_memo(1)).error().is_some());
+    assert!(!plain_agrees_with(overwrite, with_memo(1)));
+    assert!(plain_agrees_with(overwrite, with_memo(2)));
+    assert_eq!(
+        vm::run_plain(overwrite, with_memo(2)).unwrap().pickles[0].memo_entries,
+        1
+    );
+    // NONE, BINPUT 3 (entries 0-2 never written), STOP: the machine reads it, the pass leaves
+    // it to the machine.
+    let sparse = b"\x80\x04Nq\x03.";
+    assert!(
+        vm::run_with(sparse, vm::Budgets::default())
+            .error()
+            .is_none()
+    );
+    assert!(!plain_agrees_with(sparse, vm::Budgets::default()));
+    // Dense BINPUT 0, 1 then BINGET 0 and 1 in a tuple: the pass, with two entries.
+    let dense = b"\x80\x04Nq\x00\x88q\x01h\x00h\x01\x86.";
+    assert!(plain_agrees_with(dense, vm::Budgets::default()));
+    assert_eq!(
+        vm::run_plain(dense, vm::Budgets::default())
+            .unwrap()
+            .pickles[0]
+            .memo_entries,
+        2
+    );
+    // A memo grown as it fills, then one entry over a budget of 39: 40 MEMOIZEs.
+    let mut long = b"\x80\x04(".to_vec();
+    for _ in 0..40 {
+        long.extend(b"N\x94");
+    }
+    long.extend(b"l.");
+    assert!(plain_agrees_with(&long, vm::Budgets::default()));
+    assert!(!plain_agrees_with(&long, with_memo(39)));
+}

@@ -105,18 +105,12 @@ const K_LIST: u8 = 9;
 const K_DICT: u8 = 10;
 const K_SET: u8 = 11;
 const K_BYTEARRAY: u8 = 12;
-/// A memo slot never written.
-const UNSET: u8 = 0xff;
-
 /// Highest protocol CPython reads (as the machine).
 const HIGHEST_PROTOCOL: u8 = 5;
 
 /// Counted arguments at or above this length are left to the machine (a negative signed
 /// count reads as one).
 const MAX_COUNT4: u32 = 1 << 31;
-
-/// How far past the memo's end a PUT may write before the pass gives up.
-const MAX_MEMO_SKIP: usize = 1024;
 
 /// State kept across the pickles of a stream (buffers are reused).
 struct Pass<'d> {
@@ -211,7 +205,6 @@ impl Pass<'_> {
         let mut sp = 0usize;
         // The innermost MARK's stack position (0 without one): ops cannot pop below it.
         let mut fence = 0usize;
-        let mut memo_entries = 0usize;
         let mut nodes = self.nodes;
         let mut items = self.items;
         let mut protocol = None;
@@ -300,36 +293,26 @@ impl Pass<'_> {
                 K_INT
             }};
         }
+        // The memo is dense: an index past its end (a sparse memo, which no pickler writes)
+        // goes to the machine, so its length is its number of entries and every slot below
+        // it is set.
         macro_rules! get {
             ($i:expr) => {
-                match memo.get($i) {
-                    Some(&k) if k != UNSET => k,
-                    _ => return None,
-                }
+                *memo.get($i)?
             };
         }
-        // Stores a kind in the memo, densely. The machine keeps an index below twice its
-        // dense length plus 1024 dense; this bound is inside that and grows the memo by at
-        // most `MAX_MEMO_SKIP` slots per op.
+        // Stores a kind in the memo: at its end (a new entry) or over an entry. The machine
+        // fails any PUT, even over an entry, once the memo is full.
         macro_rules! put {
             ($i:expr, $k:expr) => {{
                 let (i, k): (usize, u8) = ($i, $k);
-                if memo_entries >= max_memo {
+                if memo.len() >= max_memo {
                     return None;
                 }
                 if i == memo.len() {
                     memo.push(k);
-                    memo_entries += 1;
                 } else {
-                    if i > memo.len() {
-                        if i - memo.len() >= MAX_MEMO_SKIP {
-                            return None;
-                        }
-                        memo.resize(i + 1, UNSET);
-                    }
-                    if std::mem::replace(memo.get_mut(i)?, k) == UNSET {
-                        memo_entries += 1;
-                    }
+                    *memo.get_mut(i)? = k;
                 }
             }};
         }
@@ -348,7 +331,7 @@ impl Pass<'_> {
                 0x94 => {
                     // MEMOIZE
                     let top = top!();
-                    put!(memo_entries, top);
+                    put!(memo.len(), top);
                     continue;
                 }
                 b'h' => get!(usize::from(byte!())),
@@ -542,7 +525,7 @@ impl Pass<'_> {
                 b'.' => {
                     let _ = top!();
                     self.pos = pos;
-                    self.memo_entries = memo_entries;
+                    self.memo_entries = memo.len();
                     self.nodes = nodes;
                     self.items = items;
                     return Some((protocol, ops));
