@@ -61,6 +61,13 @@ pub fn run_plain(data: &[u8], budgets: Budgets) -> Option<Trace<'static>> {
     plain::summarize(data, budgets).map(plain::Plain::into_trace)
 }
 
+/// [`run_plain`] for callers that never read op counts (see
+/// [`plain::summarize_uncounted`]): the trace's `ops`, and each pickle's, are 0.
+#[must_use]
+pub fn run_plain_uncounted(data: &[u8], budgets: Budgets) -> Option<Trace<'static>> {
+    plain::summarize_uncounted(data, budgets).map(plain::Plain::into_trace)
+}
+
 /// Like [`run_with`], with host hooks (see [`Hooks`]).
 pub fn run_hooked<'a>(data: &'a [u8], budgets: Budgets, hooks: &mut dyn Hooks<'a>) -> Trace<'a> {
     run_mode(data, budgets, Mode::Full, hooks)

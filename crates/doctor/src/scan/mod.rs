@@ -353,7 +353,8 @@ fn scan_data(data: &[u8], shown: String, explicit: bool, opts: &ScanOptions) -> 
 /// container first would search all of it for joblib's wrapper class (about a tenth of a
 /// 3 MB file's scan), and call a plain pickle that merely holds that text a joblib file.
 fn scan_plain_pickle(data: &[u8], shown: &str, opts: &ScanOptions) -> Option<ScanReport> {
-    let trace = vm::run_plain(data, opts.limits.budgets)?;
+    // The rules never read op counts, so the pass need not keep them.
+    let trace = vm::run_plain_uncounted(data, opts.limits.budgets)?;
     let findings = security::scan(&trace, &opts.policy)
         .into_iter()
         .map(LocatedFinding::whole_file)
@@ -634,11 +635,17 @@ pub mod fuzzing {
     /// every pickle to its STOP, up to the last byte, with no error, global, call, side
     /// effect or trailing bytes, and agree on every pickle's extent, protocol, op count and
     /// memo entries, on the ops, items and value nodes, on every finding (none) and on the
-    /// text of `show --stats`.
+    /// text of `show --stats`. The uncounted pass that `scan` runs must give the same
+    /// result with its op counts at 0, and give up exactly where the counted one does.
     ///
     /// # Panics
     /// On any disagreement, naming it.
     pub fn plain_agrees_with(data: &[u8], budgets: vm::Budgets) -> bool {
+        assert_eq!(
+            vm::plain::summarize_uncounted(data, budgets),
+            vm::plain::summarize(data, budgets).map(vm::plain::Plain::without_op_counts),
+            "the uncounted plain pass disagrees with the counted one"
+        );
         let Some(plain) = vm::run_plain(data, budgets) else {
             return false;
         };
