@@ -305,7 +305,7 @@ fn scan_data(data: &[u8], shown: String, explicit: bool, opts: &ScanOptions) -> 
     // the plain pass untried only under `--full-graph`, which must say the same.
     let format = if opened.format == (container::Format::Joblib { compression: None })
         && !plain_tried
-        && vm::run_plain(data, opts.limits.budgets).is_some()
+        && vm::run_plain_uncounted(data, opts.limits.budgets).is_some()
     {
         container::Format::Pickle.name()
     } else {
@@ -641,12 +641,13 @@ pub mod fuzzing {
     /// # Panics
     /// On any disagreement, naming it.
     pub fn plain_agrees_with(data: &[u8], budgets: vm::Budgets) -> bool {
+        let counted = vm::plain::summarize(data, budgets);
         assert_eq!(
             vm::plain::summarize_uncounted(data, budgets),
-            vm::plain::summarize(data, budgets).map(vm::plain::Plain::without_op_counts),
+            counted.clone().map(vm::plain::Plain::without_op_counts),
             "the uncounted plain pass disagrees with the counted one"
         );
-        let Some(plain) = vm::run_plain(data, budgets) else {
+        let Some(plain) = counted.map(vm::plain::Plain::into_trace) else {
             return false;
         };
         let full = vm::run_with(data, budgets);
