@@ -57,8 +57,8 @@ fi
 
 extra=()
 if [[ $have_binary == 0 ]]; then
-    (cd "$ROOT" && cargo build --release)
-    extra=(--pickle-doctor "${CARGO_TARGET_DIR:-$ROOT/target}/release/pickle-doctor")
+    # The release build (static-pie on linux-gnu), as a release ships it.
+    extra=(--pickle-doctor "$("$ROOT/scripts/build-release.sh" | tail -n 1)")
 fi
 
 exec "$VENV/bin/python" "$ROOT/benches/$script" "${extra[@]}" "${args[@]}"

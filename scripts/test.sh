@@ -14,7 +14,8 @@
 #    `export --to onnx` on the committed scikit-learn fixtures (crates/cli/tests/export_onnx.rs),
 #    and the break atlas's target venvs (scripts/atlas-targets.sh; tests/atlas/verify.py re-runs
 #    a sample of tests/atlas/truth.json in them).
-# 3. Checks formatting and lints, then runs the Rust test suite against that corpus.
+# 3. Builds the release binary (scripts/build-release.sh), checks formatting and lints, then
+#    runs the Rust test suite against that corpus.
 # 4. Builds the Python wheel, installs it into a fresh venv and runs its checks
 #    (scripts/test-python.sh: ruff, then pytest over the API, safe load, Dask and the hook).
 set -euo pipefail
@@ -46,6 +47,12 @@ echo "test.sh: the break atlas (target venvs, sample of truth rows re-run)" >&2
 atlas_envs="$(scripts/atlas-targets.sh | tail -n 1)"
 "${PYTHON:-python3}" tests/atlas/verify.py "$atlas_envs"
 
+# The release binary, linked static-pie on linux-gnu (scripts/build-release.sh): the start-up
+# tests check it is static and prints what the dev build prints.
+echo "test.sh: the release binary (scripts/build-release.sh)" >&2
+release_bin="$(scripts/build-release.sh | tail -n 1)"
+
+export PICKLE_DOCTOR_RELEASE_BIN="$release_bin"
 export PICKLE_DOCTOR_FIXTURES="$fixtures"
 export PICKLE_DOCTOR_MATRIX="$matrix_truth"
 export PICKLE_DOCTOR_HOSTILE="$hostile"

@@ -91,9 +91,14 @@ pub(crate) fn sibling(path: &Path, suffix: &str) -> PathBuf {
 
 /// Runs the built binary from the repository root with `args`, feeding `stdin`.
 pub(crate) fn run_cli(args: &[&str], stdin: Option<&[u8]>) -> std::process::Output {
+    run_bin(Path::new(bin()), args, stdin)
+}
+
+/// Runs `binary` from the repository root with `args`, feeding `stdin`.
+pub(crate) fn run_bin(binary: &Path, args: &[&str], stdin: Option<&[u8]>) -> std::process::Output {
     use std::io::Write as _;
     use std::process::{Command, Stdio};
-    let mut child = Command::new(bin())
+    let mut child = Command::new(binary)
         .args(args)
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
         .stdin(Stdio::piped())
