@@ -316,64 +316,38 @@ def measure(label: str, argv: list[str], args, probe: bool = False) -> Result:
     slow = False
     i = 0
     while i < want + (0 if slow else 1):
-        run = _run_and_record(res, i, args, probe, slow, may_turn_slow=True)
-        if run is None:
+        log(f"  {label}: run {i + 1} ...")
+        # The in-process probe times itself, and its own ru_maxrss is only right when a
+        # small process (time) forked it: it always runs wrapped.
+        wrapped = i == 0 or slow or probe
+        run = run_once(argv, args.timeout, capture_stdout=probe, rss=wrapped)
+        if run.timed_out:
+            res.problem = f"timeout (>{args.timeout:g} s)"
+            log(f"  {label}: TIMEOUT after {args.timeout:g} s")
             break
-        if i == 0 and run.timed:
+        if run.exit_code != 0:
+            res.problem = f"failed (exit {run.exit_code})"
+            log(f"  {label}: FAILED with exit code {run.exit_code}: {shlex.join(argv)}")
+            for line in run.stderr_tail.strip().splitlines()[-8:]:
+                log(f"      | {line}")
+            break
+        if i == 0 and run.seconds >= SLOW_THRESHOLD_S:
             want, slow = args.runs_slow, True
         elif i == 0 and run.seconds < QUICK_THRESHOLD_S and want > 1:
             want = max(want, QUICK_RUNS)
+        run.timed = slow or i > 0
+        res.runs.append(run)
+        msg = (f"  {label}: {run.seconds:.3f} s"
+               + (f", {run.max_rss_kb * 1024 / MB:.1f} MB peak RSS" if wrapped else "")
+               + ("" if run.timed else " (RSS run, time not counted)"))
+        if probe:
+            p = json.loads(run.stdout.strip().splitlines()[-1])
+            res.probe.append(p)
+            msg += (f" (whole process); load alone {p['load_s']:.3f} s, "
+                    f"peak - RSS before = {p['rss_delta_kb'] * 1024 / MB:.1f} MB")
+        log(msg)
         i += 1
     return res
-
-
-def measure_interleaved(specs: list[tuple[str, list[str], bool]], args,
-                        rounds: int) -> list[Result]:
-    """Times fast commands in alternation, one run of each per round, for `rounds` rounds
-    after each one's RSS run: `(label, argv, probe)` each. A ratio of two commands timed
-    minutes apart also measures how the machine's speed drifted in between (this VM's moves
-    by 15% within minutes); alternating, both see the same machine."""
-    results = [Result(label, argv) for label, argv, _ in specs]
-    for i in range(rounds + 1):
-        for (_, _, probe), res in zip(specs, results):
-            if res.problem is None:
-                _run_and_record(res, i, args, probe, slow=False)
-    return results
-
-
-def _run_and_record(res: Result, i: int, args, probe: bool, slow: bool,
-                    may_turn_slow: bool = False) -> Run | None:
-    """Run `i` of `res`'s command: appended to `res` and returned, or None (with
-    `res.problem` set) if it failed or timed out. With `may_turn_slow`, a first run of at
-    least SLOW_THRESHOLD_S counts (`timed`): the command is slow, and runs wrapped."""
-    label, argv = res.label, res.argv
-    log(f"  {label}: run {i + 1} ...")
-    # The in-process probe times itself, and its own ru_maxrss is only right when a
-    # small process (time) forked it: it always runs wrapped.
-    wrapped = i == 0 or slow or probe
-    run = run_once(argv, args.timeout, capture_stdout=probe, rss=wrapped)
-    if run.timed_out:
-        res.problem = f"timeout (>{args.timeout:g} s)"
-        log(f"  {label}: TIMEOUT after {args.timeout:g} s")
-        return None
-    if run.exit_code != 0:
-        res.problem = f"failed (exit {run.exit_code})"
-        log(f"  {label}: FAILED with exit code {run.exit_code}: {shlex.join(argv)}")
-        for line in run.stderr_tail.strip().splitlines()[-8:]:
-            log(f"      | {line}")
-        return None
-    run.timed = slow or i > 0 or (may_turn_slow and run.seconds >= SLOW_THRESHOLD_S)
-    res.runs.append(run)
-    msg = (f"  {label}: {run.seconds:.3f} s"
-           + (f", {run.max_rss_kb * 1024 / MB:.1f} MB peak RSS" if wrapped else "")
-           + ("" if run.timed else " (RSS run, time not counted)"))
-    if probe:
-        p = json.loads(run.stdout.strip().splitlines()[-1])
-        res.probe.append(p)
-        msg += (f" (whole process); load alone {p['load_s']:.3f} s, "
-                f"peak - RSS before = {p['rss_delta_kb'] * 1024 / MB:.1f} MB")
-    log(msg)
-    return run
 
 
 # Runs in the bench interpreter: the unpickling alone, timed from inside, so

@@ -32,17 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench  # noqa: E402
-from bench import (  # noqa: E402
-    PLAIN_LOAD,
-    PROBE,
-    QUICK_RUNS,
-    Result,
-    fmt_mb,
-    log,
-    measure,
-    measure_interleaved,
-    run_once,
-)
+from bench import PLAIN_LOAD, PROBE, Result, fmt_mb, log, measure, run_once  # noqa: E402
 from docsection import write_section  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -217,24 +207,20 @@ def main() -> int:
         ds, f = data[name] if name in data else (None, ckpt)
         log(f"\n== {f.name} ({fmt_mb(f.stat().st_size)} MB)")
         r: dict[str, Result] = {}
-        pre = list(ds.preimport) if ds else []
-        scan_argv = [pd, "scan", str(f)]
-        probe_argv = [py, "-c", PROBE, str(f), *pre]
-        if dense:
-            # The goal's ratio: both sides timed in alternation (bench.measure_interleaved).
-            r["scan"], r["probe"] = measure_interleaved(
-                [("pickle-doctor scan", scan_argv, False),
-                 ("pickle.load (load alone)", probe_argv, True)],
-                margs, rounds=1 if args.quick else QUICK_RUNS)
-        else:
-            r["scan"] = measure("pickle-doctor scan", scan_argv, margs)
+        # `scan`'s runs back to back, as a scanner meets one file after another. Timed in
+        # alternation with the load-alone probe instead, its best was 4.0 ms against 3.3 ms:
+        # each probe touches 36 MB, which evicts the binary and the kernel's state from the
+        # CPU caches (a process that only reads 30 MB slows the next `scan` as much;
+        # docs/benchmarks.md, stop 23).
+        r["scan"] = pd_cmd("pickle-doctor scan", ["scan"], f)
         r["show"] = pd_cmd("pickle-doctor show --stats", ["show", "--stats"], f)
         if ps:
             r["picklescan"] = measure("picklescan -p", [ps, "-p", str(f)], margs)
         if loads:
+            pre = list(ds.preimport) if ds else []
             r["load"] = measure("pickle.load (whole process)", [py, "-c", PLAIN_LOAD, str(f)], margs)
-            if not dense:
-                r["probe"] = measure("pickle.load (load alone)", probe_argv, margs, probe=True)
+            r["probe"] = measure("pickle.load (load alone)", [py, "-c", PROBE, str(f), *pre],
+                                 margs, probe=True)
         if dense:
             pairs[name] = paired_dis(pd, py, f, dis_runs, args.timeout)
         elif pdis:
@@ -339,9 +325,7 @@ def render(rows, pairs, par, goals, lin_rows, data, ckpt, args, py, pd, ps, load
         "interpreter (start-up included); peak RSS from one more run under GNU "
         "`/usr/bin/time -f %M`, not timed, since the wrapper's own fork and exec add ~1 ms; "
         "`pickle.load` alone is timed inside the interpreter (RSS: peak minus RSS before the "
-        "load, marked Δ). On the two dense files, `scan` and `pickle.load` alone, whose ratio "
-        "is a goal, are timed in alternation, one run of each per round, so that the machine's "
-        "drift reaches both alike. `dis` and `pickletools` run as "
+        "load, marked Δ). `dis` and `pickletools` run as "
         f"{len(next(iter(pairs.values())))} back-to-back pairs on the dense files (a pair's "
         f"`dis` time is the best of {DIS_TRIES} runs), and each pair gives a ratio. "
         "`pickle-doctor` is the release build (`scripts/build-release.sh`). MB = 10⁶ bytes.",
