@@ -41,6 +41,8 @@ MB = bench.MB
 DIS_RUNS = 5
 # `dis` runs per pair; the pair counts the best (see paired_dis).
 DIS_TRIES = 3
+# Blocks of runs of the commands the dense files' goals compare (see main's `tools`).
+BLOCKS = 3
 
 
 # --------------------------------------------------------------------------
@@ -141,6 +143,12 @@ def paired_dis(pd: str, py: str, path: Path, runs: int, timeout: float) -> list[
     return pairs
 
 
+def merged(a: Result, b: Result) -> Result:
+    """The runs of two measurements of the same command, as one."""
+    return Result(a.label, a.argv, a.runs + b.runs, a.problem or b.problem,
+                  a.warning or b.warning, a.probe + b.probe)
+
+
 @dataclass
 class Goal:
     name: str
@@ -207,20 +215,31 @@ def main() -> int:
         ds, f = data[name] if name in data else (None, ckpt)
         log(f"\n== {f.name} ({fmt_mb(f.stat().st_size)} MB)")
         r: dict[str, Result] = {}
-        # `scan`'s runs back to back, as a scanner meets one file after another. Timed in
-        # alternation with the load-alone probe instead, its best was 4.0 ms against 3.3 ms:
-        # each probe touches 36 MB, which evicts the binary and the kernel's state from the
-        # CPU caches (a process that only reads 30 MB slows the next `scan` as much;
-        # docs/benchmarks.md, stop 23).
-        r["scan"] = pd_cmd("pickle-doctor scan", ["scan"], f)
-        r["show"] = pd_cmd("pickle-doctor show --stats", ["show", "--stats"], f)
-        if ps:
-            r["picklescan"] = measure("picklescan -p", [ps, "-p", str(f)], margs)
-        if loads:
-            pre = list(ds.preimport) if ds else []
-            r["load"] = measure("pickle.load (whole process)", [py, "-c", PLAIN_LOAD, str(f)], margs)
-            r["probe"] = measure("pickle.load (load alone)", [py, "-c", PROBE, str(f), *pre],
-                                 margs, probe=True)
+        # The commands the goals compare run in BLOCKS blocks, spread over this file's
+        # section, and each one's best over all blocks counts: this VM's host slows every
+        # process for seconds at a time, longer than one block of 20 runs lasts, so a single
+        # block can land wholly in a slow spell (docs/benchmarks.md, stop 23). Within a block
+        # `scan`'s runs are back to back, as a scanner meets one file after another. Timed
+        # in alternation with the load-alone probe instead, its best was 4.0 ms against
+        # 3.3 ms: each probe touches 36 MB, which evicts the binary and the kernel's state
+        # from the CPU caches (a process that only reads 30 MB slows the next `scan` as much).
+        for block in range(1 if args.quick else BLOCKS):
+            if block:
+                log(f"  block {block + 1} of {BLOCKS}")
+            part = {"scan": pd_cmd("pickle-doctor scan", ["scan"], f),
+                    "show": pd_cmd("pickle-doctor show --stats", ["show", "--stats"], f)}
+            if ps and not block:
+                part["picklescan"] = measure("picklescan -p", [ps, "-p", str(f)], margs)
+            if loads:
+                pre = list(ds.preimport) if ds else []
+                part["load"] = measure("pickle.load (whole process)",
+                                       [py, "-c", PLAIN_LOAD, str(f)], margs)
+                part["probe"] = measure("pickle.load (load alone)",
+                                        [py, "-c", PROBE, str(f), *pre], margs, probe=True)
+            for key, res in part.items():
+                r[key] = merged(r[key], res) if key in r else res
+            if not dense:
+                break
         if dense:
             pairs[name] = paired_dis(pd, py, f, dis_runs, args.timeout)
         elif pdis:
@@ -325,7 +344,10 @@ def render(rows, pairs, par, goals, lin_rows, data, ckpt, args, py, pd, ps, load
         "interpreter (start-up included); peak RSS from one more run under GNU "
         "`/usr/bin/time -f %M`, not timed, since the wrapper's own fork and exec add ~1 ms; "
         "`pickle.load` alone is timed inside the interpreter (RSS: peak minus RSS before the "
-        "load, marked Δ). `dis` and `pickletools` run as "
+        "load, marked Δ). On the two dense files, `scan`, `show --stats` and both `pickle.load` "
+        f"timings run in {1 if args.quick else BLOCKS} blocks spread over the file's section, "
+        "and each one's best over all blocks counts: the host slows this VM for seconds at a "
+        "time. `dis` and `pickletools` run as "
         f"{len(next(iter(pairs.values())))} back-to-back pairs on the dense files (a pair's "
         f"`dis` time is the best of {DIS_TRIES} runs), and each pair gives a ratio. "
         "`pickle-doctor` is the release build (`scripts/build-release.sh`). MB = 10⁶ bytes.",
