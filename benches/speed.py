@@ -125,14 +125,18 @@ def ensure(data_dir: Path, ds: Data) -> Path:
 
 def paired_dis(pd: str, py: str, path: Path, runs: int, timeout: float) -> list[tuple[float, float]]:
     """`runs` pairs of (pickletools seconds, dis seconds), each pair run back to back so that
-    both see the same machine load. A pair's `dis` time is the best of DIS_TRIES runs, as
-    every other command under 0.1 s is timed by its best: one `pickletools` run takes
-    seconds and so averages over the machine's hiccups, while one 30 ms `dis` run can land
-    in one (a single stalled run of 56 ms against 34 ms failed the goal in earlier runs)."""
+    both see the same machine load. A pair's `dis` time is the best of DIS_TRIES runs, one
+    just before its `pickletools` run and the others just after, as every other command
+    under 0.1 s is timed by its best. One `pickletools` run takes seconds and so averages
+    over the host's spells, while a 30 ms `dis` run can land in one: in stop 23's runs,
+    spells of a fraction of a second made `dis` 1.7× slower (three runs in a row of 55-61 ms
+    against 31-36 ms), and bracketing the `pickletools` run puts the tries seconds apart."""
     pairs = []
+    dis = [pd, "dis", str(path)]
     for i in range(runs):
+        tries = [run_once(dis, timeout, rss=False)]
         pt = run_once([py, "-m", "pickletools", str(path)], timeout, rss=False)
-        tries = [run_once([pd, "dis", str(path)], timeout, rss=False) for _ in range(DIS_TRIES)]
+        tries += [run_once(dis, timeout, rss=False) for _ in range(DIS_TRIES - 1)]
         for r, what in ((pt, "pickletools"), *((d, "dis") for d in tries)):
             if r.exit_code != 0 or r.timed_out:
                 raise SystemExit(f"{what} failed on {path}: {r.stderr_tail[-500:]}")
@@ -349,7 +353,8 @@ def render(rows, pairs, par, goals, lin_rows, data, ckpt, args, py, pd, ps, load
         "and each one's best over all blocks counts: the host slows this VM for seconds at a "
         "time. `dis` and `pickletools` run as "
         f"{len(next(iter(pairs.values())))} back-to-back pairs on the dense files (a pair's "
-        f"`dis` time is the best of {DIS_TRIES} runs), and each pair gives a ratio. "
+        f"`dis` time is the best of {DIS_TRIES} runs, one just before its `pickletools` run "
+        "and the others just after), and each pair gives a ratio. "
         "`pickle-doctor` is the release build (`scripts/build-release.sh`). MB = 10⁶ bytes.",
         "",
         "### Goals",
