@@ -187,6 +187,10 @@ class Run:
     stderr_tail: str
     # Whether `seconds` counts: False for the wrapped RSS run of a fast command.
     timed: bool = True
+    # Pages the command (or /usr/bin/time and it) had to read from disk: this VM's host drops
+    # page cache that no process has mapped for a minute (DAMON `pageout` of unmapped pages),
+    # and a run that faults its binary back in is slower for it.
+    major_faults: int = 0
 
 
 def run_once(argv: list[str], timeout: float, capture_stdout: bool = False,
@@ -214,7 +218,7 @@ def run_once(argv: list[str], timeout: float, capture_stdout: bool = False,
         # one, 4.3-4.7 ms without, over 4 rounds of 100 runs).
         timed_out = _Alarm.arm(proc.pid, timeout)
         try:
-            _, status, _ = os.wait4(proc.pid, 0)
+            _, status, usage = os.wait4(proc.pid, 0)
         except BaseException:  # Ctrl-C included: do not leave a 20-minute job behind
             kill_group(proc.pid)
             os.wait4(proc.pid, 0)
@@ -238,7 +242,7 @@ def run_once(argv: list[str], timeout: float, capture_stdout: bool = False,
                 out.seek(0)
                 stdout = out.read().decode(errors="replace")
     return Run(elapsed, max_rss_kb, proc.returncode, timed_out.is_set(), stdout, stdout_bytes,
-               stderr_tail)
+               stderr_tail, major_faults=usage.ru_majflt)
 
 
 class _Alarm:
@@ -339,6 +343,7 @@ def measure(label: str, argv: list[str], args, probe: bool = False) -> Result:
         res.runs.append(run)
         msg = (f"  {label}: {run.seconds:.3f} s"
                + (f", {run.max_rss_kb * 1024 / MB:.1f} MB peak RSS" if wrapped else "")
+               + (f", {run.major_faults} major faults" if run.major_faults else "")
                + ("" if run.timed else " (RSS run, time not counted)"))
         if probe:
             p = json.loads(run.stdout.strip().splitlines()[-1])
