@@ -11,9 +11,10 @@
 Plus, for the record: the 12 MB random forest, the 2 GB checkpoint, and an npz of 64
 object arrays scanned with its members in parallel and with `--jobs 1`.
 
-Normally started by `benches/run.sh --speed` (which builds the release binary with
-`scripts/build-release.sh`, static-pie on linux-gnu, and the bench venv); picklescan comes from the peer-scanner venv of `benches/scanners/setup.sh`. Results go
-between `<!-- BEGIN speed -->` and `<!-- END speed -->` in docs/benchmarks.md.
+Normally started by `benches/run.sh --speed`, which builds the release binary with
+`scripts/build-release.sh` (static-pie on linux-gnu) and the bench venv; picklescan comes from
+the peer-scanner venv of `benches/scanners/setup.sh`. Results go between
+`<!-- BEGIN speed -->` and `<!-- END speed -->` in docs/benchmarks.md.
 
 Whole processes are timed with GNU time's peak RSS, as in bench.py; `pickle.load` alone is
 timed inside the interpreter (bench.py's probe). On the dense files the commands the goals
@@ -230,23 +231,22 @@ def main() -> int:
         # in alternation with the load-alone probe instead, its best was 4.0 ms against
         # 3.3 ms: each probe touches 36 MB, which evicts the binary and the kernel's state
         # from the CPU caches (a process that only reads 30 MB slows the next `scan` as much).
-        for block in range(1 if args.quick else BLOCKS):
+        blocks = BLOCKS if dense and not args.quick else 1
+        pre = list(ds.preimport) if ds else []
+        for block in range(blocks):
             if block:
-                log(f"  block {block + 1} of {BLOCKS}")
+                log(f"  block {block + 1} of {blocks}")
             part = {"scan": pd_cmd("pickle-doctor scan", ["scan"], f),
                     "show": pd_cmd("pickle-doctor show --stats", ["show", "--stats"], f)}
             if ps and not block:
                 part["picklescan"] = measure("picklescan -p", [ps, "-p", str(f)], margs)
             if loads:
-                pre = list(ds.preimport) if ds else []
                 part["load"] = measure("pickle.load (whole process)",
                                        [py, "-c", PLAIN_LOAD, str(f)], margs)
                 part["probe"] = measure("pickle.load (load alone)",
                                         [py, "-c", PROBE, str(f), *pre], margs, probe=True)
             for key, res in part.items():
                 r[key] = merged(r[key], res) if key in r else res
-            if not dense:
-                break
         if dense:
             pairs[name] = paired_dis(pd, py, f, dis_runs, args.timeout)
         elif pdis:
